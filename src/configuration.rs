@@ -1,0 +1,596 @@
+//! Layered configuration: built-in defaults < `photoscale.toml` < `PHOTOSCALE_*`
+//! environment variables < command-line flags.
+//!
+//! Every section rejects unknown keys, so a typo stops start-up with a message
+//! that names the key and where it came from instead of being silently ignored.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The file read when `--config` is not given (it may be absent).
+pub const DEFAULT_CONFIG_FILE: &str = "photoscale.toml";
+/// Prefix of the environment variables that override configuration keys.
+pub const ENV_PREFIX: &str = "PHOTOSCALE_";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address and port the web server listens on.
+    pub bind: SocketAddr,
+    /// Directory for the embedded defaults: SQLite file, photos, session key.
+    pub data_dir: PathBuf,
+    /// Simulated latency added to the front page (the classic demo's `$latency`).
+    #[serde(with = "humantime_serde")]
+    pub latency: Duration,
+    pub instance: InstanceSettings,
+    pub log: LogSettings,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub storage: StorageSettings,
+    pub uploads: UploadSettings,
+    pub sessions: SessionSettings,
+    pub feed: FeedSettings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstanceSettings {
+    /// Shown on every page and in `X-Instance-Id`; a random `i-xxxxxxxx` when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `photoscale=debug,info`; `RUST_LOG` wins.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+    /// Worker threads; the number of CPUs when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://...`; defaults to `<data_dir>/photoscale.db`. May hold a password,
+    /// so it is never printed as-is.
+    #[serde(skip_serializing)]
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// A directory on this machine.
+    #[default]
+    Local,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    pub backend: StorageBackend,
+    /// Directory for photos; defaults to `<data_dir>/photos`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UploadSettings {
+    /// Largest accepted file, in bytes.
+    pub max_bytes: u64,
+    /// Largest accepted width or height, in pixels.
+    pub max_dimension: u32,
+    /// Largest accepted width × height (decompression-bomb guard).
+    pub max_pixels: u64,
+    /// Long side of generated thumbnails, in pixels.
+    pub thumbnail_size: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionBackend {
+    /// Signed and encrypted cookie: instances sharing `sessions.key` share sessions.
+    #[default]
+    Cookie,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    pub backend: SessionBackend,
+    /// Secret of at least 32 bytes that signs and encrypts session cookies. When
+    /// unset, one is generated and kept in `<data_dir>/session.key`.
+    #[serde(skip_serializing)]
+    pub key: Option<SecretString>,
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    /// Mark the session cookie `Secure`. Browsers honour it on https and on
+    /// localhost; set false only for plain-http deployments on other hosts.
+    pub secure_cookie: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedSettings {
+    /// How many photos the front page shows.
+    pub size: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            latency: Duration::ZERO,
+            instance: InstanceSettings::default(),
+            log: LogSettings::default(),
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            storage: StorageSettings::default(),
+            uploads: UploadSettings::default(),
+            sessions: SessionSettings::default(),
+            feed: FeedSettings::default(),
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            shutdown_timeout: Duration::from_secs(30),
+            workers: None,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Default for UploadSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 10 * 1024 * 1024,
+            max_dimension: 12_000,
+            max_pixels: 50_000_000,
+            thumbnail_size: 400,
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            backend: SessionBackend::Cookie,
+            key: None,
+            ttl: Duration::from_secs(14 * 24 * 3600),
+            secure_cookie: true,
+        }
+    }
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        Self { size: 10 }
+    }
+}
+
+impl Settings {
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> SecretString {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => {
+                let file = self.data_dir.join("photoscale.db");
+                SecretString::from(format!("sqlite://{}", file.display()))
+            }
+        }
+    }
+
+    /// The photo directory, defaulting to `<data_dir>/photos`.
+    pub fn storage_path(&self) -> PathBuf {
+        self.storage
+            .path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("photos"))
+    }
+
+    /// Checks that go beyond types: ranges and relationships between keys.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, problem: String, fix: &str| {
+            Err(ConfigError::Invalid {
+                key: key.to_owned(),
+                problem,
+                fix: fix.to_owned(),
+            })
+        };
+        if !(1..=100).contains(&self.feed.size) {
+            return invalid(
+                "feed.size",
+                format!("{} is out of range", self.feed.size),
+                "use a number of photos from 1 to 100",
+            );
+        }
+        if self.uploads.max_bytes < 1024 {
+            return invalid(
+                "uploads.max_bytes",
+                format!(
+                    "{} bytes is too small for any photo",
+                    self.uploads.max_bytes
+                ),
+                "use at least 1024 (the default is 10485760, 10 MiB)",
+            );
+        }
+        if !(16..=2048).contains(&self.uploads.thumbnail_size) {
+            return invalid(
+                "uploads.thumbnail_size",
+                format!("{} px is out of range", self.uploads.thumbnail_size),
+                "use a size from 16 to 2048 pixels (the default is 400)",
+            );
+        }
+        if self.uploads.max_dimension == 0 || self.uploads.max_pixels == 0 {
+            return invalid(
+                "uploads.max_dimension / uploads.max_pixels",
+                "zero would reject every image".into(),
+                "use positive limits (defaults: 12000 and 50000000)",
+            );
+        }
+        if self.database.max_connections == 0 {
+            return invalid(
+                "database.max_connections",
+                "0 connections cannot serve any request".into(),
+                "use at least 1 (the default is 10)",
+            );
+        }
+        if self.sessions.ttl < Duration::from_secs(60) {
+            return invalid(
+                "sessions.ttl",
+                format!(
+                    "{} is too short",
+                    humantime::format_duration(self.sessions.ttl)
+                ),
+                "use at least 1m, e.g. \"14d\"",
+            );
+        }
+        if let Some(key) = &self.sessions.key {
+            if key.expose_secret().len() < 32 {
+                return invalid(
+                    "sessions.key",
+                    "the key is shorter than 32 bytes".into(),
+                    "use a random string of at least 32 characters, e.g. from `openssl rand -hex 32`",
+                );
+            }
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return invalid(
+                "log.level",
+                format!("{:?} is not a log filter: {e}", self.log.level),
+                "use a level such as \"info\" or \"debug\", or a filter like \"photoscale=debug,info\"",
+            );
+        }
+        if let Some(id) = &self.instance.id {
+            let ok = !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !ok {
+                return invalid(
+                    "instance.id",
+                    format!("{id:?} is not a valid instance id"),
+                    "use 1 to 64 letters, digits, '-', '_' or '.', e.g. \"i-1\"",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Values given on the command line; `None` means "not given, keep the lower layers".
+#[derive(Debug, Clone, Default, Serialize, clap::Args)]
+pub struct CliOverrides {
+    /// Address and port to listen on, e.g. 127.0.0.1:8080 [config: bind]
+    #[arg(long, value_name = "ADDR:PORT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    /// Directory for the SQLite database, photos and session key [config: data_dir]
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Log format [config: log.format]
+    #[arg(long, value_name = "FORMAT")]
+    #[serde(skip)]
+    pub log_format: Option<LogFormat>,
+    /// Simulated front-page latency, e.g. 250ms or 2s [config: latency]
+    #[arg(long, value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<String>,
+    /// Instance id shown on pages and in X-Instance-Id [config: instance.id]
+    #[arg(long, value_name = "ID")]
+    #[serde(skip)]
+    pub instance_id: Option<String>,
+}
+
+/// Where the configuration comes from, besides the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSources {
+    /// `--config FILE`: must exist. When `None`, `photoscale.toml` is read if present.
+    pub file: Option<PathBuf>,
+    pub overrides: CliOverrides,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}\n  fix: check the path given to --config (or create the file)")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration error: {0}")]
+    Figment(String),
+    #[error("configuration error: `{key}`: {problem}\n  fix: {fix}")]
+    Invalid {
+        key: String,
+        problem: String,
+        fix: String,
+    },
+}
+
+impl Settings {
+    /// Reads every layer, from `sources` and the process environment.
+    pub fn load(sources: &ConfigSources) -> Result<Settings, ConfigError> {
+        Self::load_with_env(sources, Env::prefixed(ENV_PREFIX))
+    }
+
+    fn load_with_env(sources: &ConfigSources, env: Env) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        figment = match &sources.file {
+            Some(path) => {
+                ensure_readable(path)?;
+                figment.merge(Toml::file(path))
+            }
+            None => figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
+        };
+        // `PHOTOSCALE_CONFIG` names the file itself, it is not a key.
+        figment = figment.merge(env.ignore(&["config"]).split("__"));
+        figment = figment.merge(Serialized::defaults(&sources.overrides));
+        if let Some(format) = sources.overrides.log_format {
+            figment = figment.merge(Serialized::default("log.format", format));
+        }
+        if let Some(id) = &sources.overrides.instance_id {
+            figment = figment.merge(Serialized::default("instance.id", id));
+        }
+        let settings: Settings = figment.extract().map_err(describe_figment_error)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The effective configuration as TOML, with secrets replaced by a marker.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut value = toml::Value::try_from(self).expect("settings always serialize");
+        let set = |table: &mut toml::Value, section: &str, key: &str, text: String| {
+            if let Some(t) = table.get_mut(section).and_then(|s| s.as_table_mut()) {
+                t.insert(key.into(), toml::Value::String(text));
+            }
+        };
+        let url = redact_url_password(self.database_url().expose_secret());
+        set(&mut value, "database", "url", url);
+        let key = match self.sessions.key {
+            Some(_) => "[redacted]".to_owned(),
+            None => format!(
+                "[generated, kept in {}]",
+                self.data_dir.join("session.key").display()
+            ),
+        };
+        set(&mut value, "sessions", "key", key);
+        toml::to_string_pretty(&value).expect("toml values always print")
+    }
+}
+
+fn ensure_readable(path: &Path) -> Result<(), ConfigError> {
+    std::fs::read(path)
+        .map(drop)
+        .map_err(|source| ConfigError::Unreadable {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// Turns figment's errors into one message per problem, each naming the key as
+/// the user wrote it (`feed.size` or `PHOTOSCALE_FEED__SIZE`) and a fix.
+fn describe_figment_error(error: figment::Error) -> ConfigError {
+    let lines: Vec<String> = error.into_iter().map(|e| describe_one(&e)).collect();
+    ConfigError::Figment(lines.join("\n"))
+}
+
+fn describe_one(error: &figment::Error) -> String {
+    use figment::error::Kind;
+    let key = error.path.join(".");
+    let (written_as, source) = match &error.metadata {
+        Some(meta) => {
+            let profile = error.profile.clone().unwrap_or_default();
+            let written = meta.interpolate(&profile, &error.path);
+            (written, meta.name.to_string())
+        }
+        None => (key.clone(), "defaults".to_owned()),
+    };
+    match &error.kind {
+        Kind::UnknownField(field, expected) => {
+            let full = if key.is_empty() {
+                field.clone()
+            } else {
+                format!("{key}.{field}")
+            };
+            format!(
+                "unknown key `{full}` (from {source})\n  fix: remove it or correct the spelling; keys allowed here: {}",
+                expected.join(", ")
+            )
+        }
+        _ => format!(
+            "`{written_as}` (from {source}): {}\n  fix: correct the value; see the configuration reference in README.md",
+            error.kind
+        ),
+    }
+}
+
+/// `mysql://user:secret@host/db` becomes `mysql://user:[redacted]@host/db`.
+pub fn redact_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_toml(toml: &str) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photoscale.toml");
+        std::fs::write(&path, toml).unwrap();
+        let sources = ConfigSources {
+            file: Some(path),
+            overrides: CliOverrides::default(),
+        };
+        Settings::load_with_env(&sources, Env::prefixed("PHOTOSCALE_TEST_UNUSED_"))
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_level_zero() {
+        let s = load_toml("").unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.feed.size, 10);
+        assert_eq!(s.uploads.max_bytes, 10 * 1024 * 1024);
+        assert_eq!(s.sessions.backend, SessionBackend::Cookie);
+        assert!(s.database_url().expose_secret().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_a_fix() {
+        let err = load_toml("[feed]\nsise = 3\n").unwrap_err().to_string();
+        assert!(err.contains("unknown key `feed.sise`"), "{err}");
+        assert!(err.contains("size"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let err = load_toml("[feed]\nsize = \"many\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("feed.size"), "{err}");
+        assert!(err.contains("fix:"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_value_names_the_key() {
+        let err = load_toml("[feed]\nsize = 0\n").unwrap_err().to_string();
+        assert!(err.contains("`feed.size`"), "{err}");
+    }
+
+    #[test]
+    fn missing_config_file_is_an_error() {
+        let sources = ConfigSources {
+            file: Some("/nonexistent/photoscale.toml".into()),
+            ..Default::default()
+        };
+        let err = Settings::load(&sources).unwrap_err().to_string();
+        assert!(err.contains("/nonexistent/photoscale.toml"), "{err}");
+    }
+
+    #[test]
+    fn environment_beats_file_and_flags_beat_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("photoscale.toml", "latency = \"1s\"\n[feed]\nsize = 3\n")?;
+            jail.set_env("PHOTOSCALE_FEED__SIZE", "7");
+            jail.set_env("PHOTOSCALE_LATENCY", "2s");
+            let sources = ConfigSources {
+                file: None,
+                overrides: CliOverrides {
+                    latency: Some("3s".into()),
+                    ..Default::default()
+                },
+            };
+            let s = Settings::load(&sources).map_err(|e| e.to_string())?;
+            assert_eq!(s.feed.size, 7);
+            assert_eq!(s.latency, Duration::from_secs(3));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_environment_variable_is_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PHOTOSCALE_FEED__SIZ", "7");
+            let err = Settings::load(&ConfigSources::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("feed.siz"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn redacted_output_hides_secrets() {
+        let mut s = Settings::default();
+        s.sessions.key = Some(SecretString::from("k".repeat(40)));
+        s.database.url = Some(SecretString::from("mysql://app:hunter2@db/photos"));
+        let shown = s.to_redacted_toml();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains(&"k".repeat(40)), "{shown}");
+        assert!(
+            shown.contains("mysql://app:[redacted]@db/photos"),
+            "{shown}"
+        );
+    }
+}

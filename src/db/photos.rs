@@ -1,0 +1,88 @@
+//! Queries on `photos`.
+
+use super::{now_millis, Db, DbError};
+use crate::domain::PhotoId;
+
+/// What an upload stores about a photo.
+#[derive(Debug, Clone)]
+pub struct NewPhoto {
+    pub public_id: PhotoId,
+    pub user_id: i64,
+    pub caption: Option<String>,
+    pub object_key: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub width: i64,
+    pub height: i64,
+    pub sha256: String,
+    pub thumb_key: String,
+    pub thumb_type: String,
+    pub thumb_sha256: String,
+}
+
+/// A stored photo with its uploader's name, as the feed and photo page show it.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct PhotoRecord {
+    pub public_id: String,
+    pub username: String,
+    pub caption: Option<String>,
+    pub object_key: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub width: i64,
+    pub height: i64,
+    pub sha256: String,
+    pub thumb_key: String,
+    pub thumb_type: String,
+    pub thumb_sha256: String,
+    pub created_at: i64,
+}
+
+const SELECT_PHOTO: &str = "SELECT p.public_id, u.username, p.caption, p.object_key, p.content_type, \
+     p.size_bytes, p.width, p.height, p.sha256, p.thumb_key, p.thumb_type, p.thumb_sha256, p.created_at \
+     FROM photos p JOIN users u ON u.id = p.user_id";
+
+impl Db {
+    pub async fn insert_photo(&self, photo: &NewPhoto) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO photos (public_id, user_id, caption, object_key, content_type, size_bytes, \
+             width, height, sha256, thumb_key, thumb_type, thumb_sha256, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(photo.public_id.as_str())
+        .bind(photo.user_id)
+        .bind(&photo.caption)
+        .bind(&photo.object_key)
+        .bind(&photo.content_type)
+        .bind(photo.size_bytes)
+        .bind(photo.width)
+        .bind(photo.height)
+        .bind(&photo.sha256)
+        .bind(&photo.thumb_key)
+        .bind(&photo.thumb_type)
+        .bind(&photo.thumb_sha256)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest `limit` photos, newest first.
+    pub async fn latest_photos(&self, limit: u32) -> Result<Vec<PhotoRecord>, DbError> {
+        let sql = format!("{SELECT_PHOTO} ORDER BY p.id DESC LIMIT ?");
+        let photos = sqlx::query_as::<_, PhotoRecord>(&sql)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(photos)
+    }
+
+    pub async fn find_photo(&self, id: &PhotoId) -> Result<Option<PhotoRecord>, DbError> {
+        let sql = format!("{SELECT_PHOTO} WHERE p.public_id = ?");
+        let photo = sqlx::query_as::<_, PhotoRecord>(&sql)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(photo)
+    }
+}

@@ -1,0 +1,351 @@
+//! What makes an uploaded file a photo we accept, and its thumbnail.
+//!
+//! The type is decided by the file's content (magic bytes, then a successful
+//! header decode), never by its name or the declared content type. Pixel
+//! limits are checked from the header before anything is decoded, so a small
+//! file that claims to be 100 000 × 100 000 pixels is refused cheaply.
+//!
+//! Everything here is blocking CPU and file work: run it on the blocking pool.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
+use std::path::Path;
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoFormat {
+    Jpeg,
+    Png,
+    Gif,
+    WebP,
+}
+
+impl PhotoFormat {
+    /// Recognises the four accepted formats by their first bytes.
+    pub fn sniff(head: &[u8]) -> Option<Self> {
+        if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Self::Jpeg)
+        } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Self::Png)
+        } else if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
+            Some(Self::Gif)
+        } else if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+            Some(Self::WebP)
+        } else {
+            None
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Gif => "image/gif",
+            Self::WebP => "image/webp",
+        }
+    }
+
+    pub fn from_content_type(content_type: &str) -> Option<Self> {
+        [Self::Jpeg, Self::Png, Self::Gif, Self::WebP]
+            .into_iter()
+            .find(|f| f.content_type() == content_type)
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Gif => "gif",
+            Self::WebP => "webp",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Jpeg => "JPEG",
+            Self::Png => "PNG",
+            Self::Gif => "GIF",
+            Self::WebP => "WebP",
+        }
+    }
+
+    fn image_format(self) -> ImageFormat {
+        match self {
+            Self::Jpeg => ImageFormat::Jpeg,
+            Self::Png => ImageFormat::Png,
+            Self::Gif => ImageFormat::Gif,
+            Self::WebP => ImageFormat::WebP,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ImageLimits {
+    pub max_dimension: u32,
+    pub max_pixels: u64,
+    pub thumbnail_size: u32,
+}
+
+/// Why a file is not accepted; each message is shown to the uploader.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PhotoRejected {
+    #[error("The file is empty. Choose a photo to upload.")]
+    Empty,
+    #[error("This file is not a JPEG, PNG, GIF or WebP image (whatever its name says). Choose a photo in one of those formats.")]
+    UnsupportedType,
+    #[error("This file looks like a {0} image but could not be read; it may be damaged. Try exporting it again.")]
+    Unreadable(&'static str),
+    #[error("The image is {width} × {height} pixels, larger than this site accepts ({limit}). Resize it and try again.")]
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        limit: String,
+    },
+}
+
+/// A validated upload: the facts stored with the photo.
+#[derive(Debug, Clone)]
+pub struct InspectedPhoto {
+    pub format: PhotoFormat,
+    pub width: u32,
+    pub height: u32,
+    pub size_bytes: u64,
+    /// Hex SHA-256 of the file: the photo's identity and its ETag.
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Thumbnail {
+    pub bytes: Vec<u8>,
+    pub format: PhotoFormat,
+    pub sha256: String,
+}
+
+/// Checks the file at `path` and makes its thumbnail.
+pub fn inspect_and_thumbnail(
+    path: &Path,
+    limits: &ImageLimits,
+) -> Result<(InspectedPhoto, Thumbnail), PhotoError> {
+    let mut file = File::open(path)?;
+    let size_bytes = file.metadata()?.len();
+    if size_bytes == 0 {
+        return Err(PhotoRejected::Empty.into());
+    }
+    let mut head = [0u8; 16];
+    let n = read_up_to(&mut file, &mut head)?;
+    let format = PhotoFormat::sniff(&head[..n]).ok_or(PhotoRejected::UnsupportedType)?;
+
+    file.rewind()?;
+    let (width, height) = read_dimensions(&file, format)?;
+    check_pixel_limits(width, height, limits)?;
+
+    file.rewind()?;
+    let thumbnail = make_thumbnail(&file, format, width, height, limits.thumbnail_size)?;
+
+    file.rewind()?;
+    let sha256 = sha256_of(&mut file)?;
+    let photo = InspectedPhoto {
+        format,
+        width,
+        height,
+        size_bytes,
+        sha256,
+    };
+    Ok((photo, thumbnail))
+}
+
+/// A rejection to show the user, or an I/O failure on our side.
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoError {
+    #[error(transparent)]
+    Rejected(#[from] PhotoRejected),
+    #[error("reading the uploaded file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+fn reader_for(file: &File, format: PhotoFormat) -> ImageReader<BufReader<File>> {
+    let clone = file.try_clone().expect("duplicating an open file handle");
+    ImageReader::with_format(BufReader::new(clone), format.image_format())
+}
+
+fn read_dimensions(file: &File, format: PhotoFormat) -> Result<(u32, u32), PhotoError> {
+    reader_for(file, format)
+        .into_dimensions()
+        .map_err(|_| PhotoRejected::Unreadable(format.name()).into())
+}
+
+fn check_pixel_limits(width: u32, height: u32, limits: &ImageLimits) -> Result<(), PhotoRejected> {
+    let too_wide = width > limits.max_dimension || height > limits.max_dimension;
+    let too_many = u64::from(width) * u64::from(height) > limits.max_pixels;
+    if width == 0 || height == 0 || too_wide || too_many {
+        return Err(PhotoRejected::TooManyPixels {
+            width,
+            height,
+            limit: format!(
+                "at most {} px on a side and {:.0} megapixels",
+                limits.max_dimension,
+                limits.max_pixels as f64 / 1e6
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn make_thumbnail(
+    file: &File,
+    format: PhotoFormat,
+    width: u32,
+    height: u32,
+    size: u32,
+) -> Result<Thumbnail, PhotoError> {
+    let unreadable = |_| PhotoError::from(PhotoRejected::Unreadable(format.name()));
+    let mut reader = reader_for(file, format);
+    // Defence in depth: the decoder itself refuses to grow past what the header promised.
+    let mut decoder_limits = Limits::default();
+    decoder_limits.max_image_width = Some(width);
+    decoder_limits.max_image_height = Some(height);
+    decoder_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (64 << 20));
+    reader.limits(decoder_limits);
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let orientation = decoder.orientation().map_err(unreadable)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    image.apply_orientation(orientation);
+
+    let small = image.thumbnail(size, size);
+    let (bytes, thumb_format) = encode_thumbnail(&small);
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    Ok(Thumbnail {
+        bytes,
+        format: thumb_format,
+        sha256,
+    })
+}
+
+/// JPEG for opaque images (small); PNG where there is transparency to keep.
+fn encode_thumbnail(image: &DynamicImage) -> (Vec<u8>, PhotoFormat) {
+    let mut out = std::io::Cursor::new(Vec::new());
+    if image.color().has_alpha() {
+        DynamicImage::ImageRgba8(image.to_rgba8())
+            .write_to(&mut out, ImageFormat::Png)
+            .expect("encoding PNG into memory cannot fail");
+        (out.into_inner(), PhotoFormat::Png)
+    } else {
+        let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+        rgb.write_with_encoder(encoder)
+            .expect("encoding JPEG into memory cannot fail");
+        (out.into_inner(), PhotoFormat::Jpeg)
+    }
+}
+
+fn sha256_of(file: &mut File) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: ImageLimits = ImageLimits {
+        max_dimension: 4000,
+        max_pixels: 4_000_000,
+        thumbnail_size: 400,
+    };
+
+    fn write_temp(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut f, bytes).unwrap();
+        f
+    }
+
+    fn encoded(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        }));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn accepts_each_format_and_bounds_the_thumbnail() {
+        for (format, expected) in [
+            (ImageFormat::Jpeg, PhotoFormat::Jpeg),
+            (ImageFormat::Png, PhotoFormat::Png),
+            (ImageFormat::Gif, PhotoFormat::Gif),
+            (ImageFormat::WebP, PhotoFormat::WebP),
+        ] {
+            let file = write_temp(&encoded(format, 800, 600));
+            let (photo, thumb) = inspect_and_thumbnail(file.path(), &LIMITS).unwrap();
+            assert_eq!(photo.format, expected);
+            assert_eq!((photo.width, photo.height), (800, 600));
+            let t = image::load_from_memory(&thumb.bytes).unwrap();
+            assert_eq!((t.width(), t.height()), (400, 300), "{expected:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_text_renamed_or_not() {
+        let file = write_temp(b"just some text, not a picture at all");
+        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
+        assert!(matches!(
+            err,
+            PhotoError::Rejected(PhotoRejected::UnsupportedType)
+        ));
+    }
+
+    #[test]
+    fn rejects_empty_file() {
+        let file = write_temp(b"");
+        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
+        assert!(matches!(err, PhotoError::Rejected(PhotoRejected::Empty)));
+    }
+
+    #[test]
+    fn rejects_right_magic_with_broken_header() {
+        let file = write_temp(b"\x89PNG\r\n\x1a\nthis is not a real header");
+        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
+        assert!(matches!(
+            err,
+            PhotoError::Rejected(PhotoRejected::Unreadable("PNG"))
+        ));
+    }
+
+    #[test]
+    fn rejects_too_many_pixels_from_the_header_alone() {
+        let file = write_temp(&encoded(ImageFormat::Png, 2100, 2000));
+        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PhotoError::Rejected(PhotoRejected::TooManyPixels { width: 2100, .. })
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn sniffing_ignores_everything_but_content() {
+        assert_eq!(
+            PhotoFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(PhotoFormat::WebP)
+        );
+        assert_eq!(PhotoFormat::sniff(b"RIFF\0\0\0\0AVI LIST"), None);
+        assert_eq!(PhotoFormat::sniff(b"<svg xmlns"), None);
+    }
+}

@@ -1,0 +1,22 @@
+//! photoscale: a photo-sharing web app built so that every piece that stops a
+//! second server from working is pluggable.
+
+pub mod cli;
+pub mod configuration;
+pub mod csrf;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod instance;
+pub mod latency;
+pub mod middleware;
+pub mod page;
+pub mod routes;
+pub mod session;
+pub mod session_key;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+pub mod templates;
+pub mod uploads;

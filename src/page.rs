@@ -1,0 +1,55 @@
+//! The context every page template gets: who is serving, who is logged in, the
+//! session fingerprint, the CSRF token for forms, and a one-time message.
+
+use actix_web::http::header::ContentType;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use tera::Context;
+
+use crate::error::AppError;
+use crate::session::AppSession;
+use crate::state::AppState;
+
+pub struct Page {
+    context: Context,
+}
+
+impl Page {
+    /// The shared parts; `take_flash` consumes the one-time message.
+    pub fn new(req: &HttpRequest, state: &AppState, take_flash: bool) -> Self {
+        let session = AppSession::of(req);
+        let mut context = Context::new();
+        context.insert("instance", &state.instance);
+        context.insert("version", env!("CARGO_PKG_VERSION"));
+        context.insert("latency_ms", &(state.latency.get().as_millis() as u64));
+        context.insert("session_fingerprint", &session.fingerprint());
+        context.insert("user", &session.user().map(|u| u.username));
+        context.insert("csrf_token", &session.csrf_token());
+        context.insert("path", req.path());
+        if take_flash {
+            context.insert("flash", &session.take_flash());
+        }
+        Self { context }
+    }
+
+    pub fn with<T: serde::Serialize + ?Sized>(mut self, key: &str, value: &T) -> Self {
+        self.context.insert(key, value);
+        self
+    }
+
+    pub fn render(&self, state: &AppState, template: &str) -> Result<String, AppError> {
+        Ok(state.templates.render(template, &self.context)?)
+    }
+
+    pub fn respond(
+        &self,
+        state: &AppState,
+        template: &str,
+        status: StatusCode,
+    ) -> Result<HttpResponse, AppError> {
+        let html = self.render(state, template)?;
+        Ok(HttpResponse::build(status)
+            .content_type(ContentType::html())
+            .body(html))
+    }
+}

@@ -1,0 +1,250 @@
+//! Register, log in, log out. Every POST checks the CSRF token first.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::see_other;
+use crate::db::DbError;
+use crate::domain::{password, Password, Username};
+use crate::error::AppError;
+use crate::page::Page;
+use crate::session::{AppSession, SessionUser};
+use crate::state::AppState;
+
+const LOGIN_FAILED: &str = "Incorrect username or password.";
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    username: String,
+    password: String,
+    password_confirm: String,
+    csrf_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf_token: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf_token: Option<String>,
+}
+
+type FieldErrors = BTreeMap<&'static str, String>;
+
+fn auth_page(
+    req: &HttpRequest,
+    state: &AppState,
+    template: &str,
+    status: StatusCode,
+    username: &str,
+    errors: &FieldErrors,
+    next: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    // Forms need a CSRF token, which starts a session for anonymous visitors.
+    AppSession::of(req).ensure_csrf_token()?;
+    Page::new(req, state, true)
+        .with("username", username)
+        .with("errors", errors)
+        .with("next", &next.and_then(safe_next))
+        .respond(state, template, status)
+}
+
+pub async fn register_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    auth_page(
+        &req,
+        &state,
+        "register.html",
+        StatusCode::OK,
+        "",
+        &FieldErrors::new(),
+        None,
+    )
+}
+
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    form: web::Form<RegisterForm>,
+) -> Result<HttpResponse, AppError> {
+    session.verify_csrf(form.csrf_token.as_deref())?;
+    let mut errors = FieldErrors::new();
+    let username = Username::parse(&form.username)
+        .map_err(|e| errors.insert("username", e))
+        .ok();
+    let password = Password::parse(&form.password)
+        .map_err(|e| errors.insert("password", e))
+        .ok();
+    if form.password != form.password_confirm {
+        errors.insert("password_confirm", "The two passwords do not match.".into());
+    }
+    let (Some(username), Some(password), true) = (username, password, errors.is_empty()) else {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return auth_page(
+            &req,
+            &state,
+            "register.html",
+            status,
+            &form.username,
+            &errors,
+            None,
+        );
+    };
+
+    let hash = web::block(move || password::hash(&password))
+        .await
+        .map_err(|e| AppError::internal(format!("hashing thread: {e}")))?
+        .map_err(|e| AppError::internal(format!("hashing password: {e}")))?;
+    let user_id = match state.db.create_user(&username, &hash).await {
+        Ok(id) => id,
+        Err(DbError::UsernameTaken) => {
+            errors.insert(
+                "username",
+                "That username is taken. Please choose another.".into(),
+            );
+            let status = StatusCode::CONFLICT;
+            return auth_page(
+                &req,
+                &state,
+                "register.html",
+                status,
+                &form.username,
+                &errors,
+                None,
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(user_id, "user registered");
+    let username = username.to_string();
+    session.set_flash(&format!(
+        "Welcome, {username}! You can upload your first photo now."
+    ))?;
+    session.log_in(SessionUser {
+        id: user_id,
+        username,
+    })?;
+    Ok(see_other("/"))
+}
+
+pub async fn login_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = query.next.as_deref();
+    auth_page(
+        &req,
+        &state,
+        "login.html",
+        StatusCode::OK,
+        "",
+        &FieldErrors::new(),
+        next,
+    )
+}
+
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    session.verify_csrf(form.csrf_token.as_deref())?;
+    let next = form.next.as_deref();
+    let Some(user) = check_credentials(&state, &form.username, &form.password).await? else {
+        let errors = FieldErrors::from([("form", LOGIN_FAILED.to_owned())]);
+        let status = StatusCode::UNAUTHORIZED;
+        return auth_page(
+            &req,
+            &state,
+            "login.html",
+            status,
+            &form.username,
+            &errors,
+            next,
+        );
+    };
+    tracing::info!(user_id = user.id, "user logged in");
+    session.log_in(user)?;
+    Ok(see_other(next.and_then(safe_next).unwrap_or("/")))
+}
+
+/// The user, when the name exists and the password matches. Unknown names
+/// still pay for one hash check, so timing does not reveal which names exist.
+async fn check_credentials(
+    state: &AppState,
+    raw_name: &str,
+    raw_password: &str,
+) -> Result<Option<SessionUser>, AppError> {
+    let (Ok(username), Some(password)) =
+        (Username::parse(raw_name), Password::for_login(raw_password))
+    else {
+        return Ok(None);
+    };
+    let user = state.db.find_user(&username).await?;
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| password::dummy_hash().to_owned());
+    let matches = web::block(move || password::verify(&password, &hash))
+        .await
+        .map_err(|e| AppError::internal(format!("hashing thread: {e}")))?;
+    Ok(user.filter(|_| matches).map(|u| SessionUser {
+        id: u.id,
+        username: u.username,
+    }))
+}
+
+pub async fn logout(
+    session: AppSession,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, AppError> {
+    session.verify_csrf(form.csrf_token.as_deref())?;
+    session.log_out();
+    Ok(see_other("/"))
+}
+
+/// Only same-site paths may be redirected to after login (`/upload`, never
+/// `//evil.example` or `https://...`).
+fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.len() < 200;
+    ok.then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next("/upload"), Some("/upload"));
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "upload",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! A photo's page, and its bytes (original and thumbnail) with caching headers.
+//! A photo never changes under its id, so its content hash is a strong ETag and
+//! browsers may keep it for a year.
+
+use actix_web::http::header::{self, EntityTag};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::http_cache;
+use crate::db::PhotoRecord;
+use crate::domain::PhotoId;
+use crate::error::AppError;
+use crate::page::Page;
+use crate::state::AppState;
+use crate::storage::StorageError;
+
+const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+
+async fn find(state: &AppState, raw_id: &str) -> Result<PhotoRecord, AppError> {
+    let id = PhotoId::parse(raw_id).ok_or(AppError::NotFound)?;
+    state.db.find_photo(&id).await?.ok_or(AppError::NotFound)
+}
+
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let photo = find(&state, &id).await?;
+    Page::new(&req, &state, true).with("photo", &photo).respond(
+        &state,
+        "photo.html",
+        StatusCode::OK,
+    )
+}
+
+pub async fn original(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let photo = find(&state, &id).await?;
+    serve_object(
+        &req,
+        &state,
+        &photo.object_key,
+        &photo.content_type,
+        &photo.sha256,
+    )
+    .await
+}
+
+pub async fn thumbnail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let photo = find(&state, &id).await?;
+    serve_object(
+        &req,
+        &state,
+        &photo.thumb_key,
+        &photo.thumb_type,
+        &photo.thumb_sha256,
+    )
+    .await
+}
+
+async fn serve_object(
+    req: &HttpRequest,
+    state: &AppState,
+    key: &str,
+    content_type: &str,
+    sha256: &str,
+) -> Result<HttpResponse, AppError> {
+    let etag = EntityTag::new_strong(sha256.to_owned());
+    if http_cache::is_fresh(req, &etag) {
+        return Ok(http_cache::not_modified(&etag, CACHE_CONTROL));
+    }
+    let body = state.storage.get(key).await.map_err(|e| match e {
+        StorageError::NotFound(key) => {
+            AppError::internal(format!("photo row points at missing object {key}"))
+        }
+        other => AppError::Unavailable(format!(
+            "Photo storage is not reachable right now ({})",
+            kind_of(&other)
+        )),
+    })?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
+        .insert_header(header::ETag(etag))
+        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        .no_chunking(body.length)
+        .streaming(body.stream))
+}
+
+fn kind_of(e: &StorageError) -> &'static str {
+    match e {
+        StorageError::NotFound(_) => "missing object",
+        StorageError::InvalidKey(_) => "invalid key",
+        StorageError::Io { .. } => "I/O error",
+    }
+}

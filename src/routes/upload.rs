@@ -1,0 +1,125 @@
+//! The upload form and its submission.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::see_other;
+use crate::domain::photo_image::{self, ImageLimits, PhotoError, PhotoRejected};
+use crate::domain::Caption;
+use crate::error::AppError;
+use crate::page::Page;
+use crate::session::AppSession;
+use crate::state::AppState;
+use crate::uploads::{self, receive::drain, ReceiveError};
+
+pub async fn form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+) -> Result<HttpResponse, AppError> {
+    if session.user().is_none() {
+        session.set_flash("Log in to upload photos.")?;
+        return Ok(see_other("/login?next=/upload"));
+    }
+    upload_page(&req, &state, StatusCode::OK, None, "")
+}
+
+fn upload_page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    error: Option<&str>,
+    caption: &str,
+) -> Result<HttpResponse, AppError> {
+    Page::new(req, state, true)
+        .with("error", &error)
+        .with("caption", caption)
+        .with("max_bytes", &state.settings.uploads.max_bytes)
+        .with("max_dimension", &state.settings.uploads.max_dimension)
+        .respond(state, "upload.html", status)
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    mut payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let max_bytes = state.settings.uploads.max_bytes;
+    // We read on past an error only this far, so the client sees our page.
+    let drain_cap = max_bytes.saturating_mul(2).saturating_add(1 << 20);
+
+    let Some(user) = session.user() else {
+        drain(&mut payload, drain_cap).await;
+        return Err(AppError::LoginRequired);
+    };
+    let received = match uploads::receive_upload(&mut payload, &state.upload_dir, max_bytes).await {
+        Ok(received) => received,
+        Err(ReceiveError::TooLarge) => {
+            drain(&mut payload, drain_cap).await;
+            return Err(AppError::PayloadTooLarge {
+                limit_bytes: max_bytes,
+            });
+        }
+        Err(ReceiveError::Malformed(why)) => {
+            return Err(AppError::BadRequest(format!(
+                "The upload form could not be read ({why}). Please try again."
+            )))
+        }
+        Err(ReceiveError::Io(e)) => {
+            return Err(AppError::internal(format!("receiving upload: {e}")))
+        }
+    };
+    session.verify_csrf(received.csrf_token.as_deref())?;
+
+    let reject =
+        |status, message: &str| upload_page(&req, &state, status, Some(message), &received.caption);
+    let caption = match Caption::parse(&received.caption) {
+        Ok(caption) => caption,
+        Err(message) => return reject(StatusCode::UNPROCESSABLE_ENTITY, &message),
+    };
+    let Some(temp) = received.photo else {
+        return reject(StatusCode::BAD_REQUEST, &PhotoRejected::Empty.to_string());
+    };
+
+    let limits = ImageLimits {
+        max_dimension: state.settings.uploads.max_dimension,
+        max_pixels: state.settings.uploads.max_pixels,
+        thumbnail_size: state.settings.uploads.thumbnail_size,
+    };
+    let checked = {
+        let _slot = state
+            .image_slots
+            .acquire()
+            .await
+            .map_err(|_| AppError::internal("image slots closed"))?;
+        let path = temp.path().to_owned();
+        web::block(move || photo_image::inspect_and_thumbnail(&path, &limits))
+            .await
+            .map_err(|e| AppError::internal(format!("image thread: {e}")))?
+    };
+    let (photo, thumbnail) = match checked {
+        Ok(done) => done,
+        Err(PhotoError::Rejected(why)) => {
+            tracing::info!(reason = %why, "upload rejected");
+            return reject(rejection_status(&why), &why.to_string());
+        }
+        Err(PhotoError::Io(e)) => return Err(AppError::internal(format!("reading upload: {e}"))),
+    };
+
+    let id = uploads::save_photo(&state, user.id, caption, temp, photo, thumbnail).await?;
+    tracing::info!(photo_id = %id, user_id = user.id, "photo uploaded");
+    session.set_flash("Photo uploaded.")?;
+    Ok(see_other("/"))
+}
+
+fn rejection_status(why: &PhotoRejected) -> StatusCode {
+    match why {
+        PhotoRejected::Empty => StatusCode::BAD_REQUEST,
+        PhotoRejected::UnsupportedType | PhotoRejected::Unreadable(_) => {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        }
+        PhotoRejected::TooManyPixels { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}

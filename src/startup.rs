@@ -1,0 +1,201 @@
+//! Builds the application from settings: opens the database and storage, binds
+//! the listener, and wires middleware and routes.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{from_fn, DefaultHeaders};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use tokio::sync::Semaphore;
+
+use crate::configuration::{redact_url_password, Settings};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::instance::InstanceInfo;
+use crate::latency::SimulatedLatency;
+use crate::middleware::{error_pages::error_pages, request_log::request_log};
+use crate::state::AppState;
+use crate::storage::Storage;
+use crate::templates::Templates;
+use crate::{routes, session_key};
+
+pub const SESSION_COOKIE: &str = "photoscale_session";
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        prepare_data_dir(&settings.data_dir).await?;
+        let upload_dir = settings.data_dir.join("tmp");
+        clear_stale_uploads(&upload_dir).await?;
+
+        let listener = TcpListener::bind(settings.bind).with_context(|| {
+            format!(
+                "cannot listen on {}; fix: is another server using it? choose another with --bind ADDR:PORT",
+                settings.bind
+            )
+        })?;
+        let address = listener.local_addr()?;
+
+        let url = settings.database_url();
+        let db = Db::connect(&url, &settings.database)
+            .await
+            .with_context(|| format!("database {}", redact_url_password(url.expose_secret())))?;
+        let storage = Storage::from_settings(&settings).await.with_context(|| {
+            format!(
+                "opening photo storage at {}",
+                settings.storage_path().display()
+            )
+        })?;
+        let session_key = session_key::load_or_create(&settings)
+            .await
+            .context("loading the session key")?;
+
+        let state = web::Data::new(AppState {
+            instance: InstanceInfo::new(settings.instance.id.as_deref(), address),
+            latency: SimulatedLatency::new(settings.latency),
+            templates: Templates::load().context("loading templates")?,
+            image_slots: Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
+            upload_dir,
+            db,
+            storage,
+            settings: settings.clone(),
+        });
+        tracing::info!(
+            instance_id = %state.instance.id,
+            address = %address,
+            database = %redact_url_password(url.expose_secret()),
+            storage = %state.storage.describe(),
+            "photoscale is listening on http://{address}"
+        );
+        let server = run(listener, state.clone(), session_key, &settings)?;
+        Ok(Self {
+            address,
+            server,
+            state,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// Shared state, for tests that need to reach behind the HTTP interface.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT or `handle().stop()`, then lets in-flight
+    /// requests finish (up to `server.shutdown_timeout`).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn run(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    key: Key,
+    settings: &Settings,
+) -> anyhow::Result<Server> {
+    let secure_cookie = settings.sessions.secure_cookie;
+    let ttl = actix_web::cookie::time::Duration::seconds(settings.sessions.ttl.as_secs() as i64);
+    let mut server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_name(SESSION_COOKIE.to_owned())
+            .cookie_secure(secure_cookie)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(PersistentSession::default().session_ttl(ttl))
+            .build();
+        App::new()
+            .app_data(state.clone())
+            .app_data(form_config())
+            .app_data(query_config())
+            .configure(routes::configure)
+            .wrap(from_fn(error_pages))
+            .wrap(sessions)
+            .wrap(security_headers())
+            .wrap(from_fn(request_log))
+    })
+    .shutdown_timeout(settings.server.shutdown_timeout.as_secs().max(1));
+    if let Some(workers) = settings.server.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
+}
+
+/// Malformed forms and query strings get our 400 page, not a bare text error.
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|err, _| {
+            AppError::BadRequest(format!("The form could not be read: {err}.")).into()
+        })
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        AppError::BadRequest(format!("The address has a bad parameter: {err}.")).into()
+    })
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; \
+             base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        ))
+}
+
+async fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    tokio::fs::create_dir_all(dir.join("tmp"))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot create the data directory {}; fix: choose a writable --data-dir",
+                dir.display()
+            )
+        })
+}
+
+/// Uploads interrupted by a crash leave `.part` files; nothing else uses them.
+async fn clear_stale_uploads(dir: &Path) -> anyhow::Result<()> {
+    let mut entries = tokio::fs::read_dir(dir).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        if entry.file_name().to_string_lossy().ends_with(".part") {
+            let _ = tokio::fs::remove_file(entry.path()).await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! Photos in a directory. Writes go to a temporary name in the destination
+//! directory and are renamed into place, so a reader never sees half a file and
+//! several instances can share the directory (e.g. over NFS) safely.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio_util::io::ReaderStream;
+
+use super::{validate_key, ObjectBody, StorageError};
+
+#[derive(Debug, Clone)]
+pub struct LocalStorage {
+    root: PathBuf,
+}
+
+impl LocalStorage {
+    pub async fn open(root: PathBuf) -> std::io::Result<Self> {
+        tokio::fs::create_dir_all(&root).await?;
+        Ok(Self { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path_of(&self, key: &str) -> Result<PathBuf, StorageError> {
+        validate_key(key)?;
+        Ok(self.root.join(key))
+    }
+
+    pub async fn put_file(&self, key: &str, source: &Path) -> Result<(), StorageError> {
+        let dest = self.path_of(key)?;
+        let io = |source| StorageError::Io {
+            key: key.to_owned(),
+            source,
+        };
+        ensure_parent(&dest).await.map_err(io)?;
+        if tokio::fs::rename(source, &dest).await.is_ok() {
+            return Ok(());
+        }
+        // Different file systems (say, a network mount): copy beside the
+        // destination, then rename, which is atomic within one directory.
+        let staging = staging_name(&dest);
+        let copied = tokio::fs::copy(source, &staging).await;
+        if let Err(e) = copied {
+            let _ = tokio::fs::remove_file(&staging).await;
+            return Err(io(e));
+        }
+        tokio::fs::rename(&staging, &dest).await.map_err(io)?;
+        let _ = tokio::fs::remove_file(source).await;
+        Ok(())
+    }
+
+    pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
+        let dest = self.path_of(key)?;
+        let io = |source| StorageError::Io {
+            key: key.to_owned(),
+            source,
+        };
+        ensure_parent(&dest).await.map_err(io)?;
+        let staging = staging_name(&dest);
+        let written = write_synced(&staging, &bytes).await;
+        if let Err(e) = written {
+            let _ = tokio::fs::remove_file(&staging).await;
+            return Err(io(e));
+        }
+        tokio::fs::rename(&staging, &dest).await.map_err(io)
+    }
+
+    pub async fn get(&self, key: &str) -> Result<ObjectBody, StorageError> {
+        let path = self.path_of(key)?;
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StorageError::NotFound(key.to_owned()))
+            }
+            Err(source) => {
+                return Err(StorageError::Io {
+                    key: key.to_owned(),
+                    source,
+                })
+            }
+        };
+        let length = file
+            .metadata()
+            .await
+            .map_err(|source| StorageError::Io {
+                key: key.to_owned(),
+                source,
+            })?
+            .len();
+        Ok(ObjectBody {
+            length,
+            stream: ReaderStream::new(file).boxed(),
+        })
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(StorageError::Io {
+                key: key.to_owned(),
+                source,
+            }),
+        }
+    }
+}
+
+async fn ensure_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(parent) => tokio::fs::create_dir_all(parent).await,
+        None => Ok(()),
+    }
+}
+
+/// A unique hidden name beside `dest`, so concurrent writers never collide.
+fn staging_name(dest: &Path) -> PathBuf {
+    let name = dest
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("object");
+    dest.with_file_name(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()))
+}
+
+async fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = tokio::fs::File::create(path).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn read_all(storage: &LocalStorage, key: &str) -> Vec<u8> {
+        let mut body = storage.get(key).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(chunk) = body.stream.next().await {
+            out.extend_from_slice(&chunk.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn put_get_delete_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::open(dir.path().join("store")).await.unwrap();
+        storage
+            .put_bytes("thumbnails/a.jpg", Bytes::from_static(b"thumb"))
+            .await
+            .unwrap();
+        assert_eq!(read_all(&storage, "thumbnails/a.jpg").await, b"thumb");
+
+        let source = dir.path().join("upload.part");
+        std::fs::write(&source, b"original").unwrap();
+        storage.put_file("originals/a.jpg", &source).await.unwrap();
+        assert!(!source.exists(), "the temporary file is moved, not copied");
+        assert_eq!(read_all(&storage, "originals/a.jpg").await, b"original");
+
+        storage.delete("originals/a.jpg").await.unwrap();
+        storage.delete("originals/a.jpg").await.unwrap();
+        assert!(matches!(
+            storage.get("originals/a.jpg").await,
+            Err(StorageError::NotFound(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn no_staging_files_are_left_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::open(dir.path().to_owned()).await.unwrap();
+        storage
+            .put_bytes("x/b.png", Bytes::from_static(b"b"))
+            .await
+            .unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("x"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec!["b.png".to_owned()]);
+    }
+}
