@@ -454,22 +454,20 @@ fn describe_one(error: &figment::Error) -> String {
         Some(meta) => {
             let profile = error.profile.clone().unwrap_or_default();
             let written = meta.interpolate(&profile, &error.path);
-            (written, meta.name.to_string())
+            let source = match &meta.source {
+                Some(source) => format!("{} {source}", meta.name),
+                None => meta.name.to_string(),
+            };
+            (written, source)
         }
         None => (key.clone(), "defaults".to_owned()),
     };
     match &error.kind {
-        Kind::UnknownField(field, expected) => {
-            let full = if key.is_empty() {
-                field.clone()
-            } else {
-                format!("{key}.{field}")
-            };
-            format!(
-                "unknown key `{full}` (from {source})\n  fix: remove it or correct the spelling; keys allowed here: {}",
-                expected.join(", ")
-            )
-        }
+        // figment's path already ends with the unknown field's name.
+        Kind::UnknownField(_, expected) => format!(
+            "unknown key `{key}` (from {source})\n  fix: remove it or correct the spelling; keys allowed here: {}",
+            expected.join(", ")
+        ),
         _ => format!(
             "`{written_as}` (from {source}): {}\n  fix: correct the value; see the configuration reference in README.md",
             error.kind
@@ -492,6 +490,8 @@ pub fn redact_url_password(url: &str) -> String {
 }
 
 #[cfg(test)]
+// `figment::Jail` closures must return figment's own (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 

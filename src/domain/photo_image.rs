@@ -182,7 +182,11 @@ fn reader_for(file: &File, format: PhotoFormat) -> ImageReader<BufReader<File>> 
 }
 
 fn read_dimensions(file: &File, format: PhotoFormat) -> Result<(u32, u32), PhotoError> {
-    reader_for(file, format)
+    let mut reader = reader_for(file, format);
+    // Only the header is read here, so the decoder's allocation limits do not
+    // apply yet; our own pixel limits are checked right after.
+    reader.no_limits();
+    reader
         .into_dimensions()
         .map_err(|_| PhotoRejected::Unreadable(format.name()).into())
 }

@@ -1,0 +1,104 @@
+//! The command line: `config show`, bad configuration, bad flags.
+
+use std::process::Command;
+
+fn photoscale(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_photoscale"))
+        .current_dir(dir)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn config_show_merges_layers_and_redacts_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("photoscale.toml"),
+        "latency = \"1s\"\n[feed]\nsize = 5\n[sessions]\nkey = \"0123456789abcdef0123456789abcdef-secret\"\n[database]\nurl = \"sqlite://x.db\"\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_photoscale"))
+        .current_dir(dir.path())
+        .args(["config", "show", "--bind", "127.0.0.1:9999"])
+        .env("PHOTOSCALE_FEED__SIZE", "7")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let shown = text(&output.stdout);
+    assert!(
+        shown.contains("bind = \"127.0.0.1:9999\""),
+        "flags win: {shown}"
+    );
+    assert!(
+        shown.contains("size = 7"),
+        "environment beats the file: {shown}"
+    );
+    assert!(
+        shown.contains("latency = \"1s\""),
+        "the file beats defaults: {shown}"
+    );
+    assert!(!shown.contains("secret"), "secrets are redacted: {shown}");
+    assert!(shown.contains("key = \"[redacted]\""), "{shown}");
+}
+
+#[test]
+fn an_unknown_key_stops_start_up_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("photoscale.toml"), "[feed]\nsise = 5\n").unwrap();
+    let output = photoscale(dir.path(), &["serve"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = text(&output.stderr);
+    assert!(err.contains("unknown key `feed.sise`"), "{err}");
+    assert!(err.contains("fix:"), "{err}");
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
+#[test]
+fn a_wrong_type_stops_start_up_naming_the_key_and_source() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("photoscale.toml"), "latency = \"soon\"\n").unwrap();
+    let output = photoscale(dir.path(), &["config", "show"]);
+    assert!(!output.status.success());
+    let err = text(&output.stderr);
+    assert!(err.contains("latency"), "{err}");
+    assert!(err.contains("photoscale.toml"), "{err}");
+}
+
+#[test]
+fn an_unreadable_config_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = photoscale(dir.path(), &["--config", "missing.toml", "serve"]);
+    assert!(!output.status.success());
+    let err = text(&output.stderr);
+    assert!(
+        err.contains("missing.toml") && err.contains("--config"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_flag_value_says_what_was_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = photoscale(dir.path(), &["serve", "--bind", "localhost"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = text(&output.stderr);
+    assert!(err.contains("--bind") && err.contains("localhost"), "{err}");
+}
+
+#[test]
+fn a_busy_port_is_reported_with_a_fix() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let output = photoscale(dir.path(), &["serve", "--bind", &address]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = text(&output.stderr);
+    assert!(err.contains(&address) && err.contains("--bind"), "{err}");
+}

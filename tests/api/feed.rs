@@ -1,0 +1,90 @@
+use std::time::{Duration, Instant};
+
+use crate::helpers::{spawn_app, spawn_app_with};
+use crate::images;
+
+#[tokio::test]
+async fn an_empty_site_shows_a_friendly_empty_state() {
+    let app = spawn_app().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status().as_u16(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("No photos yet."), "{html}");
+    assert!(html.contains(r#"href="/register""#));
+}
+
+#[tokio::test]
+async fn the_feed_shows_the_latest_n_newest_first_with_uploader_and_time() {
+    let app = spawn_app_with(|s| s.feed.size = 3).await;
+    app.sign_up("alice").await;
+    let mut uploaded = Vec::new();
+    for i in 0..4 {
+        app.upload(images::png(20 + i, 20), "p.png", "image/png")
+            .await;
+        uploaded.push(app.feed_ids().await[0].clone());
+    }
+    let ids = app.feed_ids().await;
+    let newest_three: Vec<_> = uploaded.iter().rev().take(3).cloned().collect();
+    assert_eq!(ids, newest_three);
+    let html = app.get_html("/").await;
+    assert!(html.contains(r#"<span class="uploader">alice</span>"#));
+    assert!(html.contains("just now"));
+    assert!(html.contains("<time datetime=\""));
+    assert!(
+        html.contains(&format!(r#"href="/photos/{}""#, ids[0])),
+        "thumbnails link to the photo"
+    );
+}
+
+#[tokio::test]
+async fn every_page_shows_the_serving_instance_and_carries_its_header() {
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    for path in [
+        "/",
+        "/login",
+        "/register",
+        "/no-such-page",
+        "/static/style.css",
+        "/healthz",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.headers()["x-instance-id"], "i-test", "{path}");
+        let is_html = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html");
+        let body = response.text().await.unwrap();
+        if is_html {
+            assert!(body.contains(r#"class="instance-id">i-test<"#), "{path}");
+            assert!(
+                body.contains(&address),
+                "{path} shows the listening address"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_friendly_404() {
+    let app = spawn_app().await;
+    let response = app.get("/photos/not-an-id").await;
+    assert_eq!(response.status().as_u16(), 404);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Not found") && html.contains("Go to the front page"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn simulated_latency_delays_the_front_page_and_can_change_at_run_time() {
+    let app = spawn_app_with(|s| s.latency = Duration::from_millis(400)).await;
+    let started = Instant::now();
+    let html = app.get_html("/").await;
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    assert!(html.contains("400 ms"));
+
+    app.state.latency.set(Duration::ZERO);
+    assert!(app.get_html("/").await.contains(r#"class="latency">0 ms<"#));
+}

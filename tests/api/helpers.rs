@@ -1,0 +1,244 @@
+//! Spawning the app and talking to it like a browser: cookies kept, CSRF
+//! tokens read from the forms, redirects not followed (so tests see them).
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use actix_web::dev::ServerHandle;
+use actix_web::web;
+use photoscale::configuration::Settings;
+use photoscale::startup::Application;
+use photoscale::state::AppState;
+use reqwest::multipart::{Form, Part};
+use reqwest::Response;
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+static TRACING: Once = Once::new();
+
+/// Logs are noise in test output; `TEST_LOG=1` shows them.
+fn init_tracing() {
+    TRACING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            photoscale::telemetry::init(photoscale::configuration::LogFormat::Text, "info");
+        }
+    });
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: web::Data<AppState>,
+    pub data_dir: PathBuf,
+    handle: ServerHandle,
+    _dir: Option<TempDir>,
+}
+
+/// Settings for a test: random port, fresh data directory, a fixed instance id.
+pub fn test_settings(data_dir: &Path) -> Settings {
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.to_owned(),
+        ..Default::default()
+    };
+    settings.instance.id = Some("i-test".into());
+    settings.server.workers = Some(2);
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    customise(&mut settings);
+    let mut app = spawn_with_settings(settings).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// Spawns on `settings` as given (the caller owns the data directory).
+pub async fn spawn_with_settings(settings: Settings) -> TestApp {
+    init_tracing();
+    let data_dir = settings.data_dir.clone();
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://{}", app.address());
+    let state = app.state();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: browser(),
+        state,
+        data_dir,
+        handle,
+        _dir: None,
+    }
+}
+
+/// A client that behaves like a browser: keeps cookies, shows redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_html(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// The CSRF token from the form on `path`.
+    pub async fn csrf_token(&self, path: &str) -> String {
+        csrf_in(&self.get_html(path).await).unwrap_or_else(|| panic!("no csrf_token on {path}"))
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn register(&self, username: &str, password: &str) -> Response {
+        let token = self.csrf_token("/register").await;
+        self.post_form(
+            "/register",
+            &[
+                ("csrf_token", &token),
+                ("username", username),
+                ("password", password),
+                ("password_confirm", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        let token = self.csrf_token("/login").await;
+        self.post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Registers `username` (which logs in) and checks it worked.
+    pub async fn sign_up(&self, username: &str) {
+        let response = self.register(username, PASSWORD).await;
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
+
+    pub async fn logout(&self) -> Response {
+        let token = csrf_in(&self.get_html("/").await).expect("a logout form with a token");
+        self.post_form("/logout", &[("csrf_token", &token)]).await
+    }
+
+    /// Uploads through the form on `/upload`, with its CSRF token.
+    pub async fn upload(&self, bytes: Vec<u8>, file_name: &str, mime: &str) -> Response {
+        let token = self.csrf_token("/upload").await;
+        self.upload_with(Some(&token), bytes, file_name, mime, "")
+            .await
+    }
+
+    pub async fn upload_with(
+        &self,
+        token: Option<&str>,
+        bytes: Vec<u8>,
+        file_name: &str,
+        mime: &str,
+        caption: &str,
+    ) -> Response {
+        let mut form = Form::new();
+        if let Some(token) = token {
+            form = form.text("csrf_token", token.to_owned());
+        }
+        let part = Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str(mime)
+            .unwrap();
+        form = form.text("caption", caption.to_owned()).part("photo", part);
+        self.client
+            .post(self.url("/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Photo ids on the front page, in page order.
+    pub async fn feed_ids(&self) -> Vec<String> {
+        photo_ids_in(&self.get_html("/").await)
+    }
+
+    /// Every file under the photo directory, relative to it.
+    pub fn stored_files(&self) -> Vec<String> {
+        let root = self.data_dir.join("photos");
+        let mut files = Vec::new();
+        collect_files(&root, &root, &mut files);
+        files.sort();
+        files
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_files(root, &path, out);
+        } else {
+            out.push(path.strip_prefix(root).unwrap().display().to_string());
+        }
+    }
+}
+
+pub fn csrf_in(html: &str) -> Option<String> {
+    let re = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap();
+    re.captures(html).map(|c| c[1].to_owned())
+}
+
+pub fn photo_ids_in(html: &str) -> Vec<String> {
+    let re = regex::Regex::new(r#"/photos/([0-9a-f]{32})/thumb"#).unwrap();
+    re.captures_iter(html).map(|c| c[1].to_owned()).collect()
+}
+
+/// The session fingerprint shown in the page footer, if any.
+pub fn fingerprint_in(html: &str) -> Option<String> {
+    let re = regex::Regex::new(r#"class="session-fingerprint">([0-9a-f]+)<"#).unwrap();
+    re.captures(html).map(|c| c[1].to_owned())
+}
+
+pub fn location(response: &Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}

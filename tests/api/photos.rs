@@ -1,0 +1,102 @@
+use crate::helpers::spawn_app;
+use crate::images;
+
+#[tokio::test]
+async fn photos_have_caching_headers_and_answer_304() {
+    let app = spawn_app().await;
+    app.sign_up("alice").await;
+    app.upload(images::jpeg(100, 80), "a.jpg", "image/jpeg")
+        .await;
+    let id = app.feed_ids().await.remove(0);
+
+    for path in [format!("/photos/{id}/image"), format!("/photos/{id}/thumb")] {
+        let first = app.get(&path).await;
+        assert_eq!(first.status().as_u16(), 200);
+        let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+        assert!(
+            etag.starts_with('"') && etag.len() == 66,
+            "a strong sha256 etag: {etag}"
+        );
+        let cache = first.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(cache.contains("max-age=31536000"), "{cache}");
+        assert_eq!(first.headers()["x-content-type-options"], "nosniff");
+
+        let again = app
+            .client
+            .get(app.url(&path))
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status().as_u16(), 304, "{path}");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+        assert!(again.bytes().await.unwrap().is_empty());
+
+        let list = format!("\"other\", {etag}");
+        let listed = app
+            .client
+            .get(app.url(&path))
+            .header("If-None-Match", list)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(listed.status().as_u16(), 304);
+
+        let stale = app
+            .client
+            .get(app.url(&path))
+            .header("If-None-Match", "\"stale\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stale.status().as_u16(), 200);
+    }
+}
+
+#[tokio::test]
+async fn the_photo_page_shows_the_full_image_and_details() {
+    let app = spawn_app().await;
+    app.sign_up("alice").await;
+    app.upload(images::jpeg(321, 123), "a.jpg", "image/jpeg")
+        .await;
+    let id = app.feed_ids().await.remove(0);
+    let html = app.get_html(&format!("/photos/{id}")).await;
+    assert!(html.contains(&format!(r#"src="/photos/{id}/image""#)));
+    assert!(html.contains("321 × 123 px"));
+    assert!(html.contains(r#"alt="Photo by alice""#));
+}
+
+#[tokio::test]
+async fn unknown_photo_ids_are_404() {
+    let app = spawn_app().await;
+    for path in [
+        "/photos/0123456789abcdef0123456789abcdef",
+        "/photos/../../etc/passwd/image",
+        "/photos/x/thumb",
+    ] {
+        assert_eq!(app.get(path).await.status().as_u16(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn static_files_are_served_with_etags() {
+    let app = spawn_app().await;
+    let css = app.get("/static/style.css").await;
+    assert_eq!(css.status().as_u16(), 200);
+    assert!(css.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    let etag = css.headers()["etag"].to_str().unwrap().to_owned();
+    let again = app
+        .client
+        .get(app.url("/static/style.css"))
+        .header("If-None-Match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304);
+}
