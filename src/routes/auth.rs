@@ -44,37 +44,61 @@ pub struct LogoutForm {
 
 type FieldErrors = BTreeMap<&'static str, String>;
 
-fn auth_page(
-    req: &HttpRequest,
-    state: &AppState,
-    template: &str,
+/// What a login or register page shows: the form, what was typed, what was wrong.
+struct FormView<'a> {
+    template: &'static str,
     status: StatusCode,
-    username: &str,
-    errors: &FieldErrors,
-    next: Option<&str>,
-) -> Result<HttpResponse, AppError> {
-    // Forms need a CSRF token, which starts a session for anonymous visitors.
-    AppSession::of(req).ensure_csrf_token()?;
-    Page::new(req, state, true)
-        .with("username", username)
-        .with("errors", errors)
-        .with("next", &next.and_then(safe_next))
-        .respond(state, template, status)
+    username: &'a str,
+    errors: FieldErrors,
+    next: Option<&'a str>,
+}
+
+impl<'a> FormView<'a> {
+    fn blank(template: &'static str) -> Self {
+        Self {
+            template,
+            status: StatusCode::OK,
+            username: "",
+            errors: FieldErrors::new(),
+            next: None,
+        }
+    }
+
+    fn retry(
+        template: &'static str,
+        status: StatusCode,
+        username: &'a str,
+        errors: FieldErrors,
+    ) -> Self {
+        Self {
+            status,
+            username,
+            errors,
+            ..Self::blank(template)
+        }
+    }
+
+    fn with_next(mut self, next: Option<&'a str>) -> Self {
+        self.next = next.and_then(safe_next);
+        self
+    }
+
+    fn respond(&self, req: &HttpRequest, state: &AppState) -> Result<HttpResponse, AppError> {
+        // Forms need a CSRF token, which starts a session for anonymous visitors.
+        AppSession::of(req).ensure_csrf_token()?;
+        Page::new(req, state, true)
+            .with("username", self.username)
+            .with("errors", &self.errors)
+            .with("next", &self.next)
+            .respond(state, self.template, self.status)
+    }
 }
 
 pub async fn register_form(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    auth_page(
-        &req,
-        &state,
-        "register.html",
-        StatusCode::OK,
-        "",
-        &FieldErrors::new(),
-        None,
-    )
+    FormView::blank("register.html").respond(&req, &state)
 }
 
 pub async fn register(
@@ -96,15 +120,8 @@ pub async fn register(
     }
     let (Some(username), Some(password), true) = (username, password, errors.is_empty()) else {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return auth_page(
-            &req,
-            &state,
-            "register.html",
-            status,
-            &form.username,
-            &errors,
-            None,
-        );
+        return FormView::retry("register.html", status, &form.username, errors)
+            .respond(&req, &state);
     };
 
     let hash = web::block(move || password::hash(&password))
@@ -119,15 +136,8 @@ pub async fn register(
                 "That username is taken. Please choose another.".into(),
             );
             let status = StatusCode::CONFLICT;
-            return auth_page(
-                &req,
-                &state,
-                "register.html",
-                status,
-                &form.username,
-                &errors,
-                None,
-            );
+            return FormView::retry("register.html", status, &form.username, errors)
+                .respond(&req, &state);
         }
         Err(e) => return Err(e.into()),
     };
@@ -148,16 +158,9 @@ pub async fn login_form(
     state: web::Data<AppState>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let next = query.next.as_deref();
-    auth_page(
-        &req,
-        &state,
-        "login.html",
-        StatusCode::OK,
-        "",
-        &FieldErrors::new(),
-        next,
-    )
+    FormView::blank("login.html")
+        .with_next(query.next.as_deref())
+        .respond(&req, &state)
 }
 
 pub async fn login(
@@ -171,15 +174,9 @@ pub async fn login(
     let Some(user) = check_credentials(&state, &form.username, &form.password).await? else {
         let errors = FieldErrors::from([("form", LOGIN_FAILED.to_owned())]);
         let status = StatusCode::UNAUTHORIZED;
-        return auth_page(
-            &req,
-            &state,
-            "login.html",
-            status,
-            &form.username,
-            &errors,
-            next,
-        );
+        return FormView::retry("login.html", status, &form.username, errors)
+            .with_next(next)
+            .respond(&req, &state);
     };
     tracing::info!(user_id = user.id, "user logged in");
     session.log_in(user)?;

@@ -23,8 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/upload", web::get().to(upload::form))
         .route("/upload", web::post().to(upload::submit))
         .route("/photos/{id}", web::get().to(photos::page))
-        .route("/photos/{id}/image", web::get().to(photos::original))
-        .route("/photos/{id}/thumb", web::get().to(photos::thumbnail))
+        .route("/photos/{id}/{variant}", web::get().to(photos::media))
         .route("/static/{path:.*}", web::get().to(assets::serve))
         .default_service(web::to(not_found));
 }

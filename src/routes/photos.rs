@@ -34,36 +34,20 @@ pub async fn page(
     )
 }
 
-pub async fn original(
+/// `image` (the original) or `thumb`.
+pub async fn media(
     req: HttpRequest,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
+    let (id, variant) = path.into_inner();
     let photo = find(&state, &id).await?;
-    serve_object(
-        &req,
-        &state,
-        &photo.object_key,
-        &photo.content_type,
-        &photo.sha256,
-    )
-    .await
-}
-
-pub async fn thumbnail(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let photo = find(&state, &id).await?;
-    serve_object(
-        &req,
-        &state,
-        &photo.thumb_key,
-        &photo.thumb_type,
-        &photo.thumb_sha256,
-    )
-    .await
+    let (key, content_type, sha256) = match variant.as_str() {
+        "image" => (&photo.object_key, &photo.content_type, &photo.sha256),
+        "thumb" => (&photo.thumb_key, &photo.thumb_type, &photo.thumb_sha256),
+        _ => return Err(AppError::NotFound),
+    };
+    serve_object(&req, &state, key, content_type, sha256).await
 }
 
 async fn serve_object(
