@@ -30,6 +30,41 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Read or change a running instance's simulated latency
+    Latency {
+        #[command(subcommand)]
+        command: LatencyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LatencyCommand {
+    /// Print the instance's current simulated latency
+    Get(AdminTarget),
+    /// Change the instance's simulated latency, e.g. `set 3s` or `set 0s`
+    Set {
+        /// The new latency, e.g. 250ms, 3s, 0s
+        #[arg(value_name = "DURATION", value_parser = parse_duration)]
+        latency: std::time::Duration,
+        #[command(flatten)]
+        target: AdminTarget,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AdminTarget {
+    /// The instance's base URL
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The instance's admin.token; read from PHOTOSCALE_ADMIN__TOKEN or the
+    /// configuration file when not given (prefer those: flags show in `ps`)
+    #[arg(long, value_name = "TOKEN", env = "PHOTOSCALE_ADMIN__TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{e}; use a duration such as 250ms, 3s or 0s"))
 }
 
 #[derive(Debug, clap::Args)]

@@ -35,6 +35,8 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub uploads: UploadSettings,
     pub sessions: SessionSettings,
+    pub cache: CacheSettings,
+    pub admin: AdminSettings,
     pub feed: FeedSettings,
 }
 
@@ -76,13 +78,18 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
-    /// `sqlite://...`; defaults to `<data_dir>/photoscale.db`. May hold a password,
-    /// so it is never printed as-is.
+    /// `sqlite://FILE`, `mysql://USER:PASS@HOST/DB` (MariaDB too) or
+    /// `postgres://USER:PASS@HOST/DB`; defaults to `<data_dir>/photoscale.db`.
+    /// May hold a password, so it is never printed as-is.
     #[serde(skip_serializing)]
     pub url: Option<SecretString>,
     pub max_connections: u32,
+    /// How long a request waits for a free connection before it gets a 503.
     #[serde(with = "humantime_serde")]
     pub acquire_timeout: Duration,
+    /// How long start-up keeps retrying an unreachable database before giving up.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -91,15 +98,55 @@ pub enum StorageBackend {
     /// A directory on this machine.
     #[default]
     Local,
+    /// A directory several instances mount (e.g. over NFS); `storage.path` is required.
+    Shared,
+    /// An S3 bucket (or an S3-compatible server); see `storage.s3`.
+    S3,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSettings {
     pub backend: StorageBackend,
-    /// Directory for photos; defaults to `<data_dir>/photos`.
+    /// Directory for photos; defaults to `<data_dir>/photos` for `local`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
+    /// CloudFront-style base URL that photo links are rewritten to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cdn_base_url: Option<String>,
+    pub s3: S3Settings,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum S3Serve {
+    /// Browsers fetch photos straight from S3 with short-lived signed URLs.
+    #[default]
+    Presigned,
+    /// The app streams photos from S3 itself.
+    Proxy,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Prepended to every object key, e.g. "photoscale/".
+    pub prefix: String,
+    /// AWS region; from the standard AWS configuration when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Endpoint of an S3-compatible server, e.g. http://127.0.0.1:9000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`); defaults to true when
+    /// `endpoint` is set, as S3-compatible servers expect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_style: Option<bool>,
+    pub serve: S3Serve,
+    /// Lifetime of presigned photo URLs.
+    #[serde(with = "humantime_serde")]
+    pub presign_ttl: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -118,15 +165,25 @@ pub struct UploadSettings {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionBackend {
+    /// Kept in this instance's memory: behind a load balancer, a login on one
+    /// instance is unknown to the others (the classic "I keep getting logged out").
+    Memory,
     /// Signed and encrypted cookie: instances sharing `sessions.key` share sessions.
     #[default]
     Cookie,
+    /// A memcached server at `sessions.url` (the tutorial's ElastiCache).
+    Memcached,
+    /// A Redis server at `sessions.url`.
+    Redis,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionSettings {
     pub backend: SessionBackend,
+    /// `memcache://HOST:PORT` or `redis://HOST:PORT` for the server-side backends.
+    #[serde(skip_serializing)]
+    pub url: Option<SecretString>,
     /// Secret of at least 32 bytes that signs and encrypts session cookies. When
     /// unset, one is generated and kept in `<data_dir>/session.key`.
     #[serde(skip_serializing)]
@@ -136,6 +193,46 @@ pub struct SessionSettings {
     /// Mark the session cookie `Secure`. Browsers honour it on https and on
     /// localhost; set false only for plain-http deployments on other hosts.
     pub secure_cookie: bool,
+    /// Longest wait on the session store before the request gets a 503.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheBackend {
+    /// Every front page reads the database.
+    #[default]
+    None,
+    /// Per-instance memory.
+    Memory,
+    /// A memcached server at `cache.url`.
+    Memcached,
+    /// A Redis server at `cache.url`.
+    Redis,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheSettings {
+    pub backend: CacheBackend,
+    /// `memcache://HOST:PORT` or `redis://HOST:PORT`.
+    #[serde(skip_serializing)]
+    pub url: Option<SecretString>,
+    /// How long a cached feed is served before the database is read again.
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    /// Longest wait on the cache; past it the feed is read from the database.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// Bearer token for `/admin/*` (run-time latency). Unset = admin API disabled.
+    #[serde(skip_serializing)]
+    pub token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -158,6 +255,8 @@ impl Default for Settings {
             storage: StorageSettings::default(),
             uploads: UploadSettings::default(),
             sessions: SessionSettings::default(),
+            cache: CacheSettings::default(),
+            admin: AdminSettings::default(),
             feed: FeedSettings::default(),
         }
     }
@@ -187,6 +286,7 @@ impl Default for DatabaseSettings {
             url: None,
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -206,9 +306,36 @@ impl Default for SessionSettings {
     fn default() -> Self {
         Self {
             backend: SessionBackend::Cookie,
+            url: None,
             key: None,
             ttl: Duration::from_secs(14 * 24 * 3600),
             secure_cookie: true,
+            timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        Self {
+            bucket: String::new(),
+            prefix: String::new(),
+            region: None,
+            endpoint: None,
+            path_style: None,
+            serve: S3Serve::Presigned,
+            presign_ttl: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            backend: CacheBackend::None,
+            url: None,
+            ttl: Duration::from_secs(60),
+            timeout: Duration::from_millis(250),
         }
     }
 }
@@ -312,6 +439,7 @@ impl Settings {
                 "use a level such as \"info\" or \"debug\", or a filter like \"photoscale=debug,info\"",
             );
         }
+        self.validate_backends()?;
         if let Some(id) = &self.instance.id {
             let ok = !id.is_empty()
                 && id.len() <= 64
@@ -328,6 +456,119 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+impl Settings {
+    /// Each backend's required keys, checked together so the message names them.
+    fn validate_backends(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, problem: &str, fix: &str| {
+            Err(ConfigError::Invalid {
+                key: key.to_owned(),
+                problem: problem.to_owned(),
+                fix: fix.to_owned(),
+            })
+        };
+        if let Some(url) = &self.database.url {
+            let url = url.expose_secret();
+            let known = ["sqlite:", "mysql:", "mariadb:", "postgres:", "postgresql:"];
+            if !known.iter().any(|scheme| url.starts_with(scheme)) {
+                return invalid(
+                    "database.url",
+                    "the URL scheme is not one photoscale knows",
+                    "use sqlite://FILE, mysql://USER:PASSWORD@HOST:PORT/DB (MySQL or MariaDB) \
+                     or postgres://USER:PASSWORD@HOST:PORT/DB",
+                );
+            }
+        }
+        match self.storage.backend {
+            StorageBackend::Shared if self.storage.path.is_none() => {
+                return invalid(
+                    "storage.path",
+                    "`storage.backend = \"shared\"` needs the shared directory",
+                    "set storage.path to the directory every instance mounts, e.g. /mnt/photos",
+                )
+            }
+            StorageBackend::S3 if !cfg!(feature = "s3") => {
+                return invalid(
+                    "storage.backend",
+                    "this photoscale was built without S3 support",
+                    "rebuild with the s3 feature: cargo build --release --features s3",
+                )
+            }
+            StorageBackend::S3 if !valid_bucket_name(&self.storage.s3.bucket) => {
+                return invalid(
+                    "storage.s3.bucket",
+                    "`storage.backend = \"s3\"` needs a valid bucket name",
+                    "set storage.s3.bucket to 3-63 lower-case letters, digits, '-' or '.'",
+                )
+            }
+            _ => {}
+        }
+        for (key, url) in [
+            ("storage.s3.endpoint", self.storage.s3.endpoint.as_deref()),
+            ("storage.cdn_base_url", self.storage.cdn_base_url.as_deref()),
+        ] {
+            if let Some(url) = url {
+                if url::Url::parse(url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
+                    return invalid(key, "not an http(s) URL", "use a URL such as https://host:port");
+                }
+            }
+        }
+        let sessions_url = self.sessions.url.as_ref().map(|u| u.expose_secret());
+        match self.sessions.backend {
+            SessionBackend::Memcached | SessionBackend::Redis => {
+                check_server_url("sessions.url", sessions_url, self.sessions.backend == SessionBackend::Redis)?
+            }
+            SessionBackend::Memory | SessionBackend::Cookie => {}
+        }
+        let cache_url = self.cache.url.as_ref().map(|u| u.expose_secret());
+        match self.cache.backend {
+            CacheBackend::Memcached | CacheBackend::Redis => {
+                check_server_url("cache.url", cache_url, self.cache.backend == CacheBackend::Redis)?
+            }
+            CacheBackend::None | CacheBackend::Memory => {}
+        }
+        if let Some(token) = &self.admin.token {
+            if token.expose_secret().len() < 16 {
+                return invalid(
+                    "admin.token",
+                    "the token is shorter than 16 characters",
+                    "use a random string, e.g. from `openssl rand -hex 16`",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A memcached or Redis URL is required by that backend, with the right scheme.
+fn check_server_url(key: &str, url: Option<&str>, redis: bool) -> Result<(), ConfigError> {
+    let (schemes, example) = if redis {
+        (&["redis", "rediss"][..], "redis://127.0.0.1:6379")
+    } else {
+        (&["memcache", "memcached", "tcp"][..], "memcache://127.0.0.1:11211")
+    };
+    let parsed = url.map(url::Url::parse);
+    let ok = matches!(&parsed, Some(Ok(u)) if schemes.contains(&u.scheme()) && u.host().is_some());
+    if ok {
+        return Ok(());
+    }
+    let problem = match url {
+        None => "this backend needs the server's address".to_owned(),
+        Some(_) => "not a valid server URL for this backend".to_owned(),
+    };
+    Err(ConfigError::Invalid {
+        key: key.to_owned(),
+        problem,
+        fix: format!("set it to a URL such as {example}"),
+    })
+}
+
+fn valid_bucket_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
 }
 
 /// Values given on the command line; `None` means "not given, keep the lower layers".
@@ -427,6 +668,15 @@ impl Settings {
             ),
         };
         set(&mut value, "sessions", "key", key);
+        if let Some(url) = &self.sessions.url {
+            set(&mut value, "sessions", "url", redact_url_password(url.expose_secret()));
+        }
+        if let Some(url) = &self.cache.url {
+            set(&mut value, "cache", "url", redact_url_password(url.expose_secret()));
+        }
+        if self.admin.token.is_some() {
+            set(&mut value, "admin", "token", "[redacted]".to_owned());
+        }
         toml::to_string_pretty(&value).expect("toml values always print")
     }
 }

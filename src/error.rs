@@ -19,6 +19,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("upload larger than {limit_bytes} bytes")]
     PayloadTooLarge { limit_bytes: u64 },
+    #[error("the photo's object is missing from this instance's storage")]
+    MissingObject { instance: String },
+    #[error("the session store is unavailable")]
+    SessionStoreDown,
     /// A dependency is down; the text is shown to the user, so keep it generic.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -55,6 +59,15 @@ impl AppError {
                     human_bytes(*limit_bytes)
                 ),
             ),
+            AppError::MissingObject { instance } => (
+                "Photo file missing",
+                format!(
+                    "This photo is listed, but its file is not in the storage of instance {instance}. \
+                     Several instances with their own local directories cannot see each other's photos: \
+                     use storage.backend = \"shared\" or \"s3\"."
+                ),
+            ),
+            AppError::SessionStoreDown => ("Temporarily unavailable", SESSION_STORE_DOWN.into()),
             AppError::Unavailable(msg) => ("Temporarily unavailable", msg.clone()),
             AppError::Internal(_) => (
                 "Something went wrong",
@@ -64,6 +77,9 @@ impl AppError {
         }
     }
 }
+
+pub const SESSION_STORE_DOWN: &str = "Logging in and forms need the session store, which is not reachable \
+     right now, so nothing was changed. Browsing the photos still works; please try again in a moment.";
 
 /// Left in a response's extensions for the `error_pages` middleware to render.
 #[derive(Debug, Clone)]
@@ -75,12 +91,12 @@ pub struct ErrorPage {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::MissingObject { .. } => StatusCode::NOT_FOUND,
             AppError::LoginRequired => StatusCode::UNAUTHORIZED,
             AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::SessionStoreDown => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -1,7 +1,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use photoscale::cli::{Cli, Command, ConfigCommand};
+use photoscale::admin_client::AdminClient;
+use photoscale::cli::{AdminTarget, Cli, Command, ConfigCommand, LatencyCommand};
 use photoscale::configuration::{CliOverrides, ConfigSources, Settings};
 use photoscale::startup::Application;
 use photoscale::telemetry;
@@ -32,8 +33,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = load(cli.config, args.overrides)?;
             print!("{}", settings.to_redacted_toml());
         }
+        Command::Latency { command } => latency(cli.config, command).await?,
     }
     Ok(())
+}
+
+async fn latency(config: Option<std::path::PathBuf>, command: LatencyCommand) -> anyhow::Result<()> {
+    let (target, new_latency) = match command {
+        LatencyCommand::Get(target) => (target, None),
+        LatencyCommand::Set { latency, target } => (target, Some(latency)),
+    };
+    let client = AdminClient::new(&target.url, admin_token(config, &target)?)?;
+    let report = match new_latency {
+        Some(latency) => client.set_latency(latency).await?,
+        None => client.get_latency().await?,
+    };
+    println!(
+        "{} ({}): latency {}",
+        report.instance_id, report.address, report.latency
+    );
+    Ok(())
+}
+
+/// `--token` / `PHOTOSCALE_ADMIN__TOKEN`, else `admin.token` from the config file.
+fn admin_token(config: Option<std::path::PathBuf>, target: &AdminTarget) -> anyhow::Result<String> {
+    use secrecy::ExposeSecret;
+    if let Some(token) = &target.token {
+        return Ok(token.clone());
+    }
+    let settings = load(config, CliOverrides::default())?;
+    match settings.admin.token {
+        Some(token) => Ok(token.expose_secret().to_owned()),
+        None => anyhow::bail!(
+            "no admin token given\n  fix: pass --token TOKEN, set PHOTOSCALE_ADMIN__TOKEN, or set admin.token in the configuration file"
+        ),
+    }
 }
 
 fn load(file: Option<std::path::PathBuf>, overrides: CliOverrides) -> anyhow::Result<Settings> {

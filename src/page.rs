@@ -18,10 +18,7 @@ impl Page {
     /// The shared parts; `take_flash` consumes the one-time message.
     pub fn new(req: &HttpRequest, state: &AppState, take_flash: bool) -> Self {
         let session = AppSession::of(req);
-        let mut context = Context::new();
-        context.insert("instance", &state.instance);
-        context.insert("version", env!("CARGO_PKG_VERSION"));
-        context.insert("latency_ms", &(state.latency.get().as_millis() as u64));
+        let mut context = Self::without_request(state).context;
         context.insert("session_fingerprint", &session.fingerprint());
         context.insert("user", &session.user().map(|u| u.username));
         context.insert("csrf_token", &session.csrf_token());
@@ -29,6 +26,21 @@ impl Page {
         if take_flash {
             context.insert("flash", &session.take_flash());
         }
+        Self { context }
+    }
+
+    /// The shared parts for a page rendered where no request is at hand (an
+    /// error from middleware): no user, no session, no form token.
+    pub fn without_request(state: &AppState) -> Self {
+        let mut context = Context::new();
+        context.insert("instance", &state.instance);
+        context.insert("version", env!("CARGO_PKG_VERSION"));
+        context.insert("latency_ms", &(state.latency.get().as_millis() as u64));
+        context.insert("session_fingerprint", &None::<String>);
+        context.insert("user", &None::<String>);
+        context.insert("csrf_token", &None::<String>);
+        context.insert("path", "");
+        context.insert("flash", &None::<String>);
         Self { context }
     }
 

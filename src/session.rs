@@ -13,6 +13,7 @@ use std::future::{ready, Ready};
 
 use crate::csrf;
 use crate::error::AppError;
+use crate::state::AppState;
 
 const USER_ID: &str = "user_id";
 const USERNAME: &str = "username";
@@ -27,29 +28,39 @@ pub struct SessionUser {
 }
 
 /// The request's session, wrapped so handlers cannot misuse raw keys.
-pub struct AppSession(Session);
+pub struct AppSession {
+    session: Session,
+    /// The session store failed lately, so an empty session may be a lost one.
+    store_down: bool,
+}
 
 impl FromRequest for AppSession {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(AppSession(req.get_session())))
+        ready(Ok(AppSession::of(req)))
     }
 }
 
 impl AppSession {
     pub fn of(req: &HttpRequest) -> Self {
-        AppSession(req.get_session())
+        let store_down = req
+            .app_data::<actix_web::web::Data<AppState>>()
+            .is_some_and(|state| state.session_health.is_down());
+        AppSession {
+            session: req.get_session(),
+            store_down,
+        }
     }
 
     fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
         // A value that no longer deserializes is treated as absent.
-        self.0.get::<T>(key).ok().flatten()
+        self.session.get::<T>(key).ok().flatten()
     }
 
     fn set<T: serde::Serialize>(&self, key: &str, value: T) -> Result<(), AppError> {
-        self.0
+        self.session
             .insert(key, value)
             .map_err(|e| AppError::internal(format!("writing session: {e}")))
     }
@@ -59,6 +70,16 @@ impl AppSession {
             id: self.get(USER_ID)?,
             username: self.get(USERNAME)?,
         })
+    }
+
+    /// The logged-in user, or why there is none: not logged in (401), or the
+    /// session could not be loaded because the store is down (503).
+    pub fn require_user(&self) -> Result<SessionUser, AppError> {
+        match self.user() {
+            Some(user) => Ok(user),
+            None if self.store_down => Err(AppError::SessionStoreDown),
+            None => Err(AppError::LoginRequired),
+        }
     }
 
     /// A short, non-reversible label of this session ("3f9a0c1d").
@@ -91,6 +112,8 @@ impl AppSession {
     pub fn verify_csrf(&self, submitted: Option<&str>) -> Result<(), AppError> {
         match (self.csrf_token(), submitted) {
             (Some(expected), Some(got)) if csrf::tokens_match(&expected, got) => Ok(()),
+            // The token is missing because the store could not load the session.
+            (None, _) if self.store_down => Err(AppError::SessionStoreDown),
             _ => Err(AppError::CsrfRejected),
         }
     }
@@ -100,8 +123,8 @@ impl AppSession {
     pub fn log_in(&self, user: SessionUser) -> Result<(), AppError> {
         let flash: Option<String> = self.get(FLASH);
         // `clear` + `renew` rather than `purge`: a purged session ignores inserts.
-        self.0.clear();
-        self.0.renew();
+        self.session.clear();
+        self.session.renew();
         self.set(SID, csrf::new_token())?;
         self.set(CSRF, csrf::new_token())?;
         self.set(USER_ID, user.id)?;
@@ -113,7 +136,7 @@ impl AppSession {
     }
 
     pub fn log_out(&self) {
-        self.0.purge();
+        self.session.purge();
     }
 
     /// A one-time message for the next page ("Photo uploaded.").
@@ -124,7 +147,7 @@ impl AppSession {
     pub fn take_flash(&self) -> Option<String> {
         let message = self.get(FLASH);
         if message.is_some() {
-            self.0.remove(FLASH);
+            self.session.remove(FLASH);
         }
         message
     }

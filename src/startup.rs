@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use actix_session::config::{CookieContentSecurity, PersistentSession};
-use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServerHandle};
@@ -21,7 +20,11 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
-use crate::middleware::{error_pages::error_pages, request_log::request_log};
+use crate::feed_cache::FeedCache;
+use crate::middleware::{
+    error_pages::error_pages, request_log::request_log, session_failures::session_failures,
+};
+use crate::session_store::{AppSessionStore, SessionHealth};
 use crate::state::AppState;
 use crate::storage::Storage;
 use crate::templates::Templates;
@@ -54,15 +57,19 @@ impl Application {
         let db = Db::connect(&url, &settings.database)
             .await
             .with_context(|| format!("database {}", redact_url_password(url.expose_secret())))?;
-        let storage = Storage::from_settings(&settings).await.with_context(|| {
-            format!(
-                "opening photo storage at {}",
-                settings.storage_path().display()
-            )
-        })?;
+        let storage = Storage::from_settings(&settings)
+            .await
+            .context("opening photo storage")?;
         let session_key = session_key::load_or_create(&settings)
             .await
             .context("loading the session key")?;
+        let session_health = SessionHealth::default();
+        let session_store = AppSessionStore::from_settings(&settings.sessions, session_health.clone())
+            .await
+            .context("setting up the session store (sessions.backend)")?;
+        let feed_cache = FeedCache::from_settings(&settings.cache)
+            .context("setting up the feed cache (cache.backend)")?;
+        let csp = content_security_policy(&storage, settings.storage.cdn_base_url.as_deref()).await;
 
         let state = web::Data::new(AppState {
             instance: InstanceInfo::new(settings.instance.id.as_deref(), address),
@@ -74,6 +81,8 @@ impl Application {
             upload_dir,
             db,
             storage,
+            feed_cache,
+            session_health,
             settings: settings.clone(),
         });
         tracing::info!(
@@ -81,9 +90,15 @@ impl Application {
             address = %address,
             database = %redact_url_password(url.expose_secret()),
             storage = %state.storage.describe(),
+            sessions = ?settings.sessions.backend,
+            cache = state.feed_cache.describe(),
             "photoscale is listening on http://{address}"
         );
-        let server = run(listener, state.clone(), session_key, &settings)?;
+        let sessions = SessionSetup {
+            store: session_store,
+            key: session_key,
+        };
+        let server = run(listener, state.clone(), sessions, csp, &settings)?;
         Ok(Self {
             address,
             server,
@@ -117,16 +132,23 @@ impl Application {
     }
 }
 
+/// What every worker needs to build its session middleware.
+struct SessionSetup {
+    store: AppSessionStore,
+    key: Key,
+}
+
 fn run(
     listener: TcpListener,
     state: web::Data<AppState>,
-    key: Key,
+    sessions: SessionSetup,
+    csp: String,
     settings: &Settings,
 ) -> anyhow::Result<Server> {
     let secure_cookie = settings.sessions.secure_cookie;
     let ttl = actix_web::cookie::time::Duration::seconds(settings.sessions.ttl.as_secs() as i64);
     let mut server = HttpServer::new(move || {
-        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+        let session_middleware = SessionMiddleware::builder(sessions.store.clone(), sessions.key.clone())
             .cookie_name(SESSION_COOKIE.to_owned())
             .cookie_secure(secure_cookie)
             .cookie_http_only(true)
@@ -140,8 +162,9 @@ fn run(
             .app_data(query_config())
             .configure(routes::configure)
             .wrap(from_fn(error_pages))
-            .wrap(sessions)
-            .wrap(security_headers())
+            .wrap(session_middleware)
+            .wrap(from_fn(session_failures))
+            .wrap(security_headers(&csp))
             .wrap(from_fn(request_log))
     })
     .shutdown_timeout(settings.server.shutdown_timeout.as_secs().max(1));
@@ -166,16 +189,29 @@ fn query_config() -> web::QueryConfig {
     })
 }
 
-fn security_headers() -> DefaultHeaders {
+fn security_headers(csp: &str) -> DefaultHeaders {
     DefaultHeaders::new()
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "same-origin"))
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; \
-             base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        ))
+        .add(("Content-Security-Policy", csp.to_owned()))
+}
+
+/// Photos may load from the bucket (presigned URLs) or a CDN, so their
+/// origins join `img-src`; everything else stays same-origin.
+async fn content_security_policy(storage: &Storage, cdn_base_url: Option<&str>) -> String {
+    let mut img_src = vec!["'self'".to_owned(), "data:".to_owned(), "blob:".to_owned()];
+    if let Some(origin) = storage.foreign_origin().await {
+        img_src.push(origin);
+    }
+    if let Some(cdn) = cdn_base_url.and_then(|u| url::Url::parse(u).ok()) {
+        img_src.push(cdn.origin().ascii_serialization());
+    }
+    format!(
+        "default-src 'self'; img-src {}; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        img_src.join(" ")
+    )
 }
 
 async fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {

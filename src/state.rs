@@ -7,8 +7,10 @@ use tokio::sync::Semaphore;
 
 use crate::configuration::Settings;
 use crate::db::Db;
+use crate::feed_cache::FeedCache;
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
+use crate::session_store::SessionHealth;
 use crate::storage::Storage;
 use crate::templates::Templates;
 
@@ -16,6 +18,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub storage: Storage,
+    pub feed_cache: FeedCache,
+    /// Whether the session store answered lately (always up for cookies).
+    pub session_health: SessionHealth,
     pub templates: Templates,
     pub instance: InstanceInfo,
     pub latency: SimulatedLatency,

@@ -1,19 +1,24 @@
 //! The database port: one `Db` handle whose methods are the only SQL in the app.
+//!
+//! The engine (SQLite, MySQL/MariaDB or PostgreSQL) is chosen by the URL
+//! scheme at run time through sqlx's `Any` driver. Queries are written once,
+//! in the SQL the three engines agree on, with `?` placeholders that are
+//! rewritten to `$1, $2, ...` for PostgreSQL.
 
+mod connect;
+mod engine;
 mod photos;
 mod users;
 
-use std::str::FromStr;
+use std::borrow::Cow;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
+pub use connect::DbSetupError;
+pub use engine::Engine;
 pub use photos::{NewPhoto, PhotoRecord};
 pub use users::UserRecord;
-
-use crate::configuration::DatabaseSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -28,51 +33,36 @@ pub enum DbError {
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
         match e {
+            // Connection-level failures: the server is down, restarting or
+            // unreachable. The pool reconnects by itself when it returns.
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
             | sqlx::Error::WorkerCrashed => DbError::Unavailable(e),
+            sqlx::Error::Database(ref db) if engine::is_connection_error(db.as_ref()) => {
+                DbError::Unavailable(e)
+            }
             other => DbError::Query(other),
         }
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum DbSetupError {
-    #[error("`database.url` is not a valid SQLite URL: {0}\n  fix: use sqlite://PATH, e.g. sqlite://data/photoscale.db")]
-    BadUrl(#[source] sqlx::Error),
-    #[error("cannot open the database: {0}")]
-    Connect(#[source] sqlx::Error),
-    #[error("cannot apply database migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-}
-
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: SqlitePool,
+    pool: AnyPool,
+    engine: Engine,
 }
 
 impl Db {
-    /// Opens (creating if needed) the database and applies the embedded migrations.
-    pub async fn connect(
-        url: &SecretString,
-        settings: &DatabaseSettings,
-    ) -> Result<Self, DbSetupError> {
-        let options = SqliteConnectOptions::from_str(url.expose_secret())
-            .map_err(DbSetupError::BadUrl)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_with(options)
-            .await
-            .map_err(DbSetupError::Connect)?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// `sql` with placeholders in this engine's style.
+    fn sql<'a>(&self, sql: &'a str) -> Cow<'a, str> {
+        self.engine.placeholders(sql)
     }
 
     /// True when a trivial query answers within `timeout`.

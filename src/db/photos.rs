@@ -21,7 +21,7 @@ pub struct NewPhoto {
 }
 
 /// A stored photo with its uploader's name, as the feed and photo page show it.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct PhotoRecord {
     pub public_id: String,
     pub username: String,
@@ -44,11 +44,12 @@ const SELECT_PHOTO: &str = "SELECT p.public_id, u.username, p.caption, p.object_
 
 impl Db {
     pub async fn insert_photo(&self, photo: &NewPhoto) -> Result<(), DbError> {
-        sqlx::query(
+        let insert = self.sql(
             "INSERT INTO photos (public_id, user_id, caption, object_key, content_type, size_bytes, \
              width, height, sha256, thumb_key, thumb_type, thumb_sha256, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
+        );
+        sqlx::query(&insert)
         .bind(photo.public_id.as_str())
         .bind(photo.user_id)
         .bind(&photo.caption)
@@ -70,7 +71,7 @@ impl Db {
     /// The newest `limit` photos, newest first.
     pub async fn latest_photos(&self, limit: u32) -> Result<Vec<PhotoRecord>, DbError> {
         let sql = format!("{SELECT_PHOTO} ORDER BY p.id DESC LIMIT ?");
-        let photos = sqlx::query_as::<_, PhotoRecord>(&sql)
+        let photos = sqlx::query_as::<_, PhotoRecord>(&self.sql(&sql))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
@@ -79,7 +80,7 @@ impl Db {
 
     pub async fn find_photo(&self, id: &PhotoId) -> Result<Option<PhotoRecord>, DbError> {
         let sql = format!("{SELECT_PHOTO} WHERE p.public_id = ?");
-        let photo = sqlx::query_as::<_, PhotoRecord>(&sql)
+        let photo = sqlx::query_as::<_, PhotoRecord>(&self.sql(&sql))
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;

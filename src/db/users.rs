@@ -11,35 +11,42 @@ pub struct UserRecord {
 }
 
 impl Db {
-    /// Inserts a user; `UsernameTaken` when the name exists in any letter case.
+    /// Inserts a user and returns its id; `UsernameTaken` when the name exists
+    /// in any letter case.
     pub async fn create_user(
         &self,
         username: &Username,
         password_hash: &str,
     ) -> Result<i64, DbError> {
-        let result = sqlx::query(
+        let insert = self.sql(
             "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(username.as_str())
-        .bind(username.key())
-        .bind(password_hash)
-        .bind(now_millis())
-        .execute(&self.pool)
-        .await;
+        );
+        let result = sqlx::query(&insert)
+            .bind(username.as_str())
+            .bind(username.key())
+            .bind(password_hash)
+            .bind(now_millis())
+            .execute(&self.pool)
+            .await;
         match result {
-            Ok(done) => Ok(done.last_insert_rowid()),
+            // The id is read back by the unique key: portable, unlike
+            // `RETURNING` (not in MySQL) or last-insert-id (not in PostgreSQL).
+            Ok(_) => match self.find_user(username).await? {
+                Some(user) => Ok(user.id),
+                None => Err(DbError::Query(sqlx::Error::RowNotFound)),
+            },
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(DbError::UsernameTaken),
             Err(e) => Err(e.into()),
         }
     }
 
     pub async fn find_user(&self, username: &Username) -> Result<Option<UserRecord>, DbError> {
-        let user = sqlx::query_as::<_, UserRecord>(
-            "SELECT id, username, password_hash FROM users WHERE username_key = ?",
-        )
-        .bind(username.key())
-        .fetch_optional(&self.pool)
-        .await?;
+        let select =
+            self.sql("SELECT id, username, password_hash FROM users WHERE username_key = ?");
+        let user = sqlx::query_as::<_, UserRecord>(&select)
+            .bind(username.key())
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(user)
     }
 }

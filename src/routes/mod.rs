@@ -1,5 +1,6 @@
 //! URL → handler. Handlers are thin: parse, call the domain and ports, render.
 
+pub mod admin;
 mod assets;
 mod auth;
 mod feed;
@@ -25,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/photos/{id}", web::get().to(photos::page))
         .route("/photos/{id}/{variant}", web::get().to(photos::media))
         .route("/static/{path:.*}", web::get().to(assets::serve))
+        .route("/admin/latency", web::get().to(admin::get_latency))
+        .route("/admin/latency", web::put().to(admin::set_latency))
         .default_service(web::to(not_found));
 }
 

@@ -27,6 +27,8 @@ pub async fn page(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let photo = find(&state, &id).await?;
+    let cdn = state.settings.storage.cdn_base_url.as_deref();
+    let photo = state.storage.view(photo, cdn).await;
     Page::new(&req, &state, true).with("photo", &photo).respond(
         &state,
         "photo.html",
@@ -57,18 +59,33 @@ async fn serve_object(
     content_type: &str,
     sha256: &str,
 ) -> Result<HttpResponse, AppError> {
+    // S3 in presigned mode: send the browser to the bucket.
+    if let Some(url) = state.storage.presigned_url(key).await {
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .finish());
+    }
     let etag = EntityTag::new_strong(sha256.to_owned());
     if http_cache::is_fresh(req, &etag) {
         return Ok(http_cache::not_modified(&etag, CACHE_CONTROL));
     }
     let body = state.storage.get(key).await.map_err(|e| match e {
         StorageError::NotFound(key) => {
-            AppError::internal(format!("photo row points at missing object {key}"))
+            // Only a misconfigured fleet gets here: instances with separate
+            // `local` directories behind one load balancer.
+            tracing::error!(key, storage = %state.storage.describe(), "a photo's object is missing from this instance's storage");
+            AppError::MissingObject {
+                instance: state.instance.id.clone(),
+            }
         }
-        other => AppError::Unavailable(format!(
-            "Photo storage is not reachable right now ({})",
-            kind_of(&other)
-        )),
+        other => {
+            tracing::warn!(error = %other, "reading a photo failed");
+            AppError::Unavailable(format!(
+                "Photo storage is not reachable right now ({}).",
+                kind_of(&other)
+            ))
+        }
     })?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
@@ -83,5 +100,6 @@ fn kind_of(e: &StorageError) -> &'static str {
         StorageError::NotFound(_) => "missing object",
         StorageError::InvalidKey(_) => "invalid key",
         StorageError::Io { .. } => "I/O error",
+        StorageError::Remote { .. } => "object store error",
     }
 }

@@ -18,6 +18,9 @@ pub async fn form(
     state: web::Data<AppState>,
     session: AppSession,
 ) -> Result<HttpResponse, AppError> {
+    if let Err(AppError::SessionStoreDown) = session.require_user() {
+        return Err(AppError::SessionStoreDown);
+    }
     if session.user().is_none() {
         session.set_flash("Log in to upload photos.")?;
         return Ok(see_other("/login?next=/upload"));
@@ -50,9 +53,12 @@ pub async fn submit(
     // We read on past an error only this far, so the client sees our page.
     let drain_cap = max_bytes.saturating_mul(2).saturating_add(1 << 20);
 
-    let Some(user) = session.user() else {
-        drain(&mut payload, drain_cap).await;
-        return Err(AppError::LoginRequired);
+    let user = match session.require_user() {
+        Ok(user) => user,
+        Err(e) => {
+            drain(&mut payload, drain_cap).await;
+            return Err(e);
+        }
     };
     let received = match uploads::receive_upload(&mut payload, &state.upload_dir, max_bytes).await {
         Ok(received) => received,

@@ -1,14 +1,20 @@
 //! The photo storage port. Route code calls these methods and never learns
 //! which backend it has; each backend lives in its own file.
 
+mod links;
 mod local;
+#[cfg(feature = "s3")]
+mod s3;
 
 use std::path::Path;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 
+pub use links::PhotoView;
 pub use local::LocalStorage;
+#[cfg(feature = "s3")]
+pub use s3::S3Storage;
 
 use crate::configuration::{Settings, StorageBackend};
 
@@ -24,6 +30,13 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
+    /// The object store (S3) answered with an error or did not answer.
+    #[error("object store request {operation} on {key} failed: {detail}")]
+    Remote {
+        operation: &'static str,
+        key: String,
+        detail: String,
+    },
 }
 
 /// An object's bytes as a stream, so large photos are never held in memory whole.
@@ -34,47 +47,118 @@ pub struct ObjectBody {
 
 #[derive(Debug, Clone)]
 pub enum Storage {
+    /// A directory only this instance uses.
     Local(LocalStorage),
+    /// A directory several instances mount; the same code, which is safe for
+    /// several writers (unique names, write beside, then rename).
+    Shared(LocalStorage),
+    #[cfg(feature = "s3")]
+    S3(S3Storage),
 }
 
 impl Storage {
-    pub async fn from_settings(settings: &Settings) -> std::io::Result<Self> {
-        match settings.storage.backend {
-            StorageBackend::Local => Ok(Self::Local(
-                LocalStorage::open(settings.storage_path()).await?,
-            )),
-        }
+    pub async fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let storage = match settings.storage.backend {
+            StorageBackend::Local => Self::Local(LocalStorage::open(settings.storage_path()).await?),
+            StorageBackend::Shared => Self::Shared(LocalStorage::open(settings.storage_path()).await?),
+            #[cfg(feature = "s3")]
+            StorageBackend::S3 => Self::S3(S3Storage::connect(&settings.storage.s3).await?),
+            #[cfg(not(feature = "s3"))]
+            StorageBackend::S3 => anyhow::bail!(
+                "this photoscale was built without S3 support; fix: cargo build --release --features s3"
+            ),
+        };
+        Ok(storage)
     }
 
     /// Moves the finished temporary file at `source` into the store as `key`.
-    pub async fn put_file(&self, key: &str, source: &Path) -> Result<(), StorageError> {
+    #[cfg_attr(not(feature = "s3"), allow(unused_variables))]
+    pub async fn put_file(
+        &self,
+        key: &str,
+        source: &Path,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
         match self {
-            Self::Local(s) => s.put_file(key, source).await,
+            Self::Local(s) | Self::Shared(s) => s.put_file(key, source).await,
+            #[cfg(feature = "s3")]
+            Self::S3(s) => s.put_file(key, source, content_type).await,
         }
     }
 
-    pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
+    #[cfg_attr(not(feature = "s3"), allow(unused_variables))]
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
         match self {
-            Self::Local(s) => s.put_bytes(key, bytes).await,
+            Self::Local(s) | Self::Shared(s) => s.put_bytes(key, bytes).await,
+            #[cfg(feature = "s3")]
+            Self::S3(s) => s.put_bytes(key, bytes, content_type).await,
         }
     }
 
     pub async fn get(&self, key: &str) -> Result<ObjectBody, StorageError> {
         match self {
-            Self::Local(s) => s.get(key).await,
+            Self::Local(s) | Self::Shared(s) => s.get(key).await,
+            #[cfg(feature = "s3")]
+            Self::S3(s) => s.get(key).await,
         }
     }
 
     /// Removes `key`; removing a missing object is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         match self {
-            Self::Local(s) => s.delete(key).await,
+            Self::Local(s) | Self::Shared(s) => s.delete(key).await,
+            #[cfg(feature = "s3")]
+            Self::S3(s) => s.delete(key).await,
         }
+    }
+
+    /// A short-lived URL the browser can fetch `key` from directly, when this
+    /// backend serves photos that way (S3 in `presigned` mode).
+    pub async fn presigned_url(&self, key: &str) -> Option<String> {
+        match self {
+            Self::Local(_) | Self::Shared(_) => None,
+            #[cfg(feature = "s3")]
+            Self::S3(s) => s.presigned_url(key).await,
+        }
+    }
+
+    /// The object's key as a CDN in front of this store sees it.
+    pub fn cdn_path(&self, key: &str) -> String {
+        match self {
+            Self::Local(_) | Self::Shared(_) => key.to_owned(),
+            #[cfg(feature = "s3")]
+            Self::S3(s) => s.full_key(key),
+        }
+    }
+
+    /// True for stores whose objects a CDN can fetch directly (S3); a CDN in
+    /// front of a directory store fetches the app's own photo URLs instead.
+    pub fn is_object_store(&self) -> bool {
+        match self {
+            Self::Local(_) | Self::Shared(_) => false,
+            #[cfg(feature = "s3")]
+            Self::S3(_) => true,
+        }
+    }
+
+    /// The origin browsers load photos from besides our own, for the CSP.
+    pub async fn foreign_origin(&self) -> Option<String> {
+        let url = self.presigned_url("originals/csp-probe.jpg").await?;
+        let url = url::Url::parse(&url).ok()?;
+        Some(url.origin().ascii_serialization())
     }
 
     pub fn describe(&self) -> String {
         match self {
             Self::Local(s) => format!("local directory {}", s.root().display()),
+            Self::Shared(s) => format!("shared directory {}", s.root().display()),
+            #[cfg(feature = "s3")]
+            Self::S3(s) => s.describe(),
         }
     }
 }

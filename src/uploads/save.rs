@@ -28,14 +28,18 @@ pub async fn save_photo(
 
     state
         .storage
-        .put_file(&object_key, original.path())
+        .put_file(&object_key, original.path(), photo.format.content_type())
         .await
         .map_err(storage_failed)?;
     original.mark_moved();
 
     if let Err(e) = state
         .storage
-        .put_bytes(&thumb_key, Bytes::from(thumbnail.bytes))
+        .put_bytes(
+            &thumb_key,
+            Bytes::from(thumbnail.bytes),
+            thumbnail.format.content_type(),
+        )
         .await
     {
         remove_objects(state, &[&object_key]).await;
@@ -60,6 +64,8 @@ pub async fn save_photo(
         remove_objects(state, &[&object_key, &thumb_key]).await;
         return Err(e.into());
     }
+    // Before the redirect: the uploader's next view must show the new photo.
+    state.feed_cache.invalidate().await;
     Ok(id)
 }
 

@@ -229,7 +229,7 @@ pub fn csrf_in(html: &str) -> Option<String> {
 }
 
 pub fn photo_ids_in(html: &str) -> Vec<String> {
-    let re = regex::Regex::new(r#"/photos/([0-9a-f]{32})/thumb"#).unwrap();
+    let re = regex::Regex::new(r#"href="/photos/([0-9a-f]{32})""#).unwrap();
     re.captures_iter(html).map(|c| c[1].to_owned()).collect()
 }
 

@@ -1,13 +1,20 @@
 //! Integration tests: each spawns the app on a random port against a fresh
-//! temporary data directory and drives it over HTTP like a browser.
+//! temporary data directory and drives it over HTTP like a browser. Backend
+//! tests run against real servers that `services` starts on loopback.
 
+mod admin;
 mod auth;
+mod backends;
 mod cli;
+mod faults;
 mod feed;
 mod health;
 mod helpers;
 mod images;
 mod photos;
 mod restart;
+mod scenario;
+mod services;
 mod shutdown;
+mod two_instances;
 mod upload;

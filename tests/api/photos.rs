@@ -64,7 +64,10 @@ async fn the_photo_page_shows_the_full_image_and_details() {
         .await;
     let id = app.feed_ids().await.remove(0);
     let html = app.get_html(&format!("/photos/{id}")).await;
-    assert!(html.contains(&format!(r#"src="/photos/{id}/image""#)));
+    assert_eq!(
+        crate::scenario::image_src_in(&html),
+        format!("/photos/{id}/image")
+    );
     assert!(html.contains("321 × 123 px"));
     assert!(html.contains(r#"alt="Photo by alice""#));
 }

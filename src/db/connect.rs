@@ -1,0 +1,144 @@
+//! Opening the database at start-up: pick the engine from the URL, retry with
+//! backoff while the server is unreachable (it may still be starting), then
+//! apply that engine's embedded migrations.
+
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use super::{Db, Engine};
+use crate::configuration::DatabaseSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("`database.url` is not a database URL photoscale understands\n  fix: use sqlite://FILE, mysql://USER:PASSWORD@HOST:PORT/DB or postgres://USER:PASSWORD@HOST:PORT/DB")]
+    UnknownScheme,
+    #[error("`database.url` is not valid: {0}\n  fix: check the URL's syntax, e.g. mysql://photoscale:secret@127.0.0.1:3306/photoscale")]
+    BadUrl(#[source] sqlx::Error),
+    #[error("cannot reach the {engine} database at {host} after trying for {waited:?}: {source}\n  fix: check that the server is running and that database.url (host, port, user, password, database name) is right")]
+    Unreachable {
+        engine: &'static str,
+        host: String,
+        waited: Duration,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Connects (creating a SQLite file if needed) and applies the migrations.
+    pub async fn connect(
+        url: &SecretString,
+        settings: &DatabaseSettings,
+    ) -> Result<Self, DbSetupError> {
+        sqlx::any::install_default_drivers();
+        let url = url.expose_secret();
+        let engine = Engine::from_url(url).ok_or(DbSetupError::UnknownScheme)?;
+        let options = connect_options(url, engine)?;
+        let pool = connect_with_retry(&options, engine, settings, &host_of(url)).await?;
+        engine.migrator().run(&pool).await?;
+        Ok(Self { pool, engine })
+    }
+}
+
+fn connect_options(url: &str, engine: Engine) -> Result<AnyConnectOptions, DbSetupError> {
+    let url = match engine {
+        // Create the file on first run (SQLite's "read, write, create" mode).
+        Engine::Sqlite if !url.contains("mode=") => {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{separator}mode=rwc")
+        }
+        _ => url.to_owned(),
+    };
+    url.parse().map_err(DbSetupError::BadUrl)
+}
+
+async fn connect_with_retry(
+    options: &AnyConnectOptions,
+    engine: Engine,
+    settings: &DatabaseSettings,
+    host: &str,
+) -> Result<AnyPool, DbSetupError> {
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let pool = pool_options(engine, settings)
+            .connect_with(options.clone())
+            .await;
+        match pool {
+            Ok(pool) => return Ok(pool),
+            Err(source) if !is_retryable(&source) || started.elapsed() >= settings.connect_timeout => {
+                return Err(DbSetupError::Unreachable {
+                    engine: engine.name(),
+                    host: host.to_owned(),
+                    waited: Duration::from_secs(started.elapsed().as_secs()),
+                    source,
+                })
+            }
+            Err(e) => {
+                tracing::warn!(engine = engine.name(), host, error = %e, retry_in = ?delay, "database not reachable yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+fn pool_options(engine: Engine, settings: &DatabaseSettings) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if engine == Engine::Sqlite {
+                    // WAL lets readers run beside the writer; the busy timeout
+                    // makes a writer wait for another instead of failing.
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+}
+
+/// A wrong password or a missing database will not fix itself; a refused or
+/// timed-out connection may (the server is starting).
+fn is_retryable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => super::engine::is_connection_error(db.as_ref()),
+        _ => false,
+    }
+}
+
+/// "host:port" for messages, never the user or password.
+fn host_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme() == "sqlite" => url.trim_start_matches("sqlite://").to_owned(),
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            _ => "(no host)".to_owned(),
+        },
+        Err(_) => "(unparsable URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_never_includes_credentials() {
+        assert_eq!(host_of("mysql://app:hunter2@db.local:3306/p"), "db.local:3306");
+        assert_eq!(host_of("postgres://app:pw@10.0.0.5/p"), "10.0.0.5");
+        assert_eq!(host_of("sqlite://data/p.db"), "data/p.db");
+    }
+}

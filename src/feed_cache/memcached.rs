@@ -1,0 +1,41 @@
+//! The feed cache in memcached.
+
+use std::time::Duration;
+
+use super::CacheError;
+use crate::memcached::{Memcached, MemcachedError};
+
+#[derive(Debug)]
+pub struct MemcachedCache {
+    client: Memcached,
+}
+
+fn failed(e: MemcachedError) -> CacheError {
+    CacheError(e.to_string())
+}
+
+impl MemcachedCache {
+    pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: Memcached::new(url, timeout)?,
+        })
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        self.client.get(key).await.map_err(failed)
+    }
+
+    pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
+        self.client.set(key, value, ttl).await.map_err(failed)
+    }
+
+    /// The generation counter never expires (memcached TTL 0 would, so use the maximum).
+    pub async fn add(&self, key: &str, value: &[u8]) -> Result<(), CacheError> {
+        let forever = Duration::from_secs(30 * 24 * 3600);
+        self.client.add(key, value, forever).await.map(drop).map_err(failed)
+    }
+
+    pub async fn incr(&self, key: &str) -> Result<Option<u64>, CacheError> {
+        self.client.incr(key).await.map_err(failed)
+    }
+}

@@ -1,0 +1,191 @@
+//! Photos in an S3 bucket (or an S3-compatible server) through aws-sdk-s3.
+//! Credentials come from the standard AWS chain (environment, profile,
+//! instance role); nothing secret is in photoscale's own configuration.
+
+use std::path::Path;
+use std::time::Duration;
+
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio_util::io::ReaderStream;
+
+use super::{validate_key, ObjectBody, StorageError};
+use crate::configuration::{S3Serve, S3Settings};
+
+#[derive(Debug, Clone)]
+pub struct S3Storage {
+    client: Client,
+    bucket: String,
+    prefix: String,
+    serve: S3Serve,
+    presign_ttl: Duration,
+    endpoint: Option<String>,
+}
+
+impl S3Storage {
+    /// Builds the client and checks that the bucket answers, so a wrong name
+    /// or missing credentials stop start-up instead of the first upload.
+    pub async fn connect(settings: &S3Settings) -> anyhow::Result<Self> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = &settings.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        let shared = loader.load().await;
+        let mut config = aws_sdk_s3::config::Builder::from(&shared);
+        if let Some(endpoint) = &settings.endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        let path_style = settings.path_style.unwrap_or(settings.endpoint.is_some());
+        config = config.force_path_style(path_style);
+        let storage = Self {
+            client: Client::from_conf(config.build()),
+            bucket: settings.bucket.clone(),
+            prefix: settings.prefix.clone(),
+            serve: settings.serve,
+            presign_ttl: settings.presign_ttl,
+            endpoint: settings.endpoint.clone(),
+        };
+        storage.check_bucket().await?;
+        Ok(storage)
+    }
+
+    async fn check_bucket(&self) -> anyhow::Result<()> {
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => anyhow::bail!(
+                "S3 bucket {:?} is not usable: {}\n  fix: check storage.s3.bucket, storage.s3.region and storage.s3.endpoint, \
+                 and that AWS credentials are available (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile or an instance role)",
+                self.bucket,
+                DisplayErrorContext(&e)
+            ),
+        }
+    }
+
+    /// The key as stored in the bucket: the configured prefix plus ours.
+    pub fn full_key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    pub async fn put_file(
+        &self,
+        key: &str,
+        source: &Path,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
+        validate_key(key)?;
+        // Streams from the file: the photo is never held in memory whole.
+        let body = ByteStream::from_path(source)
+            .await
+            .map_err(|e| remote("PutObject", key, e))?;
+        self.put(key, body, content_type).await?;
+        let _ = tokio::fs::remove_file(source).await;
+        Ok(())
+    }
+
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
+        validate_key(key)?;
+        self.put(key, ByteStream::from(bytes), content_type).await
+    }
+
+    async fn put(&self, key: &str, body: ByteStream, content_type: &str) -> Result<(), StorageError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .content_type(content_type)
+            .cache_control("public, max-age=31536000, immutable")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| remote("PutObject", key, DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<ObjectBody, StorageError> {
+        validate_key(key)?;
+        let result = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(SdkError::ServiceError(e)) if e.err().is_no_such_key() => {
+                return Err(StorageError::NotFound(key.to_owned()))
+            }
+            Err(e) => return Err(remote("GetObject", key, DisplayErrorContext(e))),
+        };
+        let length = output.content_length().unwrap_or(0).max(0) as u64;
+        let reader = output.body.into_async_read();
+        Ok(ObjectBody {
+            length,
+            stream: ReaderStream::new(reader).boxed(),
+        })
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        validate_key(key)?;
+        // S3 answers success for a missing key, as our contract asks.
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await
+            .map_err(|e| remote("DeleteObject", key, DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
+    /// A signed GET URL, in `presigned` mode. Signing is local: no request.
+    pub async fn presigned_url(&self, key: &str) -> Option<String> {
+        if self.serve != S3Serve::Presigned || validate_key(key).is_err() {
+            return None;
+        }
+        let config = PresigningConfig::expires_in(self.presign_ttl).ok()?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .presigned(config)
+            .await;
+        match request {
+            Ok(request) => Some(request.uri().to_owned()),
+            Err(e) => {
+                tracing::warn!(key, error = %DisplayErrorContext(e), "cannot presign a photo URL; serving it through the app");
+                None
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let place = match &self.endpoint {
+            Some(endpoint) => format!(" at {endpoint}"),
+            None => String::new(),
+        };
+        let serve = match self.serve {
+            S3Serve::Presigned => "presigned URLs",
+            S3Serve::Proxy => "proxied by the app",
+        };
+        format!("S3 bucket {}{place} (prefix {:?}, {serve})", self.bucket, self.prefix)
+    }
+}
+
+fn remote(operation: &'static str, key: &str, detail: impl std::fmt::Display) -> StorageError {
+    StorageError::Remote {
+        operation,
+        key: key.to_owned(),
+        detail: detail.to_string(),
+    }
+}

@@ -1,0 +1,189 @@
+//! The same journey (see `scenario`) against every backend of every port:
+//! databases, photo storage, sessions and the feed cache, each on a real
+//! server started for the test.
+
+use secrecy::SecretString;
+
+use crate::helpers::{spawn_app_with, TestApp};
+use crate::scenario;
+use crate::services::{mariadb_database, postgres_database, Memcached, Redis};
+use photoscale::configuration::{CacheBackend, SessionBackend, Settings, StorageBackend};
+
+fn secret(text: String) -> Option<SecretString> {
+    Some(SecretString::from(text))
+}
+
+async fn app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with(customise).await
+}
+
+#[tokio::test]
+async fn sqlite_local_disk_cookie_sessions_no_cache() {
+    let app = app_with(|_| {}).await;
+    scenario::run(&app, false).await;
+    assert_eq!(app.state.db.engine(), photoscale::db::Engine::Sqlite);
+    assert_eq!(app.stored_files().len(), 4, "two originals and two thumbnails");
+}
+
+#[tokio::test]
+async fn mariadb_database_works_end_to_end() {
+    let url = mariadb_database().await;
+    let app = app_with(|s| s.database.url = secret(url)).await;
+    assert_eq!(app.state.db.engine(), photoscale::db::Engine::MySql);
+    scenario::run(&app, false).await;
+}
+
+#[tokio::test]
+async fn postgres_database_works_end_to_end() {
+    let url = postgres_database().await;
+    let app = app_with(|s| s.database.url = secret(url)).await;
+    assert_eq!(app.state.db.engine(), photoscale::db::Engine::Postgres);
+    scenario::run(&app, false).await;
+}
+
+#[tokio::test]
+async fn shared_directory_storage() {
+    let shared = tempfile::tempdir().unwrap();
+    let path = shared.path().to_owned();
+    let app = app_with(|s| {
+        s.storage.backend = StorageBackend::Shared;
+        s.storage.path = Some(path);
+    })
+    .await;
+    scenario::run(&app, false).await;
+    let files = std::fs::read_dir(shared.path().join("originals")).unwrap().count();
+    assert_eq!(files, 2, "originals land in the shared directory");
+    assert!(app.stored_files().is_empty(), "nothing in the instance's own directory");
+}
+
+#[tokio::test]
+async fn memory_sessions() {
+    let app = app_with(|s| s.sessions.backend = SessionBackend::Memory).await;
+    scenario::run(&app, false).await;
+}
+
+#[tokio::test]
+async fn memcached_sessions() {
+    let memcached = Memcached::start();
+    let app = app_with(|s| {
+        s.sessions.backend = SessionBackend::Memcached;
+        s.sessions.url = secret(memcached.url());
+    })
+    .await;
+    scenario::run(&app, false).await;
+}
+
+#[tokio::test]
+async fn redis_sessions() {
+    let redis = Redis::start();
+    let app = app_with(|s| {
+        s.sessions.backend = SessionBackend::Redis;
+        s.sessions.url = secret(redis.url());
+    })
+    .await;
+    scenario::run(&app, false).await;
+}
+
+#[tokio::test]
+async fn memory_feed_cache() {
+    let app = app_with(|s| s.cache.backend = CacheBackend::Memory).await;
+    scenario::run(&app, true).await;
+}
+
+#[tokio::test]
+async fn memcached_feed_cache() {
+    let memcached = Memcached::start();
+    let app = app_with(|s| {
+        s.cache.backend = CacheBackend::Memcached;
+        s.cache.url = secret(memcached.url());
+    })
+    .await;
+    scenario::run(&app, true).await;
+}
+
+#[tokio::test]
+async fn redis_feed_cache() {
+    let redis = Redis::start();
+    let app = app_with(|s| {
+        s.cache.backend = CacheBackend::Redis;
+        s.cache.url = secret(redis.url());
+    })
+    .await;
+    scenario::run(&app, true).await;
+}
+
+#[cfg(feature = "s3")]
+mod s3 {
+    use super::*;
+    use crate::services::s3_bucket;
+    use photoscale::configuration::S3Serve;
+
+    #[tokio::test]
+    async fn s3_storage_with_presigned_urls() {
+        let bucket = s3_bucket().await;
+        let (endpoint, name) = (bucket.endpoint.clone(), bucket.name.clone());
+        let app = app_with(|s| {
+            s.storage.backend = StorageBackend::S3;
+            s.storage.s3.bucket = name;
+            s.storage.s3.endpoint = Some(endpoint);
+            s.storage.s3.region = Some("us-east-1".into());
+        })
+        .await;
+        scenario::run(&app, false).await;
+        let keys = bucket.keys().await;
+        assert_eq!(keys.len(), 4, "{keys:?}");
+        assert!(app.stored_files().is_empty(), "nothing on local disk");
+
+        // Photo links point straight at the bucket, signed, and the CSP allows it.
+        let response = app.get("/").await;
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains(&bucket.endpoint), "{csp}");
+        let src = scenario::image_src_in(&response.text().await.unwrap());
+        assert!(src.starts_with(&bucket.endpoint), "{src}");
+        assert!(src.contains("X-Amz-Signature="), "{src}");
+    }
+
+    #[tokio::test]
+    async fn s3_storage_proxied_by_the_app_with_a_prefix() {
+        let bucket = s3_bucket().await;
+        let (endpoint, name) = (bucket.endpoint.clone(), bucket.name.clone());
+        let app = app_with(|s| {
+            s.storage.backend = StorageBackend::S3;
+            s.storage.s3.bucket = name;
+            s.storage.s3.endpoint = Some(endpoint);
+            s.storage.s3.region = Some("us-east-1".into());
+            s.storage.s3.prefix = "site-a/".into();
+            s.storage.s3.serve = S3Serve::Proxy;
+        })
+        .await;
+        scenario::run(&app, false).await;
+        let keys = bucket.keys().await;
+        assert_eq!(keys.len(), 4);
+        assert!(keys.iter().all(|k| k.starts_with("site-a/")), "{keys:?}");
+        let src = scenario::image_src_in(&app.get_html("/").await);
+        assert!(src.starts_with("/photos/"), "served through the app: {src}");
+    }
+
+    #[tokio::test]
+    async fn cdn_base_url_rewrites_photo_links() {
+        let bucket = s3_bucket().await;
+        let (endpoint, name) = (bucket.endpoint.clone(), bucket.name.clone());
+        let app = app_with(|s| {
+            s.storage.backend = StorageBackend::S3;
+            s.storage.s3.bucket = name;
+            s.storage.s3.endpoint = Some(endpoint);
+            s.storage.s3.region = Some("us-east-1".into());
+            s.storage.cdn_base_url = Some("https://d111111abcdef8.cloudfront.net".into());
+        })
+        .await;
+        app.sign_up("carol").await;
+        let response = app.upload(crate::images::jpeg(20, 20), "a.jpg", "image/jpeg").await;
+        assert_eq!(response.status().as_u16(), 303);
+        let response = app.get("/").await;
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("https://d111111abcdef8.cloudfront.net"), "{csp}");
+        let src = scenario::image_src_in(&response.text().await.unwrap());
+        let re = regex::Regex::new(r"^https://d111111abcdef8\.cloudfront\.net/thumbnails/[0-9a-f]{32}\.jpg$").unwrap();
+        assert!(re.is_match(&src), "{src}");
+    }
+}
