@@ -39,7 +39,9 @@ impl AdminClient {
     }
 
     fn endpoint(&self) -> url::Url {
-        self.base.join("/admin/latency").expect("a fixed path always joins")
+        self.base
+            .join("/admin/latency")
+            .expect("a fixed path always joins")
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<LatencyReport> {

@@ -58,7 +58,12 @@ pub struct AdminTarget {
     pub url: String,
     /// The instance's admin.token; read from PHOTOSCALE_ADMIN__TOKEN or the
     /// configuration file when not given (prefer those: flags show in `ps`)
-    #[arg(long, value_name = "TOKEN", env = "PHOTOSCALE_ADMIN__TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "PHOTOSCALE_ADMIN__TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<String>,
 }
 

@@ -510,22 +510,30 @@ impl Settings {
         ] {
             if let Some(url) = url {
                 if url::Url::parse(url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
-                    return invalid(key, "not an http(s) URL", "use a URL such as https://host:port");
+                    return invalid(
+                        key,
+                        "not an http(s) URL",
+                        "use a URL such as https://host:port",
+                    );
                 }
             }
         }
         let sessions_url = self.sessions.url.as_ref().map(|u| u.expose_secret());
         match self.sessions.backend {
-            SessionBackend::Memcached | SessionBackend::Redis => {
-                check_server_url("sessions.url", sessions_url, self.sessions.backend == SessionBackend::Redis)?
-            }
+            SessionBackend::Memcached | SessionBackend::Redis => check_server_url(
+                "sessions.url",
+                sessions_url,
+                self.sessions.backend == SessionBackend::Redis,
+            )?,
             SessionBackend::Memory | SessionBackend::Cookie => {}
         }
         let cache_url = self.cache.url.as_ref().map(|u| u.expose_secret());
         match self.cache.backend {
-            CacheBackend::Memcached | CacheBackend::Redis => {
-                check_server_url("cache.url", cache_url, self.cache.backend == CacheBackend::Redis)?
-            }
+            CacheBackend::Memcached | CacheBackend::Redis => check_server_url(
+                "cache.url",
+                cache_url,
+                self.cache.backend == CacheBackend::Redis,
+            )?,
             CacheBackend::None | CacheBackend::Memory => {}
         }
         if let Some(token) = &self.admin.token {
@@ -546,7 +554,10 @@ fn check_server_url(key: &str, url: Option<&str>, redis: bool) -> Result<(), Con
     let (schemes, example) = if redis {
         (&["redis", "rediss"][..], "redis://127.0.0.1:6379")
     } else {
-        (&["memcache", "memcached", "tcp"][..], "memcache://127.0.0.1:11211")
+        (
+            &["memcache", "memcached", "tcp"][..],
+            "memcache://127.0.0.1:11211",
+        )
     };
     let parsed = url.map(url::Url::parse);
     let ok = matches!(&parsed, Some(Ok(u)) if schemes.contains(&u.scheme()) && u.host().is_some());
@@ -669,10 +680,20 @@ impl Settings {
         };
         set(&mut value, "sessions", "key", key);
         if let Some(url) = &self.sessions.url {
-            set(&mut value, "sessions", "url", redact_url_password(url.expose_secret()));
+            set(
+                &mut value,
+                "sessions",
+                "url",
+                redact_url_password(url.expose_secret()),
+            );
         }
         if let Some(url) = &self.cache.url {
-            set(&mut value, "cache", "url", redact_url_password(url.expose_secret()));
+            set(
+                &mut value,
+                "cache",
+                "url",
+                redact_url_password(url.expose_secret()),
+            );
         }
         if self.admin.token.is_some() {
             set(&mut value, "admin", "token", "[redacted]".to_owned());

@@ -38,7 +38,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn latency(config: Option<std::path::PathBuf>, command: LatencyCommand) -> anyhow::Result<()> {
+async fn latency(
+    config: Option<std::path::PathBuf>,
+    command: LatencyCommand,
+) -> anyhow::Result<()> {
     let (target, new_latency) = match command {
         LatencyCommand::Get(target) => (target, None),
         LatencyCommand::Set { latency, target } => (target, Some(latency)),

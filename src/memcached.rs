@@ -118,7 +118,12 @@ impl Memcached {
     }
 
     /// Stores only if absent; `false` when the key already exists.
-    pub async fn add(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, MemcachedError> {
+    pub async fn add(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, MemcachedError> {
         let ttl = ttl_seconds(ttl);
         let result = self
             .run(async |c: &mut Client| c.add(key, value, Some(ttl), None).await)
@@ -134,7 +139,9 @@ impl Memcached {
 
     /// Adds one to a counter; `None` when the key does not exist.
     pub async fn incr(&self, key: &str) -> Result<Option<u64>, MemcachedError> {
-        let result = self.run(async |c: &mut Client| c.increment(key, 1).await).await;
+        let result = self
+            .run(async |c: &mut Client| c.increment(key, 1).await)
+            .await;
         match result {
             Ok(n) => Ok(Some(n)),
             Err(MemcachedError::Command(async_memcached::Error::Protocol(Status::NotFound))) => {
@@ -148,7 +155,8 @@ impl Memcached {
     pub async fn delete(&self, key: &str) -> Result<(), MemcachedError> {
         let result = self.run(async |c: &mut Client| c.delete(key).await).await;
         match result {
-            Ok(()) | Err(MemcachedError::Command(async_memcached::Error::Protocol(Status::NotFound))) => {
+            Ok(())
+            | Err(MemcachedError::Command(async_memcached::Error::Protocol(Status::NotFound))) => {
                 Ok(())
             }
             Err(e) => Err(e),

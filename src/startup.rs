@@ -18,9 +18,9 @@ use tokio::sync::Semaphore;
 use crate::configuration::{redact_url_password, Settings};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::feed_cache::FeedCache;
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
-use crate::feed_cache::FeedCache;
 use crate::middleware::{
     error_pages::error_pages, request_log::request_log, session_failures::session_failures,
 };
@@ -64,9 +64,10 @@ impl Application {
             .await
             .context("loading the session key")?;
         let session_health = SessionHealth::default();
-        let session_store = AppSessionStore::from_settings(&settings.sessions, session_health.clone())
-            .await
-            .context("setting up the session store (sessions.backend)")?;
+        let session_store =
+            AppSessionStore::from_settings(&settings.sessions, session_health.clone())
+                .await
+                .context("setting up the session store (sessions.backend)")?;
         let feed_cache = FeedCache::from_settings(&settings.cache)
             .context("setting up the feed cache (cache.backend)")?;
         let csp = content_security_policy(&storage, settings.storage.cdn_base_url.as_deref()).await;
@@ -148,14 +149,15 @@ fn run(
     let secure_cookie = settings.sessions.secure_cookie;
     let ttl = actix_web::cookie::time::Duration::seconds(settings.sessions.ttl.as_secs() as i64);
     let mut server = HttpServer::new(move || {
-        let session_middleware = SessionMiddleware::builder(sessions.store.clone(), sessions.key.clone())
-            .cookie_name(SESSION_COOKIE.to_owned())
-            .cookie_secure(secure_cookie)
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_content_security(CookieContentSecurity::Private)
-            .session_lifecycle(PersistentSession::default().session_ttl(ttl))
-            .build();
+        let session_middleware =
+            SessionMiddleware::builder(sessions.store.clone(), sessions.key.clone())
+                .cookie_name(SESSION_COOKIE.to_owned())
+                .cookie_secure(secure_cookie)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(PersistentSession::default().session_ttl(ttl))
+                .build();
         App::new()
             .app_data(state.clone())
             .app_data(form_config())

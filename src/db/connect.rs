@@ -71,7 +71,9 @@ async fn connect_with_retry(
             .await;
         match pool {
             Ok(pool) => return Ok(pool),
-            Err(source) if !is_retryable(&source) || started.elapsed() >= settings.connect_timeout => {
+            Err(source)
+                if !is_retryable(&source) || started.elapsed() >= settings.connect_timeout =>
+            {
                 return Err(DbSetupError::Unreachable {
                     engine: engine.name(),
                     host: host.to_owned(),
@@ -137,7 +139,10 @@ mod tests {
 
     #[test]
     fn host_never_includes_credentials() {
-        assert_eq!(host_of("mysql://app:hunter2@db.local:3306/p"), "db.local:3306");
+        assert_eq!(
+            host_of("mysql://app:hunter2@db.local:3306/p"),
+            "db.local:3306"
+        );
         assert_eq!(host_of("postgres://app:pw@10.0.0.5/p"), "10.0.0.5");
         assert_eq!(host_of("sqlite://data/p.db"), "data/p.db");
     }

@@ -73,7 +73,8 @@ pub fn is_connection_error(error: &dyn DatabaseError) -> bool {
         return false;
     };
     let code = code.as_ref();
-    let shutting_down = code == "HY000" && error.message().to_ascii_lowercase().contains("shutdown");
+    let shutting_down =
+        code == "HY000" && error.message().to_ascii_lowercase().contains("shutdown");
     code.starts_with("08") || code.starts_with("57P") || shutting_down
 }
 
@@ -87,7 +88,10 @@ mod tests {
         assert_eq!(Engine::from_url("mysql://u:p@h/db"), Some(Engine::MySql));
         assert_eq!(Engine::from_url("mariadb://u:p@h/db"), Some(Engine::MySql));
         assert_eq!(Engine::from_url("postgres://h/db"), Some(Engine::Postgres));
-        assert_eq!(Engine::from_url("postgresql://h/db"), Some(Engine::Postgres));
+        assert_eq!(
+            Engine::from_url("postgresql://h/db"),
+            Some(Engine::Postgres)
+        );
         assert_eq!(Engine::from_url("oracle://h/db"), None);
     }
 

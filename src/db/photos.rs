@@ -50,21 +50,21 @@ impl Db {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
         sqlx::query(&insert)
-        .bind(photo.public_id.as_str())
-        .bind(photo.user_id)
-        .bind(&photo.caption)
-        .bind(&photo.object_key)
-        .bind(&photo.content_type)
-        .bind(photo.size_bytes)
-        .bind(photo.width)
-        .bind(photo.height)
-        .bind(&photo.sha256)
-        .bind(&photo.thumb_key)
-        .bind(&photo.thumb_type)
-        .bind(&photo.thumb_sha256)
-        .bind(now_millis())
-        .execute(&self.pool)
-        .await?;
+            .bind(photo.public_id.as_str())
+            .bind(photo.user_id)
+            .bind(&photo.caption)
+            .bind(&photo.object_key)
+            .bind(&photo.content_type)
+            .bind(photo.size_bytes)
+            .bind(photo.width)
+            .bind(photo.height)
+            .bind(&photo.sha256)
+            .bind(&photo.thumb_key)
+            .bind(&photo.thumb_type)
+            .bind(&photo.thumb_sha256)
+            .bind(now_millis())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

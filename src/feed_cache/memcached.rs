@@ -32,7 +32,11 @@ impl MemcachedCache {
     /// The generation counter never expires (memcached TTL 0 would, so use the maximum).
     pub async fn add(&self, key: &str, value: &[u8]) -> Result<(), CacheError> {
         let forever = Duration::from_secs(30 * 24 * 3600);
-        self.client.add(key, value, forever).await.map(drop).map_err(failed)
+        self.client
+            .add(key, value, forever)
+            .await
+            .map(drop)
+            .map_err(failed)
     }
 
     pub async fn incr(&self, key: &str) -> Result<Option<u64>, CacheError> {

@@ -65,7 +65,9 @@ impl FeedCache {
         let backend = match settings.backend {
             CacheBackend::None => Backend::None,
             CacheBackend::Memory => Backend::Memory(memory::MemoryCache::default()),
-            CacheBackend::Memcached => Backend::Memcached(memcached::MemcachedCache::new(&url, settings.timeout)?),
+            CacheBackend::Memcached => {
+                Backend::Memcached(memcached::MemcachedCache::new(&url, settings.timeout)?)
+            }
             CacheBackend::Redis => Backend::Redis(redis::RedisCache::new(&url, settings.timeout)?),
         };
         Ok(Self {
@@ -117,7 +119,9 @@ impl FeedCache {
             stored_at_ms: now_millis(),
             photos: photos.to_vec(),
         };
-        let Ok(bytes) = serde_json::to_vec(&feed) else { return };
+        let Ok(bytes) = serde_json::to_vec(&feed) else {
+            return;
+        };
         let key = entry_key(generation, size);
         self.observe(self.raw_set(&key, &bytes)).await;
     }

@@ -31,8 +31,14 @@ impl RedisCache {
         command: impl AsyncFnOnce(&mut deadpool_redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, CacheError> {
         let work = async {
-            let mut conn = self.pool.get().await.map_err(|e| CacheError(e.to_string()))?;
-            command(&mut conn).await.map_err(|e| CacheError(e.to_string()))
+            let mut conn = self
+                .pool
+                .get()
+                .await
+                .map_err(|e| CacheError(e.to_string()))?;
+            command(&mut conn)
+                .await
+                .map_err(|e| CacheError(e.to_string()))
         };
         tokio::time::timeout(self.timeout, work)
             .await
@@ -65,8 +71,12 @@ impl RedisCache {
         self.run(async |c: &mut deadpool_redis::Connection| {
             let (_, next): (Option<String>, u64) = redis::pipe()
                 .atomic()
-                .cmd("SET").arg(key).arg(start).arg("NX")
-                .cmd("INCR").arg(key)
+                .cmd("SET")
+                .arg(key)
+                .arg(start)
+                .arg("NX")
+                .cmd("INCR")
+                .arg(key)
                 .query_async(c)
                 .await?;
             Ok(Some(next))

@@ -33,7 +33,7 @@ struct SetLatency {
 }
 
 pub async fn get_latency(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(refusal) = authorize(&req, &state) {
+    if let Some(refusal) = refusal(&req, &state) {
         return refusal;
     }
     HttpResponse::Ok().json(report(&state))
@@ -44,7 +44,7 @@ pub async fn set_latency(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if let Err(refusal) = authorize(&req, &state) {
+    if let Some(refusal) = refusal(&req, &state) {
         return refusal;
     }
     let latency = match parse_body(&body) {
@@ -73,13 +73,18 @@ fn report(state: &AppState) -> LatencyReport {
 
 fn parse_body(body: &[u8]) -> Result<Duration, String> {
     const EXAMPLE: &str = r#"send JSON such as {"latency": "3s"} or {"latency_ms": 3000}"#;
-    let request: SetLatency =
-        serde_json::from_slice(body).map_err(|e| format!("the body is not valid: {e}; {EXAMPLE}"))?;
+    let request: SetLatency = serde_json::from_slice(body)
+        .map_err(|e| format!("the body is not valid: {e}; {EXAMPLE}"))?;
     let latency = match (request.latency, request.latency_ms) {
-        (Some(text), None) => humantime::parse_duration(text.trim())
-            .map_err(|e| format!("{text:?} is not a duration ({e}); use e.g. \"250ms\", \"3s\" or \"0s\""))?,
+        (Some(text), None) => humantime::parse_duration(text.trim()).map_err(|e| {
+            format!("{text:?} is not a duration ({e}); use e.g. \"250ms\", \"3s\" or \"0s\"")
+        })?,
         (None, Some(ms)) => Duration::from_millis(ms),
-        _ => return Err(format!("give exactly one of latency or latency_ms; {EXAMPLE}")),
+        _ => {
+            return Err(format!(
+                "give exactly one of latency or latency_ms; {EXAMPLE}"
+            ))
+        }
     };
     if latency > MAX_LATENCY {
         return Err(format!(
@@ -91,11 +96,12 @@ fn parse_body(body: &[u8]) -> Result<Duration, String> {
     Ok(latency)
 }
 
-/// Constant-time comparison of the bearer token with `admin.token`.
-fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), HttpResponse> {
+/// The answer for a request without the right bearer token, if it lacks it.
+/// The token is compared with `admin.token` in constant time.
+fn refusal(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
     use subtle::ConstantTimeEq;
     let Some(expected) = &state.settings.admin.token else {
-        return Err(json_error(
+        return Some(json_error(
             StatusCode::FORBIDDEN,
             "the admin API is disabled on this instance; set admin.token (or PHOTOSCALE_ADMIN__TOKEN) to enable it",
         ));
@@ -111,7 +117,7 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), HttpResponse> {
         .ct_eq(expected.expose_secret().as_bytes())
         .into();
     if matches {
-        Ok(())
+        None
     } else {
         let mut refusal = json_error(
             StatusCode::UNAUTHORIZED,
@@ -121,7 +127,7 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), HttpResponse> {
             header::WWW_AUTHENTICATE,
             header::HeaderValue::from_static("Bearer realm=\"photoscale admin\""),
         );
-        Err(refusal)
+        Some(refusal)
     }
 }
 
@@ -137,8 +143,14 @@ mod tests {
 
     #[test]
     fn bodies_are_parsed_or_explained() {
-        assert_eq!(parse_body(br#"{"latency": "3s"}"#), Ok(Duration::from_secs(3)));
-        assert_eq!(parse_body(br#"{"latency_ms": 250}"#), Ok(Duration::from_millis(250)));
+        assert_eq!(
+            parse_body(br#"{"latency": "3s"}"#),
+            Ok(Duration::from_secs(3))
+        );
+        assert_eq!(
+            parse_body(br#"{"latency_ms": 250}"#),
+            Ok(Duration::from_millis(250))
+        );
         assert_eq!(parse_body(br#"{"latency": "0s"}"#), Ok(Duration::ZERO));
         for bad in [
             &br#"{"latency": "fast"}"#[..],

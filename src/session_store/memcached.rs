@@ -30,7 +30,12 @@ impl MemcachedSessionStore {
         Ok(serde_json::from_slice(&bytes).ok())
     }
 
-    pub async fn store(&self, key: &str, state: &SessionState, ttl: Duration) -> anyhow::Result<()> {
+    pub async fn store(
+        &self,
+        key: &str,
+        state: &SessionState,
+        ttl: Duration,
+    ) -> anyhow::Result<()> {
         let bytes = serde_json::to_vec(state)?;
         self.client.set(&item(key), &bytes, ttl).await?;
         Ok(())

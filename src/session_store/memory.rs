@@ -17,7 +17,9 @@ pub struct MemorySessionStore {
 
 impl MemorySessionStore {
     fn entries(&self) -> MutexGuard<'_, Entries> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn load(&self, key: &str) -> Option<SessionState> {

@@ -48,8 +48,15 @@ pub struct AppSessionStore {
 }
 
 impl AppSessionStore {
-    pub async fn from_settings(settings: &SessionSettings, health: SessionHealth) -> anyhow::Result<Self> {
-        let url = settings.url.as_ref().map(|u| u.expose_secret().to_owned()).unwrap_or_default();
+    pub async fn from_settings(
+        settings: &SessionSettings,
+        health: SessionHealth,
+    ) -> anyhow::Result<Self> {
+        let url = settings
+            .url
+            .as_ref()
+            .map(|u| u.expose_secret().to_owned())
+            .unwrap_or_default();
         let backend = match settings.backend {
             SessionBackend::Memory => Backend::Memory(MemorySessionStore::default()),
             SessionBackend::Cookie => Backend::Cookie,
@@ -73,13 +80,13 @@ impl AppSessionStore {
     }
 
     /// Runs one store call with the timeout and records the store's health.
-    async fn guarded<T>(
-        &self,
-        call: impl Future<Output = anyhow::Result<T>>,
-    ) -> anyhow::Result<T> {
+    async fn guarded<T>(&self, call: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
         let result = match tokio::time::timeout(self.timeout, call).await {
             Ok(result) => result,
-            Err(_) => Err(anyhow::anyhow!("the session store did not answer within {:?}", self.timeout)),
+            Err(_) => Err(anyhow::anyhow!(
+                "the session store did not answer within {:?}",
+                self.timeout
+            )),
         };
         match &result {
             Ok(_) => self.health.mark_up(),
@@ -105,7 +112,10 @@ impl SessionStore for AppSessionStore {
             .guarded(async {
                 match &self.backend {
                     Backend::Memory(s) => Ok(s.load(key.as_ref())),
-                    Backend::Cookie => CookieSessionStore::default().load(key).await.map_err(anyhow::Error::from),
+                    Backend::Cookie => CookieSessionStore::default()
+                        .load(key)
+                        .await
+                        .map_err(anyhow::Error::from),
                     Backend::Memcached(s) => s.load(key.as_ref()).await,
                     Backend::Redis(s) => s.load(key).await.map_err(anyhow::Error::from),
                 }
@@ -115,7 +125,11 @@ impl SessionStore for AppSessionStore {
         Ok(loaded.unwrap_or(None))
     }
 
-    async fn save(&self, state: SessionState, ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
+    async fn save(
+        &self,
+        state: SessionState,
+        ttl: &CookieDuration,
+    ) -> Result<SessionKey, SaveError> {
         self.guarded(async {
             match &self.backend {
                 Backend::Memory(s) => {
@@ -123,7 +137,10 @@ impl SessionStore for AppSessionStore {
                     s.store(key.as_ref(), state, seconds(ttl));
                     Ok(key)
                 }
-                Backend::Cookie => CookieSessionStore::default().save(state, ttl).await.map_err(anyhow::Error::from),
+                Backend::Cookie => CookieSessionStore::default()
+                    .save(state, ttl)
+                    .await
+                    .map_err(anyhow::Error::from),
                 Backend::Memcached(s) => {
                     let key = new_session_key();
                     s.store(key.as_ref(), &state, seconds(ttl)).await?;
@@ -148,7 +165,10 @@ impl SessionStore for AppSessionStore {
                     s.store(key.as_ref(), state, seconds(ttl));
                     Ok(key)
                 }
-                Backend::Cookie => CookieSessionStore::default().update(key, state, ttl).await.map_err(anyhow::Error::from),
+                Backend::Cookie => CookieSessionStore::default()
+                    .update(key, state, ttl)
+                    .await
+                    .map_err(anyhow::Error::from),
                 Backend::Memcached(s) => {
                     s.store(key.as_ref(), &state, seconds(ttl)).await?;
                     Ok(key)

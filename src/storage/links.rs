@@ -22,10 +22,18 @@ impl Storage {
     pub async fn view(&self, record: PhotoRecord, cdn_base_url: Option<&str>) -> PhotoView {
         let id = &record.public_id;
         let image_url = self
-            .link(&record.object_key, &format!("/photos/{id}/image"), cdn_base_url)
+            .link(
+                &record.object_key,
+                &format!("/photos/{id}/image"),
+                cdn_base_url,
+            )
             .await;
         let thumb_url = self
-            .link(&record.thumb_key, &format!("/photos/{id}/thumb"), cdn_base_url)
+            .link(
+                &record.thumb_key,
+                &format!("/photos/{id}/thumb"),
+                cdn_base_url,
+            )
             .await;
         PhotoView {
             record,
@@ -34,7 +42,11 @@ impl Storage {
         }
     }
 
-    pub async fn views(&self, records: Vec<PhotoRecord>, cdn_base_url: Option<&str>) -> Vec<PhotoView> {
+    pub async fn views(
+        &self,
+        records: Vec<PhotoRecord>,
+        cdn_base_url: Option<&str>,
+    ) -> Vec<PhotoView> {
         let mut views = Vec::with_capacity(records.len());
         for record in records {
             views.push(self.view(record, cdn_base_url).await);

@@ -96,7 +96,12 @@ impl S3Storage {
         self.put(key, ByteStream::from(bytes), content_type).await
     }
 
-    async fn put(&self, key: &str, body: ByteStream, content_type: &str) -> Result<(), StorageError> {
+    async fn put(
+        &self,
+        key: &str,
+        body: ByteStream,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -178,7 +183,10 @@ impl S3Storage {
             S3Serve::Presigned => "presigned URLs",
             S3Serve::Proxy => "proxied by the app",
         };
-        format!("S3 bucket {}{place} (prefix {:?}, {serve})", self.bucket, self.prefix)
+        format!(
+            "S3 bucket {}{place} (prefix {:?}, {serve})",
+            self.bucket, self.prefix
+        )
     }
 }
 

@@ -57,7 +57,12 @@ async fn latency_changes_on_a_running_instance() {
 #[tokio::test]
 async fn wrong_or_missing_token_is_refused() {
     let app = admin_app().await;
-    let response = put_latency(&app, "not-the-token", serde_json::json!({ "latency": "3s" })).await;
+    let response = put_latency(
+        &app,
+        "not-the-token",
+        serde_json::json!({ "latency": "3s" }),
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 401);
     let response = reqwest::get(app.url("/admin/latency")).await.unwrap();
     assert_eq!(response.status().as_u16(), 401);
@@ -112,8 +117,15 @@ async fn latency_cli_sets_and_gets() {
     .await
     .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("i-test") && stdout.contains("1s 500ms"), "{stdout}");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("i-test") && stdout.contains("1s 500ms"),
+        "{stdout}"
+    );
     assert_eq!(app.state.latency.get(), Duration::from_millis(1500));
 
     let url = app.address.clone();
@@ -131,10 +143,16 @@ async fn latency_cli_errors_say_what_to_do() {
     let url = app.address.clone();
     let outputs = tokio::task::spawn_blocking(move || {
         [
-            cli(&["latency", "set", "3s", "--url", &url], Some("wrong-token-0000000000")),
+            cli(
+                &["latency", "set", "3s", "--url", &url],
+                Some("wrong-token-0000000000"),
+            ),
             cli(&["latency", "set", "3s", "--url", &url], None),
             cli(&["latency", "set", "quickly", "--url", &url], Some(TOKEN)),
-            cli(&["latency", "get", "--url", "http://127.0.0.1:9"], Some(TOKEN)),
+            cli(
+                &["latency", "get", "--url", "http://127.0.0.1:9"],
+                Some(TOKEN),
+            ),
         ]
     })
     .await
@@ -146,10 +164,21 @@ async fn latency_cli_errors_say_what_to_do() {
             String::from_utf8_lossy(&o.stderr).into_owned()
         })
         .collect();
-    assert!(stderr[0].contains("refused the admin token"), "{}", stderr[0]);
+    assert!(
+        stderr[0].contains("refused the admin token"),
+        "{}",
+        stderr[0]
+    );
     assert!(stderr[1].contains("no admin token given"), "{}", stderr[1]);
     assert!(stderr[2].contains("250ms"), "{}", stderr[2]);
-    assert!(stderr[3].contains("is photoscale running there"), "{}", stderr[3]);
-    assert!(stderr.iter().all(|e| !e.contains(TOKEN)), "the token is never printed");
+    assert!(
+        stderr[3].contains("is photoscale running there"),
+        "{}",
+        stderr[3]
+    );
+    assert!(
+        stderr.iter().all(|e| !e.contains(TOKEN)),
+        "the token is never printed"
+    );
     assert_eq!(app.state.latency.get(), Duration::ZERO);
 }

@@ -22,7 +22,11 @@ async fn sqlite_local_disk_cookie_sessions_no_cache() {
     let app = app_with(|_| {}).await;
     scenario::run(&app, false).await;
     assert_eq!(app.state.db.engine(), photoscale::db::Engine::Sqlite);
-    assert_eq!(app.stored_files().len(), 4, "two originals and two thumbnails");
+    assert_eq!(
+        app.stored_files().len(),
+        4,
+        "two originals and two thumbnails"
+    );
 }
 
 #[tokio::test]
@@ -51,9 +55,14 @@ async fn shared_directory_storage() {
     })
     .await;
     scenario::run(&app, false).await;
-    let files = std::fs::read_dir(shared.path().join("originals")).unwrap().count();
+    let files = std::fs::read_dir(shared.path().join("originals"))
+        .unwrap()
+        .count();
     assert_eq!(files, 2, "originals land in the shared directory");
-    assert!(app.stored_files().is_empty(), "nothing in the instance's own directory");
+    assert!(
+        app.stored_files().is_empty(),
+        "nothing in the instance's own directory"
+    );
 }
 
 #[tokio::test]
@@ -115,7 +124,7 @@ async fn redis_feed_cache() {
 #[cfg(feature = "s3")]
 mod s3 {
     use super::*;
-    use crate::services::s3_bucket;
+    use crate::services::{s3_bucket, S3Bucket};
     use photoscale::configuration::S3Serve;
 
     #[tokio::test]
@@ -136,7 +145,10 @@ mod s3 {
 
         // Photo links point straight at the bucket, signed, and the CSP allows it.
         let response = app.get("/").await;
-        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(csp.contains(&bucket.endpoint), "{csp}");
         let src = scenario::image_src_in(&response.text().await.unwrap());
         assert!(src.starts_with(&bucket.endpoint), "{src}");
@@ -164,6 +176,52 @@ mod s3 {
         assert!(src.starts_with("/photos/"), "served through the app: {src}");
     }
 
+    async fn s3_app(bucket: &S3Bucket) -> TestApp {
+        let (endpoint, name) = (bucket.endpoint.clone(), bucket.name.clone());
+        app_with(|s| {
+            s.storage.backend = StorageBackend::S3;
+            s.storage.s3.bucket = name;
+            s.storage.s3.endpoint = Some(endpoint);
+            s.storage.s3.region = Some("us-east-1".into());
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn failed_database_insert_removes_the_stored_objects() {
+        let bucket = s3_bucket().await;
+        let app = s3_app(&bucket).await;
+        app.sign_up("kim").await;
+        let token = app.csrf_token("/upload").await;
+        app.state.db.close().await;
+        let photo = crate::images::jpeg(40, 40);
+        let response = app
+            .upload_with(Some(&token), photo, "k.jpg", "image/jpeg", "")
+            .await;
+        assert_eq!(response.status().as_u16(), 503);
+        assert!(bucket.keys().await.is_empty(), "no object without its row");
+    }
+
+    #[tokio::test]
+    async fn failed_storage_write_leaves_no_row() {
+        let bucket = s3_bucket().await;
+        let app = s3_app(&bucket).await;
+        app.sign_up("lou").await;
+        let gone = reqwest::Client::new()
+            .delete(format!("{}/{}", bucket.endpoint, bucket.name))
+            .send()
+            .await
+            .unwrap();
+        assert!(gone.status().is_success(), "bucket deleted under the app");
+        let response = app
+            .upload(crate::images::jpeg(40, 40), "l.jpg", "image/jpeg")
+            .await;
+        assert_eq!(response.status().as_u16(), 503);
+        let page = response.text().await.unwrap();
+        assert!(page.contains("nothing was uploaded"), "{page}");
+        assert!(app.feed_ids().await.is_empty(), "no row without its object");
+    }
+
     #[tokio::test]
     async fn cdn_base_url_rewrites_photo_links() {
         let bucket = s3_bucket().await;
@@ -177,13 +235,43 @@ mod s3 {
         })
         .await;
         app.sign_up("carol").await;
-        let response = app.upload(crate::images::jpeg(20, 20), "a.jpg", "image/jpeg").await;
+        let response = app
+            .upload(crate::images::jpeg(20, 20), "a.jpg", "image/jpeg")
+            .await;
         assert_eq!(response.status().as_u16(), 303);
         let response = app.get("/").await;
-        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
-        assert!(csp.contains("https://d111111abcdef8.cloudfront.net"), "{csp}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            csp.contains("https://d111111abcdef8.cloudfront.net"),
+            "{csp}"
+        );
         let src = scenario::image_src_in(&response.text().await.unwrap());
-        let re = regex::Regex::new(r"^https://d111111abcdef8\.cloudfront\.net/thumbnails/[0-9a-f]{32}\.jpg$").unwrap();
+        let re = regex::Regex::new(
+            r"^https://d111111abcdef8\.cloudfront\.net/thumbnails/[0-9a-f]{32}\.jpg$",
+        )
+        .unwrap();
         assert!(re.is_match(&src), "{src}");
     }
+}
+
+#[tokio::test]
+async fn session_ttl_is_applied_in_the_store() {
+    use deadpool_redis::redis::AsyncCommands;
+    let redis = Redis::start();
+    let app = app_with(|s| {
+        s.sessions.backend = SessionBackend::Redis;
+        s.sessions.url = secret(redis.url());
+        s.sessions.ttl = std::time::Duration::from_secs(90);
+    })
+    .await;
+    app.sign_up("lee").await;
+    let client = deadpool_redis::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = conn.keys("photoscale:session:*").await.unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let ttl: i64 = conn.ttl(&keys[0]).await.unwrap();
+    assert!((1..=90).contains(&ttl), "ttl {ttl}");
 }

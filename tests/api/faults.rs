@@ -35,14 +35,19 @@ async fn database_stopped_and_restarted_under_the_app() {
     })
     .await;
     app.sign_up("gus").await;
-    let response = app.upload(images::jpeg(20, 20), "g.jpg", "image/jpeg").await;
+    let response = app
+        .upload(images::jpeg(20, 20), "g.jpg", "image/jpeg")
+        .await;
     assert_eq!(response.status().as_u16(), 303);
 
     server.stop();
     let response = app.get("/").await;
     assert_eq!(response.status().as_u16(), 503);
     let page = response.text().await.unwrap();
-    assert!(page.contains("The database is not reachable right now"), "{page}");
+    assert!(
+        page.contains("The database is not reachable right now"),
+        "{page}"
+    );
     let health = app.get("/healthz").await;
     assert_eq!(health.status().as_u16(), 503);
     let body: serde_json::Value = health.json().await.unwrap();
@@ -51,7 +56,10 @@ async fn database_stopped_and_restarted_under_the_app() {
     server.restart();
     eventually_status(&app, "/healthz", 200).await;
     assert_eq!(app.feed_ids().await.len(), 1, "nothing was lost");
-    assert!(app.get_html("/").await.contains("Logged in as <strong>gus</strong>"));
+    assert!(app
+        .get_html("/")
+        .await
+        .contains("Logged in as <strong>gus</strong>"));
 }
 
 #[tokio::test]
@@ -69,7 +77,10 @@ async fn start_up_names_the_unreachable_database_host() {
     };
     assert!(error.contains(&format!("127.0.0.1:{port}")), "{error}");
     assert!(error.contains("MySQL/MariaDB"), "{error}");
-    assert!(!error.contains("hunter2"), "the password is never shown: {error}");
+    assert!(
+        !error.contains("hunter2"),
+        "the password is never shown: {error}"
+    );
 }
 
 #[tokio::test]
@@ -77,12 +88,16 @@ async fn start_up_waits_for_a_database_that_is_still_starting() {
     let dir = tempfile::tempdir().unwrap();
     let port = crate::services::free_port();
     let mut settings = test_settings(dir.path());
-    settings.database.url = Some(SecretString::from(format!("mysql://root@127.0.0.1:{port}/mysql")));
+    settings.database.url = Some(SecretString::from(format!(
+        "mysql://root@127.0.0.1:{port}/mysql"
+    )));
     settings.database.connect_timeout = Duration::from_secs(60);
     let app = tokio::spawn(spawn_with_settings(settings));
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!app.is_finished(), "still waiting for the database");
-    let _server = tokio::task::spawn_blocking(move || MariaDb::start_on(port)).await.unwrap();
+    let _server = tokio::task::spawn_blocking(move || MariaDb::start_on(port))
+        .await
+        .unwrap();
     let app = app.await.unwrap();
     assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
 }
@@ -95,7 +110,9 @@ async fn cached_app(memcached: &Memcached) -> TestApp {
     })
     .await;
     app.sign_up("hana").await;
-    let response = app.upload(images::jpeg(20, 20), "h.jpg", "image/jpeg").await;
+    let response = app
+        .upload(images::jpeg(20, 20), "h.jpg", "image/jpeg")
+        .await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(feed_source(&app).await.0, "db");
     assert_eq!(feed_source(&app).await.0, "cache");
@@ -115,7 +132,11 @@ async fn feed_is_served_from_the_database_while_the_cache_is_down() {
 
     memcached.restart();
     let _ = feed_source(&app).await; // fills the empty cache
-    assert_eq!(feed_source(&app).await.0, "cache", "back to the cache by itself");
+    assert_eq!(
+        feed_source(&app).await.0,
+        "cache",
+        "back to the cache by itself"
+    );
 }
 
 #[tokio::test]
@@ -145,8 +166,23 @@ async fn session_store_outage(app: &TestApp, stop: impl FnOnce(), restart: impl 
     // Pages that need a session say clearly why they cannot work.
     for response in [
         app.get("/login").await,
-        app.post_form("/login", &[("csrf_token", &token), ("username", "ivan"), ("password", PASSWORD)]).await,
-        app.upload_with(Some(&token), images::jpeg(10, 10), "i.jpg", "image/jpeg", "").await,
+        app.post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("username", "ivan"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await,
+        app.upload_with(
+            Some(&token),
+            images::jpeg(10, 10),
+            "i.jpg",
+            "image/jpeg",
+            "",
+        )
+        .await,
     ] {
         assert_eq!(response.status().as_u16(), 503);
         assert!(response.headers().contains_key("x-instance-id"));

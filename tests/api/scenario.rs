@@ -25,10 +25,17 @@ pub fn image_src_in(html: &str) -> String {
 /// Fetches a photo the way a browser does: relative to the app, following
 /// a redirect (to a presigned URL) if there is one.
 pub async fn fetch_photo(app: &TestApp, src: &str) -> (String, Vec<u8>) {
-    let url = if src.starts_with('/') { app.url(src) } else { src.to_owned() };
+    let url = if src.starts_with('/') {
+        app.url(src)
+    } else {
+        src.to_owned()
+    };
     let response = reqwest::get(url).await.unwrap();
     assert_eq!(response.status().as_u16(), 200, "fetching {src}");
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     (content_type, response.bytes().await.unwrap().to_vec())
 }
 
@@ -40,13 +47,21 @@ pub async fn run(app: &TestApp, cached: bool) {
     app.sign_up("alice").await;
     let first = images::jpeg(64, 48);
     let response = app.upload(first.clone(), "first.jpg", "image/jpeg").await;
-    assert_eq!(response.status().as_u16(), 303, "{}", response.text().await.unwrap());
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "{}",
+        response.text().await.unwrap()
+    );
 
     // The uploader's redirect shows the new photo, read from the database.
     let (source, ids, html) = feed_source(app).await;
     assert_eq!(source, "db");
     assert_eq!(ids.len(), 1);
-    assert!(html.contains("fetched 1 records from the database"), "{html}");
+    assert!(
+        html.contains("fetched 1 records from the database"),
+        "{html}"
+    );
 
     let (source, again, html) = feed_source(app).await;
     assert_eq!(again, ids);
@@ -62,7 +77,10 @@ pub async fn run(app: &TestApp, cached: bool) {
     let response = app.upload(second, "second.png", "image/png").await;
     assert_eq!(response.status().as_u16(), 303);
     let (source, ids_after, _) = feed_source(app).await;
-    assert_eq!(source, "db", "the first view after an upload is never stale");
+    assert_eq!(
+        source, "db",
+        "the first view after an upload is never stale"
+    );
     assert_eq!(ids_after.len(), 2);
     assert_eq!(ids_after[1], ids[0], "newest first");
 
@@ -74,8 +92,16 @@ pub async fn run(app: &TestApp, cached: bool) {
 
     let response = app.logout().await;
     assert_eq!(response.status().as_u16(), 303);
-    assert_eq!(app.get("/upload").await.status().as_u16(), 303, "logged out");
+    assert_eq!(
+        app.get("/upload").await.status().as_u16(),
+        303,
+        "logged out"
+    );
     let response = app.login("alice", PASSWORD).await;
     assert_eq!(location(&response), "/");
-    assert_eq!(app.get("/upload").await.status().as_u16(), 200, "logged in again");
+    assert_eq!(
+        app.get("/upload").await.status().as_u16(),
+        200,
+        "logged in again"
+    );
 }

@@ -33,7 +33,10 @@ async fn pair(configure: impl Fn(&mut Settings)) -> (TestApp, TestApp) {
 
 async fn served_by(app: &TestApp, path: &str) -> String {
     let response = app.get(path).await;
-    response.headers()["x-instance-id"].to_str().unwrap().to_owned()
+    response.headers()["x-instance-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Log in on A, use the session on B; upload on A, see and open it on B.
@@ -43,7 +46,10 @@ async fn behave_as_one_site(a: &TestApp, b: &TestApp) {
 
     a.sign_up("dana").await;
     let on_b = b.get_html("/").await;
-    assert!(on_b.contains("Logged in as <strong>dana</strong>"), "B honours A's login");
+    assert!(
+        on_b.contains("Logged in as <strong>dana</strong>"),
+        "B honours A's login"
+    );
     assert_eq!(b.get("/upload").await.status().as_u16(), 200);
 
     let photo = images::jpeg(80, 60);
@@ -56,7 +62,9 @@ async fn behave_as_one_site(a: &TestApp, b: &TestApp) {
     assert_eq!(bytes, photo, "B serves A's photo");
 
     // An upload through B (with B's form token) is visible on A too.
-    let response = b.upload(images::png(10, 10), "from-b.png", "image/png").await;
+    let response = b
+        .upload(images::png(10, 10), "from-b.png", "image/png")
+        .await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(a.feed_ids().await.len(), 2);
 }
@@ -135,10 +143,20 @@ async fn memory_sessions_log_you_out_on_the_other_instance() {
     })
     .await;
     a.sign_up("erin").await;
-    assert!(a.get_html("/").await.contains("Logged in as <strong>erin</strong>"));
+    assert!(a
+        .get_html("/")
+        .await
+        .contains("Logged in as <strong>erin</strong>"));
     let on_b = b.get_html("/").await;
-    assert!(!on_b.contains("Logged in as"), "B does not know A's session");
-    assert_eq!(b.get("/upload").await.status().as_u16(), 303, "B sends erin to log in");
+    assert!(
+        !on_b.contains("Logged in as"),
+        "B does not know A's session"
+    );
+    assert_eq!(
+        b.get("/upload").await.status().as_u16(),
+        303,
+        "B sends erin to log in"
+    );
     // B's new session replaced the cookie, so back on A erin is logged out
     // too: behind a load balancer this is the endless "please log in" loop.
     assert!(!a.get_html("/").await.contains("Logged in as"));
@@ -158,8 +176,21 @@ async fn local_storage_loses_photos_on_the_other_instance() {
     let ids = b.feed_ids().await;
     assert_eq!(ids.len(), 1, "the row is in the shared database");
     let response = b.get(&format!("/photos/{}/image", ids[0])).await;
-    assert_eq!(response.status().as_u16(), 404, "but the file is on A's disk only");
+    assert_eq!(
+        response.status().as_u16(),
+        404,
+        "but the file is on A's disk only"
+    );
     let page = response.text().await.unwrap();
-    assert!(page.contains("not in the storage of instance i-b"), "{page}");
-    assert_eq!(a.get(&format!("/photos/{}/image", ids[0])).await.status().as_u16(), 200);
+    assert!(
+        page.contains("not in the storage of instance i-b"),
+        "{page}"
+    );
+    assert_eq!(
+        a.get(&format!("/photos/{}/image", ids[0]))
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
 }

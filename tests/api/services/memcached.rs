@@ -50,7 +50,16 @@ impl Memcached {
     pub fn restart(&mut self) {
         self.stop();
         let mut command = Command::new(program("memcached"));
-        command.args(["-l", "127.0.0.1", "-p", &self.port.to_string(), "-U", "0", "-m", "32"]);
+        command.args([
+            "-l",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "0",
+            "-m",
+            "32",
+        ]);
         if nix_is_root() {
             command.args(["-u", "root"]);
         }

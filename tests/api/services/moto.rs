@@ -51,7 +51,11 @@ pub async fn s3_bucket() -> S3Bucket {
         .send()
         .await
         .expect("moto answers");
-    assert!(response.status().is_success(), "creating bucket: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "creating bucket: {}",
+        response.status()
+    );
     S3Bucket { endpoint, name }
 }
 

@@ -24,7 +24,12 @@ impl MariaDb {
         let dir = service_dir("mariadb");
         let data = dir.join("data");
         let status = Command::new(program("mariadb-install-db"))
-            .args(["--no-defaults", "--user=root", "--skip-test-db", "--auth-root-authentication-method=normal"])
+            .args([
+                "--no-defaults",
+                "--user=root",
+                "--skip-test-db",
+                "--auth-root-authentication-method=normal",
+            ])
             .arg(format!("--datadir={}", data.display()))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -57,12 +62,27 @@ impl MariaDb {
         let data = self.dir.join("data");
         let mut command = Command::new(program("mariadbd"));
         command
-            .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1", "--skip-grant-tables"])
-            .args(["--skip-log-bin", "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=2"])
+            .args([
+                "--no-defaults",
+                "--user=root",
+                "--bind-address=127.0.0.1",
+                "--skip-grant-tables",
+            ])
+            .args([
+                "--skip-log-bin",
+                "--innodb-buffer-pool-size=32M",
+                "--innodb-flush-log-at-trx-commit=2",
+            ])
             .arg(format!("--port={}", self.port))
             .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--socket={}", self.dir.join("mysqld.sock").display()))
-            .arg(format!("--pid-file={}", self.dir.join("mysqld.pid").display()));
+            .arg(format!(
+                "--socket={}",
+                self.dir.join("mysqld.sock").display()
+            ))
+            .arg(format!(
+                "--pid-file={}",
+                self.dir.join("mysqld.pid").display()
+            ));
         let log = self.dir.join("mariadbd.log");
         let mut process = ServiceProcess::spawn("mariadbd", command, &log);
         wait_for_port("mariadbd", self.port, &mut process, &log);
@@ -73,7 +93,9 @@ impl MariaDb {
     pub async fn create_database(&self) -> String {
         use sqlx::Connection;
         let name = super::unique_name("photos");
-        let mut conn = sqlx::MySqlConnection::connect(&self.root_url()).await.expect("connect to MariaDB");
+        let mut conn = sqlx::MySqlConnection::connect(&self.root_url())
+            .await
+            .expect("connect to MariaDB");
         sqlx::query(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
             .execute(&mut conn)
             .await

@@ -19,9 +19,19 @@ fn run_as() -> Option<(u32, u32)> {
         return None;
     }
     let id = |flag: &str| -> u32 {
-        let out = Command::new("id").args([flag, "postgres"]).output().unwrap();
-        assert!(out.status.success(), "there is no postgres user; run scripts/install-services");
-        String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+        let out = Command::new("id")
+            .args([flag, "postgres"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "there is no postgres user; run scripts/install-services"
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
     };
     Some((id("-u"), id("-g")))
 }
@@ -42,11 +52,22 @@ impl Postgres {
         as_user(&mut Command::new("true"), user, &dir);
         let mut initdb = Command::new(program("initdb"));
         initdb
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "-D"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "-D",
+            ])
             .arg(&data)
             .stdout(std::process::Stdio::null());
         as_user(&mut initdb, user, &data);
-        assert!(initdb.status().expect("initdb runs").success(), "initdb failed");
+        assert!(
+            initdb.status().expect("initdb runs").success(),
+            "initdb failed"
+        );
 
         let port = free_port();
         let mut command = Command::new(program("postgres"));
