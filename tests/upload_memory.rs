@@ -13,7 +13,7 @@ mod helpers;
 #[path = "api/images.rs"]
 mod images;
 #[cfg(feature = "s3")]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "api/services/mod.rs"]
 mod services;
 
