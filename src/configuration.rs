@@ -864,4 +864,91 @@ mod tests {
             "{shown}"
         );
     }
+
+    /// The key and the fix named in the error for `toml`.
+    fn rejection(toml: &str) -> String {
+        load_toml(toml).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_backend_is_chosen_by_name() {
+        let s = load_toml(
+            r#"
+            [database]
+            url = "postgres://app:pw@db:5432/photos"
+            [storage]
+            backend = "shared"
+            path = "/mnt/photos"
+            [sessions]
+            backend = "redis"
+            url = "redis://cache:6379/0"
+            [cache]
+            backend = "memcached"
+            url = "memcache://cache:11211"
+            ttl = "30s"
+            [admin]
+            token = "0123456789abcdef0123"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(s.storage.backend, StorageBackend::Shared);
+        assert_eq!(s.sessions.backend, SessionBackend::Redis);
+        assert_eq!(s.cache.backend, CacheBackend::Memcached);
+        assert_eq!(s.cache.ttl, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn backends_without_their_settings_are_refused_with_a_fix() {
+        let cases = [
+            ("[storage]\nbackend = \"shared\"", "storage.path"),
+            ("[sessions]\nbackend = \"memcached\"", "sessions.url"),
+            (
+                "[sessions]\nbackend = \"redis\"\nurl = \"memcache://h:1\"",
+                "sessions.url",
+            ),
+            ("[cache]\nbackend = \"redis\"", "cache.url"),
+            ("[database]\nurl = \"oracle://db/x\"", "database.url"),
+            ("[admin]\ntoken = \"short\"", "admin.token"),
+            (
+                "[storage]\ncdn_base_url = \"cdn.example.com\"",
+                "storage.cdn_base_url",
+            ),
+            ("[sessions]\nbackend = \"postgres\"", "sessions.backend"),
+            ("[cache]\nbackend = \"disk\"", "cache.backend"),
+        ];
+        for (toml, key) in cases {
+            let message = rejection(toml);
+            assert!(message.contains(key), "{toml}: {message}");
+            assert!(
+                message.contains("fix") || message.contains("expected"),
+                "{toml}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn s3_needs_a_bucket_or_the_feature() {
+        let message = rejection("[storage]\nbackend = \"s3\"");
+        if cfg!(feature = "s3") {
+            assert!(message.contains("storage.s3.bucket"), "{message}");
+        } else {
+            assert!(message.contains("--features s3"), "{message}");
+        }
+    }
+
+    #[test]
+    fn server_urls_and_the_admin_token_are_redacted() {
+        let mut s = Settings::default();
+        s.sessions.url = Some(SecretString::from("redis://:sessionpw@cache:6379/0"));
+        s.cache.url = Some(SecretString::from("redis://user:cachepw@cache:6379/1"));
+        s.admin.token = Some(SecretString::from("admintoken-0123456789"));
+        let shown = s.to_redacted_toml();
+        for secret in ["sessionpw", "cachepw", "admintoken-0123456789"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains("redis://user:[redacted]@cache:6379/1"),
+            "{shown}"
+        );
+    }
 }
