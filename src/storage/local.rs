@@ -184,4 +184,52 @@ mod tests {
             .collect();
         assert_eq!(names, vec!["b.png".to_owned()]);
     }
+
+    #[tokio::test]
+    async fn several_writers_share_one_directory_safely() {
+        // Two instances mounting the same directory, writing at once.
+        let dir = tempfile::tempdir().unwrap();
+        let a = LocalStorage::open(dir.path().to_owned()).await.unwrap();
+        let b = LocalStorage::open(dir.path().to_owned()).await.unwrap();
+        let mut writes = Vec::new();
+        for i in 0..40 {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            writes.push(tokio::spawn(async move {
+                let key = format!("originals/{i:04}.jpg");
+                let body = Bytes::from(vec![i as u8; 64 * 1024]);
+                store.put_bytes(&key, body).await.unwrap();
+                // Both writers also race on one key: the last rename wins whole.
+                store
+                    .put_bytes("thumbnails/same.jpg", Bytes::from(vec![i as u8; 32 * 1024]))
+                    .await
+                    .unwrap();
+            }));
+        }
+        for write in writes {
+            write.await.unwrap();
+        }
+        for i in 0..40 {
+            let bytes = read_all(&b, &format!("originals/{i:04}.jpg")).await;
+            assert_eq!(bytes, vec![i as u8; 64 * 1024]);
+        }
+        let same = read_all(&a, "thumbnails/same.jpg").await;
+        assert_eq!(same.len(), 32 * 1024);
+        assert!(
+            same.iter().all(|&byte| byte == same[0]),
+            "never a mix of two writes"
+        );
+        for sub in ["originals", "thumbnails"] {
+            let leftovers = std::fs::read_dir(dir.path().join(sub))
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .ends_with(".tmp")
+                })
+                .count();
+            assert_eq!(leftovers, 0, "no staging files left in {sub}");
+        }
+    }
 }
