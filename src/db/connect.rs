@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 use super::{Db, Engine};
 use crate::configuration::DatabaseSettings;
@@ -17,13 +17,12 @@ pub enum DbSetupError {
     UnknownScheme,
     #[error("`database.url` is not valid: {0}\n  fix: check the URL's syntax, e.g. mysql://photoscale:secret@127.0.0.1:3306/photoscale")]
     BadUrl(#[source] sqlx::Error),
-    #[error("cannot reach the {engine} database at {host} after trying for {waited:?}: {source}\n  fix: check that the server is running and that database.url (host, port, user, password, database name) is right")]
+    #[error("cannot reach the {engine} database at {host} (tried for {waited:?}): {cause}\n  fix: check that the server is running and that database.url (host, port, user, password, database name) is right")]
     Unreachable {
         engine: &'static str,
         host: String,
         waited: Duration,
-        #[source]
-        source: sqlx::Error,
+        cause: String,
     },
     #[error("cannot apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -66,20 +65,15 @@ async fn connect_with_retry(
     let started = Instant::now();
     let mut delay = Duration::from_millis(200);
     loop {
-        let pool = pool_options(engine, settings)
-            .connect_with(options.clone())
-            .await;
-        match pool {
+        match try_connect(options, engine, settings).await {
             Ok(pool) => return Ok(pool),
-            Err(source)
-                if !is_retryable(&source) || started.elapsed() >= settings.connect_timeout =>
-            {
+            Err(e) if !is_retryable(&e) || started.elapsed() >= settings.connect_timeout => {
                 return Err(DbSetupError::Unreachable {
                     engine: engine.name(),
                     host: host.to_owned(),
                     waited: Duration::from_secs(started.elapsed().as_secs()),
-                    source,
-                })
+                    cause: e.to_string(),
+                });
             }
             Err(e) => {
                 tracing::warn!(engine = engine.name(), host, error = %e, retry_in = ?delay, "database not reachable yet");
@@ -88,6 +82,25 @@ async fn connect_with_retry(
             }
         }
     }
+}
+
+/// One plain connection first: the pool would retry by itself and report
+/// only "timed out", hiding the cause (say, "connection refused").
+async fn try_connect(
+    options: &AnyConnectOptions,
+    engine: Engine,
+    settings: &DatabaseSettings,
+) -> Result<AnyPool, sqlx::Error> {
+    let probe = tokio::time::timeout(
+        settings.acquire_timeout,
+        AnyConnection::connect_with(options),
+    )
+    .await
+    .map_err(|_| sqlx::Error::PoolTimedOut)??;
+    let _ = probe.close().await;
+    pool_options(engine, settings)
+        .connect_with(options.clone())
+        .await
 }
 
 fn pool_options(engine: Engine, settings: &DatabaseSettings) -> AnyPoolOptions {

@@ -77,10 +77,28 @@ async fn start_up_names_the_unreachable_database_host() {
     };
     assert!(error.contains(&format!("127.0.0.1:{port}")), "{error}");
     assert!(error.contains("MySQL/MariaDB"), "{error}");
+    assert!(error.contains("Connection refused"), "the cause: {error}");
     assert!(
         !error.contains("hunter2"),
         "the password is never shown: {error}"
     );
+}
+
+#[tokio::test]
+async fn a_missing_database_is_reported_without_waiting() {
+    let url = crate::services::postgres_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.database.url = Some(SecretString::from(format!("{url}_missing")));
+    // Retrying cannot create a database; this must not wait the full minute.
+    settings.database.connect_timeout = Duration::from_secs(60);
+    let started = std::time::Instant::now();
+    let error = match Application::build(settings).await {
+        Ok(_) => panic!("started without its database"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(error.contains("does not exist"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(60), "not retried");
 }
 
 #[tokio::test]
