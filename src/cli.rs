@@ -35,6 +35,82 @@ pub enum Command {
         #[command(subcommand)]
         command: LatencyCommand,
     },
+    /// Stand up a level of the scaling ladder (plan only, so far)
+    Infra {
+        #[command(subcommand)]
+        command: InfraCommand,
+    },
+    /// Check what a level needs on this machine and say how to install what is missing
+    Doctor {
+        /// The level to check, 0 to 4
+        #[arg(long, default_value_t = 0)]
+        level: u8,
+        #[command(flatten)]
+        stack: StackArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InfraCommand {
+    /// Print what `infra up` would run for a level, without starting anything
+    Plan {
+        /// The level, 0 to 4
+        #[arg(long)]
+        level: u8,
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Overrides of a level's defaults (`infra plan|up`, `doctor`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StackArgs {
+    /// The load balancer's port (the one instance's at level 0)
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Session store; `memory` reproduces "logged out on the other server"
+    #[arg(long, value_enum)]
+    pub sessions: Option<SessionsArg>,
+    /// Photo storage; `local` reproduces "my photo is missing on the other server"
+    #[arg(long, value_enum)]
+    pub storage: Option<StorageArg>,
+    /// Feed cache
+    #[arg(long, value_enum)]
+    pub cache: Option<CacheArg>,
+    /// Fewest instances
+    #[arg(long)]
+    pub min: Option<u32>,
+    /// Most instances
+    #[arg(long)]
+    pub max: Option<u32>,
+    /// Instances to start with
+    #[arg(long)]
+    pub desired: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SessionsArg {
+    Memory,
+    Cookie,
+    Memcached,
+    Redis,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StorageArg {
+    Local,
+    Shared,
+    S3,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CacheArg {
+    None,
+    Memcached,
+    Redis,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod feed_cache;
+pub mod infra_cmd;
 pub mod instance;
 pub mod latency;
 pub mod memcached;

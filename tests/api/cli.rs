@@ -102,3 +102,34 @@ fn a_busy_port_is_reported_with_a_fix() {
     let err = text(&output.stderr);
     assert!(err.contains(&address) && err.contains("--bind"), "{err}");
 }
+
+#[test]
+fn infra_plan_prints_a_level_without_starting_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = photoscale(
+        dir.path(),
+        &["infra", "plan", "--level", "1", "--port", "9100", "--json"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["spec"]["level"], 1);
+    assert_eq!(plan["spec"]["sessions"], "memcached");
+    assert_eq!(plan["addresses"]["entry"], "127.0.0.1:9100");
+    assert_eq!(plan["addresses"]["instances"][1], "127.0.0.12:9101");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing created"
+    );
+
+    let output = photoscale(dir.path(), &["infra", "plan", "--level", "7"]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("choose a level from 0 to 4"));
+}
+
+#[test]
+fn doctor_says_level_zero_needs_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = photoscale(dir.path(), &["doctor", "--level", "0"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("nothing beyond photoscale itself"));
+}

@@ -106,9 +106,18 @@ async fn assert_nothing_stored(app: &crate::helpers::TestApp) {
         "no stored object: {:?}",
         app.stored_files()
     );
-    let temp: Vec<_> = std::fs::read_dir(app.data_dir.join("tmp"))
-        .unwrap()
-        .collect();
+    // The temporary file is removed on the blocking pool as the request
+    // ends, so give it a moment under load.
+    let mut temp = Vec::new();
+    for _ in 0..50 {
+        temp = std::fs::read_dir(app.data_dir.join("tmp"))
+            .unwrap()
+            .collect::<Vec<_>>();
+        if temp.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(temp.is_empty(), "no temporary file left: {temp:?}");
 }
 

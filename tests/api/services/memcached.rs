@@ -37,6 +37,7 @@ impl Memcached {
     pub fn pause(&self) {
         if let Some(process) = &self.process {
             process.signal(libc::SIGSTOP);
+            process.wait_until_stopped();
         }
     }
 

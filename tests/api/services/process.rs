@@ -93,6 +93,24 @@ impl ServiceProcess {
         }
     }
 
+    /// Waits until the kernel reports the process stopped (state `T`).
+    pub fn wait_until_stopped(&self) {
+        let Some(child) = &self.child else { return };
+        let stat = format!("/proc/{}/stat", child.id());
+        for _ in 0..100 {
+            let text = std::fs::read_to_string(&stat).unwrap_or_default();
+            // The state follows the command name, which is in parentheses.
+            let state = text
+                .rsplit_once(") ")
+                .and_then(|(_, rest)| rest.chars().next());
+            if state == Some('T') {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("{} did not stop", self.name);
+    }
+
     /// Panics with the server's log when it has exited.
     pub fn assert_running(&mut self, log: &Path) {
         if let Some(child) = &mut self.child {

@@ -1,0 +1,225 @@
+//! What a level needs on this machine, and what is missing, with the exact
+//! command that installs it. `infra up` checks this before starting anything.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::spec::{Database, StackSpec, Storage};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prerequisite {
+    /// The program looked for, e.g. `haproxy`.
+    pub program: &'static str,
+    /// Why this level needs it.
+    pub purpose: &'static str,
+    /// The command that installs it.
+    pub install: &'static str,
+    /// Where it was found; None when missing.
+    pub found: Option<PathBuf>,
+}
+
+/// Whether this photoscale binary can use S3 storage (built with `--features s3`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuildFeatures {
+    pub s3: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub level: u8,
+    pub prerequisites: Vec<Prerequisite>,
+    /// Problems that are not a missing program (say, a build without S3).
+    pub other_problems: Vec<String>,
+}
+
+impl Report {
+    pub fn is_ready(&self) -> bool {
+        self.other_problems.is_empty() && self.prerequisites.iter().all(|p| p.found.is_some())
+    }
+
+    /// One command that installs every missing program.
+    pub fn install_commands(&self) -> Vec<&'static str> {
+        let mut commands: Vec<&'static str> = Vec::new();
+        for p in self.prerequisites.iter().filter(|p| p.found.is_none()) {
+            if !commands.contains(&p.install) {
+                commands.push(p.install);
+            }
+        }
+        commands
+    }
+
+    /// A human-readable report, one line per prerequisite.
+    pub fn render(&self) -> String {
+        let mut out = format!("Level {} needs:\n", self.level);
+        if self.prerequisites.is_empty() {
+            out.push_str("  nothing beyond photoscale itself\n");
+        }
+        for p in &self.prerequisites {
+            match &p.found {
+                Some(path) => out.push_str(&format!(
+                    "  ok       {:<20} {} ({})\n",
+                    p.program,
+                    p.purpose,
+                    path.display()
+                )),
+                None => out.push_str(&format!("  MISSING  {:<20} {}\n", p.program, p.purpose)),
+            }
+        }
+        for problem in &self.other_problems {
+            out.push_str(&format!("  PROBLEM  {problem}\n"));
+        }
+        let commands = self.install_commands();
+        if !commands.is_empty() {
+            out.push_str("Install what is missing with:\n");
+            for command in commands {
+                out.push_str(&format!("  {command}\n"));
+            }
+        }
+        out
+    }
+}
+
+const APT_MARIADB: &str = "sudo apt-get install -y mariadb-server";
+
+/// Checks the programs `spec` needs on the local target.
+pub fn check(spec: &StackSpec, features: BuildFeatures) -> Report {
+    let mut needed: Vec<(&'static str, &'static str, &'static str)> = Vec::new();
+    if spec.load_balancer.is_some() {
+        needed.push((
+            "haproxy",
+            "the load balancer",
+            "sudo apt-get install -y haproxy",
+        ));
+    }
+    if spec.database == Database::Mariadb {
+        needed.push((
+            "mariadbd",
+            "the shared database (the RDS stand-in)",
+            APT_MARIADB,
+        ));
+        needed.push((
+            "mariadb-install-db",
+            "initialises the database's data directory",
+            APT_MARIADB,
+        ));
+    }
+    if spec.needs_memcached() {
+        needed.push((
+            "memcached",
+            "sessions / feed cache (the ElastiCache stand-in)",
+            "sudo apt-get install -y memcached",
+        ));
+    }
+    if spec.needs_redis() {
+        needed.push((
+            "redis-server",
+            "sessions / feed cache",
+            "sudo apt-get install -y redis-server",
+        ));
+    }
+    let mut other_problems = Vec::new();
+    if spec.storage == Storage::S3 {
+        needed.push((
+            "moto_server",
+            "the S3-compatible server",
+            "python3 -m pip install 'moto[server]'",
+        ));
+        if !features.s3 {
+            other_problems.push(
+                "this photoscale was built without S3 support; rebuild with: cargo build --release --features s3".to_owned(),
+            );
+        }
+    }
+    let prerequisites = needed
+        .into_iter()
+        .map(|(program, purpose, install)| Prerequisite {
+            program,
+            purpose,
+            install,
+            found: find_program(program),
+        })
+        .collect();
+    Report {
+        level: spec.level,
+        prerequisites,
+        other_problems,
+    }
+}
+
+/// Looks on PATH and in the sbin directories Debian installs servers to.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.extend(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from));
+    dirs.into_iter()
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Overrides, Target};
+
+    fn report(level: u8, s3: bool) -> Report {
+        let spec = StackSpec::for_level(level, Target::Local, &Overrides::default()).unwrap();
+        check(&spec, BuildFeatures { s3 })
+    }
+
+    fn programs(r: &Report) -> Vec<&str> {
+        r.prerequisites.iter().map(|p| p.program).collect()
+    }
+
+    #[test]
+    fn each_level_needs_its_programs() {
+        assert!(programs(&report(0, false)).is_empty());
+        assert_eq!(
+            programs(&report(1, false)),
+            ["haproxy", "mariadbd", "mariadb-install-db", "memcached"]
+        );
+        assert!(programs(&report(2, true)).contains(&"moto_server"));
+        assert!(report(0, false)
+            .render()
+            .contains("nothing beyond photoscale"));
+    }
+
+    #[test]
+    fn missing_programs_come_with_their_install_command() {
+        let mut r = report(1, false);
+        r.prerequisites[0].found = None;
+        r.prerequisites[3].found = None;
+        assert!(!r.is_ready());
+        assert_eq!(
+            r.install_commands(),
+            [
+                "sudo apt-get install -y haproxy",
+                "sudo apt-get install -y memcached"
+            ]
+        );
+        let text = r.render();
+        assert!(text.contains("MISSING  haproxy"), "{text}");
+        assert!(text.contains("sudo apt-get install -y haproxy"), "{text}");
+    }
+
+    #[test]
+    fn a_build_without_s3_cannot_run_level_two() {
+        let r = report(2, false);
+        assert!(!r.is_ready());
+        assert!(r.render().contains("--features s3"));
+    }
+
+    #[test]
+    fn programs_are_found_on_path() {
+        assert!(find_program("sh").is_some());
+        assert!(find_program("no-such-program-photoscale").is_none());
+    }
+}

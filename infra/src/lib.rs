@@ -1,0 +1,12 @@
+//! photoscale's provisioning side: one plain-data `StackSpec` per level of the
+//! scaling ladder, which providers (this machine, AWS) apply.
+//!
+//! ```text
+//! level N + overrides ──► StackSpec ──► LocalProvider | AwsProvider
+//! ```
+
+pub mod doctor;
+pub mod plan;
+pub mod spec;
+
+pub use spec::{Overrides, SpecError, StackSpec};

@@ -1,0 +1,475 @@
+//! The stack a level stands for, as plain data: what runs, where, and how it
+//! is wired. Built from a level and the user's overrides; it knows nothing
+//! about how a provider makes it real.
+
+use serde::Serialize;
+
+/// The highest level of the ladder.
+pub const MAX_LEVEL: u8 = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Local,
+    Aws,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Database {
+    /// The embedded default: a file beside the one instance.
+    Sqlite,
+    /// A private MariaDB (the tutorial's RDS MySQL).
+    Mariadb,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Storage {
+    /// Each instance's own directory (breaks with two instances, on purpose).
+    Local,
+    /// One directory every instance uses (the NFS export).
+    Shared,
+    /// A bucket on an S3-compatible server (or S3).
+    S3,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sessions {
+    /// Per instance: "logged out on the other server", on purpose.
+    Memory,
+    Cookie,
+    Memcached,
+    Redis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cache {
+    None,
+    Memcached,
+    Redis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthCheck {
+    pub path: String,
+    pub interval_ms: u64,
+    /// Consecutive successes before an instance gets traffic.
+    pub rise: u32,
+    /// Consecutive failures before it stops getting traffic.
+    pub fall: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoadBalancer {
+    pub port: u16,
+    pub health_check: HealthCheck,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Fleet {
+    pub min: u32,
+    pub max: u32,
+    pub desired: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Comparison {
+    GreaterThanThreshold,
+    LessThanThreshold,
+}
+
+/// A CloudWatch-style alarm on the load balancer's average response time,
+/// wired to a simple scaling policy that changes capacity by `adjustment`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alarm {
+    pub name: String,
+    /// ALB TargetResponseTime / ELB Latency, read from the load balancer.
+    pub metric: String,
+    pub statistic: String,
+    pub period_s: u64,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+    pub threshold_ms: u64,
+    pub comparison: Comparison,
+    pub adjustment: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Scaling {
+    pub alarms: Vec<Alarm>,
+    pub cooldown_s: u64,
+    pub health_check_grace_period_s: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackSpec {
+    pub level: u8,
+    pub target: Target,
+    /// None at level 0: the one instance is reached directly.
+    pub load_balancer: Option<LoadBalancer>,
+    pub database: Database,
+    pub storage: Storage,
+    pub sessions: Sessions,
+    pub cache: Cache,
+    pub fleet: Fleet,
+    /// None below level 3: the fleet size is fixed.
+    pub scaling: Option<Scaling>,
+}
+
+/// What the user may change about a level (`infra up` flags).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub port: Option<u16>,
+    pub sessions: Option<Sessions>,
+    pub storage: Option<Storage>,
+    pub cache: Option<Cache>,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    pub desired: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SpecError {
+    #[error("there is no level {0}\n  fix: choose a level from 0 to {MAX_LEVEL}")]
+    NoSuchLevel(u8),
+    #[error("{what} cannot be changed at level 0, which runs one instance on the embedded default\n  fix: use --level 1 or higher")]
+    NotAtLevelZero { what: &'static str },
+    #[error("the fleet size is inconsistent: min {min}, desired {desired}, max {max}\n  fix: choose numbers with 1 <= min <= desired <= max <= 20")]
+    BadFleet { min: u32, desired: u32, max: u32 },
+    #[error("--storage s3 needs level 2 or higher, where the S3 server is part of the stack\n  fix: use --level 2")]
+    S3BelowLevelTwo,
+    #[error("--port 0 is not a port\n  fix: choose a free port, e.g. --port 8080")]
+    PortZero,
+}
+
+const DEFAULT_PORT: u16 = 8080;
+const MAX_FLEET: u32 = 20;
+
+impl StackSpec {
+    /// The stack for `level` on `target`, with `overrides` applied and checked.
+    pub fn for_level(level: u8, target: Target, overrides: &Overrides) -> Result<Self, SpecError> {
+        if level > MAX_LEVEL {
+            return Err(SpecError::NoSuchLevel(level));
+        }
+        let mut spec = Self::defaults(level, target);
+        spec.apply(overrides)?;
+        Ok(spec)
+    }
+
+    /// The classic ladder, each level adding one thing to the one below.
+    fn defaults(level: u8, target: Target) -> Self {
+        let mut spec = Self {
+            level,
+            target,
+            load_balancer: None,
+            database: Database::Sqlite,
+            storage: Storage::Local,
+            sessions: Sessions::Cookie,
+            cache: Cache::None,
+            fleet: Fleet {
+                min: 1,
+                max: 1,
+                desired: 1,
+            },
+            scaling: None,
+        };
+        if level >= 1 {
+            spec.load_balancer = Some(LoadBalancer {
+                port: DEFAULT_PORT,
+                health_check: HealthCheck {
+                    path: "/healthz".into(),
+                    interval_ms: 2000,
+                    rise: 2,
+                    fall: 3,
+                },
+            });
+            spec.database = Database::Mariadb;
+            spec.storage = Storage::Shared;
+            spec.sessions = Sessions::Memcached;
+            spec.fleet = Fleet {
+                min: 2,
+                max: 2,
+                desired: 2,
+            };
+        }
+        if level >= 2 {
+            spec.storage = Storage::S3;
+        }
+        if level >= 3 {
+            spec.fleet = Fleet {
+                min: 2,
+                max: 6,
+                desired: 2,
+            };
+            spec.scaling = Some(Scaling::tutorial());
+        }
+        if level >= 4 {
+            spec.cache = Cache::Memcached;
+        }
+        spec
+    }
+
+    fn apply(&mut self, o: &Overrides) -> Result<(), SpecError> {
+        if self.level == 0 {
+            let what = match () {
+                _ if o.sessions.is_some() => Some("--sessions"),
+                _ if o.storage.is_some() => Some("--storage"),
+                _ if o.cache.is_some() => Some("--cache"),
+                _ if o.min.is_some() || o.max.is_some() || o.desired.is_some() => {
+                    Some("the fleet size")
+                }
+                _ => None,
+            };
+            if let Some(what) = what {
+                return Err(SpecError::NotAtLevelZero { what });
+            }
+        }
+        if o.storage == Some(Storage::S3) && self.level < 2 {
+            return Err(SpecError::S3BelowLevelTwo);
+        }
+        if o.port == Some(0) {
+            return Err(SpecError::PortZero);
+        }
+        if let (Some(port), Some(lb)) = (o.port, self.load_balancer.as_mut()) {
+            lb.port = port;
+        }
+        self.sessions = o.sessions.unwrap_or(self.sessions);
+        self.storage = o.storage.unwrap_or(self.storage);
+        self.cache = o.cache.unwrap_or(self.cache);
+        self.apply_fleet(o)
+    }
+
+    fn apply_fleet(&mut self, o: &Overrides) -> Result<(), SpecError> {
+        let fixed = self.scaling.is_none();
+        let mut fleet = self.fleet;
+        if let Some(desired) = o.desired {
+            fleet.desired = desired;
+            if fixed {
+                // Without autoscaling, the fleet is exactly what was asked for.
+                fleet.min = desired;
+                fleet.max = desired;
+            }
+        }
+        fleet.min = o.min.unwrap_or(fleet.min);
+        fleet.max = o.max.unwrap_or(fleet.max);
+        if o.desired.is_none() {
+            fleet.desired = fleet.desired.clamp(fleet.min, fleet.max.max(fleet.min));
+        }
+        let ok = 1 <= fleet.min
+            && fleet.min <= fleet.desired
+            && fleet.desired <= fleet.max
+            && fleet.max <= MAX_FLEET;
+        if !ok {
+            return Err(SpecError::BadFleet {
+                min: fleet.min,
+                desired: fleet.desired,
+                max: fleet.max,
+            });
+        }
+        self.fleet = fleet;
+        Ok(())
+    }
+
+    /// The port users browse to: the load balancer's, or the one instance's.
+    pub fn entry_port(&self, overrides: &Overrides) -> u16 {
+        match &self.load_balancer {
+            Some(lb) => lb.port,
+            None => overrides.port.unwrap_or(DEFAULT_PORT),
+        }
+    }
+
+    /// True when the stack runs a memcached server (sessions or cache).
+    pub fn needs_memcached(&self) -> bool {
+        self.sessions == Sessions::Memcached || self.cache == Cache::Memcached
+    }
+
+    pub fn needs_redis(&self) -> bool {
+        self.sessions == Sessions::Redis || self.cache == Cache::Redis
+    }
+}
+
+impl Scaling {
+    /// The classic tutorial's numbers: average latency above 1 s for one
+    /// minute adds an instance, below 0.5 s for one minute removes one, and
+    /// each activity is followed by a 300 s cooldown.
+    pub fn tutorial() -> Self {
+        let alarm = |name: &str, threshold_ms, comparison, adjustment| Alarm {
+            name: name.into(),
+            metric: "TargetResponseTime".into(),
+            statistic: "Average".into(),
+            period_s: 60,
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+            threshold_ms,
+            comparison,
+            adjustment,
+        };
+        Self {
+            alarms: vec![
+                alarm("latency-high", 1000, Comparison::GreaterThanThreshold, 1),
+                alarm("latency-low", 500, Comparison::LessThanThreshold, -1),
+            ],
+            cooldown_s: 300,
+            health_check_grace_period_s: 60,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn level(n: u8) -> StackSpec {
+        StackSpec::for_level(n, Target::Local, &Overrides::default()).unwrap()
+    }
+
+    #[test]
+    fn each_level_adds_one_thing() {
+        let l0 = level(0);
+        assert_eq!(
+            (l0.database, l0.storage, l0.sessions),
+            (Database::Sqlite, Storage::Local, Sessions::Cookie)
+        );
+        assert!(l0.load_balancer.is_none());
+        assert_eq!(l0.fleet.desired, 1);
+
+        let l1 = level(1);
+        assert_eq!(
+            (l1.database, l1.storage, l1.sessions),
+            (Database::Mariadb, Storage::Shared, Sessions::Memcached)
+        );
+        assert_eq!(
+            l1.fleet,
+            Fleet {
+                min: 2,
+                max: 2,
+                desired: 2
+            }
+        );
+        assert_eq!(
+            l1.load_balancer.as_ref().unwrap().health_check.path,
+            "/healthz"
+        );
+
+        assert_eq!(level(2).storage, Storage::S3);
+
+        let l3 = level(3);
+        let scaling = l3.scaling.as_ref().unwrap();
+        assert_eq!(scaling.cooldown_s, 300);
+        assert_eq!(scaling.alarms[0].threshold_ms, 1000);
+        assert_eq!(scaling.alarms[0].adjustment, 1);
+        assert_eq!(scaling.alarms[1].threshold_ms, 500);
+        assert_eq!(scaling.alarms[1].adjustment, -1);
+        assert_eq!(l3.cache, Cache::None);
+
+        assert_eq!(level(4).cache, Cache::Memcached);
+        assert!(level(4).needs_memcached());
+    }
+
+    #[test]
+    fn overrides_reproduce_the_classic_failures() {
+        let o = Overrides {
+            sessions: Some(Sessions::Memory),
+            storage: Some(Storage::Local),
+            ..Default::default()
+        };
+        let spec = StackSpec::for_level(1, Target::Local, &o).unwrap();
+        assert_eq!(
+            (spec.sessions, spec.storage),
+            (Sessions::Memory, Storage::Local)
+        );
+        assert!(!spec.needs_memcached());
+    }
+
+    #[test]
+    fn bad_overrides_are_explained() {
+        let err = |n, o: Overrides| StackSpec::for_level(n, Target::Local, &o).unwrap_err();
+        assert_eq!(
+            StackSpec::for_level(5, Target::Local, &Overrides::default()).unwrap_err(),
+            SpecError::NoSuchLevel(5)
+        );
+        assert!(matches!(
+            err(
+                0,
+                Overrides {
+                    sessions: Some(Sessions::Redis),
+                    ..Default::default()
+                }
+            ),
+            SpecError::NotAtLevelZero { .. }
+        ));
+        assert_eq!(
+            err(
+                1,
+                Overrides {
+                    storage: Some(Storage::S3),
+                    ..Default::default()
+                }
+            ),
+            SpecError::S3BelowLevelTwo
+        );
+        assert!(matches!(
+            err(
+                3,
+                Overrides {
+                    min: Some(4),
+                    max: Some(3),
+                    ..Default::default()
+                }
+            ),
+            SpecError::BadFleet { .. }
+        ));
+        assert_eq!(
+            err(
+                1,
+                Overrides {
+                    port: Some(0),
+                    ..Default::default()
+                }
+            ),
+            SpecError::PortZero
+        );
+    }
+
+    #[test]
+    fn fleet_size_follows_the_flags() {
+        let fixed = StackSpec::for_level(
+            1,
+            Target::Local,
+            &Overrides {
+                desired: Some(3),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            fixed.fleet,
+            Fleet {
+                min: 3,
+                max: 3,
+                desired: 3
+            }
+        );
+        let scaled = StackSpec::for_level(
+            3,
+            Target::Local,
+            &Overrides {
+                min: Some(1),
+                max: Some(4),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            scaled.fleet,
+            Fleet {
+                min: 1,
+                max: 4,
+                desired: 2
+            }
+        );
+    }
+}
