@@ -116,14 +116,7 @@ async fn ten_mib_upload_needs_at_most_one_copy_of_heap() {
     #[cfg(feature = "s3")]
     {
         let bucket = services::s3_bucket().await;
-        let (endpoint, name) = (bucket.endpoint.clone(), bucket.name.clone());
-        let app = helpers::spawn_app_with(|s| {
-            s.storage.backend = photoscale::configuration::StorageBackend::S3;
-            s.storage.s3.bucket = name;
-            s.storage.s3.endpoint = Some(endpoint);
-            s.storage.s3.region = Some("us-east-1".into());
-        })
-        .await;
+        let app = helpers::spawn_app_with(|s| bucket.configure(s)).await;
         let peak = upload_peak(&app, padded_jpeg(size)).await;
         check("s3", size, peak);
         assert_eq!(bucket.keys().await.len(), 2);

@@ -67,7 +67,12 @@ async fn connect_with_retry(
     loop {
         match try_connect(options, engine, settings).await {
             Ok(pool) => return Ok(pool),
-            Err(e) if !is_retryable(&e) || started.elapsed() >= settings.connect_timeout => {
+            // A refused connection may be a server still starting; a wrong
+            // password or a missing database will not fix itself.
+            Err(e)
+                if !super::engine::is_connection_level(&e)
+                    || started.elapsed() >= settings.connect_timeout =>
+            {
                 return Err(DbSetupError::Unreachable {
                     engine: engine.name(),
                     host: host.to_owned(),
@@ -118,19 +123,6 @@ fn pool_options(engine: Engine, settings: &DatabaseSettings) -> AnyPoolOptions {
                 Ok(())
             })
         })
-}
-
-/// A wrong password or a missing database will not fix itself; a refused or
-/// timed-out connection may (the server is starting).
-fn is_retryable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => super::engine::is_connection_error(db.as_ref()),
-        _ => false,
-    }
 }
 
 /// "host:port" for messages, never the user or password.

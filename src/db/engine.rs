@@ -66,6 +66,21 @@ impl Engine {
     }
 }
 
+/// Errors that mean the server is down, restarting or unreachable, not that
+/// the query is wrong: they may go away by themselves (the pool reconnects).
+pub fn is_connection_level(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => is_connection_error(db.as_ref()),
+        _ => false,
+    }
+}
+
 /// Server errors that mean "the server is going away", not "your query is
 /// wrong": MySQL's shutdown/connection codes and PostgreSQL's class 08 and 57P.
 pub fn is_connection_error(error: &dyn DatabaseError) -> bool {

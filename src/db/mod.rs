@@ -32,19 +32,10 @@ pub enum DbError {
 
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            // Connection-level failures: the server is down, restarting or
-            // unreachable. The pool reconnects by itself when it returns.
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::WorkerCrashed => DbError::Unavailable(e),
-            sqlx::Error::Database(ref db) if engine::is_connection_error(db.as_ref()) => {
-                DbError::Unavailable(e)
-            }
-            other => DbError::Query(other),
+        if engine::is_connection_level(&e) {
+            DbError::Unavailable(e)
+        } else {
+            DbError::Query(e)
         }
     }
 }

@@ -29,7 +29,8 @@ impl MemcachedCache {
         self.client.set(key, value, ttl).await.map_err(failed)
     }
 
-    /// The generation counter never expires (memcached TTL 0 would, so use the maximum).
+    /// The generation counter lives as long as memcached allows a relative
+    /// TTL (30 days); if it is evicted, it restarts from the clock.
     pub async fn add(&self, key: &str, value: &[u8]) -> Result<(), CacheError> {
         let forever = Duration::from_secs(30 * 24 * 3600);
         self.client

@@ -18,12 +18,13 @@ pub async fn form(
     state: web::Data<AppState>,
     session: AppSession,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(AppError::SessionStoreDown) = session.require_user() {
-        return Err(AppError::SessionStoreDown);
-    }
-    if session.user().is_none() {
-        session.set_flash("Log in to upload photos.")?;
-        return Ok(see_other("/login?next=/upload"));
+    match session.require_user() {
+        Ok(_) => {}
+        Err(AppError::LoginRequired) => {
+            session.set_flash("Log in to upload photos.")?;
+            return Ok(see_other("/login?next=/upload"));
+        }
+        Err(e) => return Err(e),
     }
     upload_page(&req, &state, StatusCode::OK, None, "")
 }

@@ -4,22 +4,18 @@
 
 use secrecy::SecretString;
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::spawn_app_with;
 use crate::scenario;
 use crate::services::{mariadb_database, postgres_database, Memcached, Redis};
-use photoscale::configuration::{CacheBackend, SessionBackend, Settings, StorageBackend};
+use photoscale::configuration::{CacheBackend, SessionBackend, StorageBackend};
 
 fn secret(text: String) -> Option<SecretString> {
     Some(SecretString::from(text))
 }
 
-async fn app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn_app_with(customise).await
-}
-
 #[tokio::test]
 async fn sqlite_local_disk_cookie_sessions_no_cache() {
-    let app = app_with(|_| {}).await;
+    let app = spawn_app_with(|_| {}).await;
     scenario::run(&app, false).await;
     assert_eq!(app.state.db.engine(), photoscale::db::Engine::Sqlite);
     assert_eq!(
@@ -32,7 +28,7 @@ async fn sqlite_local_disk_cookie_sessions_no_cache() {
 #[tokio::test]
 async fn mariadb_database_works_end_to_end() {
     let url = mariadb_database().await;
-    let app = app_with(|s| s.database.url = secret(url)).await;
+    let app = spawn_app_with(|s| s.database.url = secret(url)).await;
     assert_eq!(app.state.db.engine(), photoscale::db::Engine::MySql);
     scenario::run(&app, false).await;
 }
@@ -40,7 +36,7 @@ async fn mariadb_database_works_end_to_end() {
 #[tokio::test]
 async fn postgres_database_works_end_to_end() {
     let url = postgres_database().await;
-    let app = app_with(|s| s.database.url = secret(url)).await;
+    let app = spawn_app_with(|s| s.database.url = secret(url)).await;
     assert_eq!(app.state.db.engine(), photoscale::db::Engine::Postgres);
     scenario::run(&app, false).await;
 }
@@ -49,7 +45,7 @@ async fn postgres_database_works_end_to_end() {
 async fn shared_directory_storage() {
     let shared = tempfile::tempdir().unwrap();
     let path = shared.path().to_owned();
-    let app = app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.storage.backend = StorageBackend::Shared;
         s.storage.path = Some(path);
     })
@@ -67,14 +63,14 @@ async fn shared_directory_storage() {
 
 #[tokio::test]
 async fn memory_sessions() {
-    let app = app_with(|s| s.sessions.backend = SessionBackend::Memory).await;
+    let app = spawn_app_with(|s| s.sessions.backend = SessionBackend::Memory).await;
     scenario::run(&app, false).await;
 }
 
 #[tokio::test]
 async fn memcached_sessions() {
     let memcached = Memcached::start();
-    let app = app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.sessions.backend = SessionBackend::Memcached;
         s.sessions.url = secret(memcached.url());
     })
@@ -85,7 +81,7 @@ async fn memcached_sessions() {
 #[tokio::test]
 async fn redis_sessions() {
     let redis = Redis::start();
-    let app = app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.sessions.backend = SessionBackend::Redis;
         s.sessions.url = secret(redis.url());
     })
@@ -95,14 +91,14 @@ async fn redis_sessions() {
 
 #[tokio::test]
 async fn memory_feed_cache() {
-    let app = app_with(|s| s.cache.backend = CacheBackend::Memory).await;
+    let app = spawn_app_with(|s| s.cache.backend = CacheBackend::Memory).await;
     scenario::run(&app, true).await;
 }
 
 #[tokio::test]
 async fn memcached_feed_cache() {
     let memcached = Memcached::start();
-    let app = app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.cache.backend = CacheBackend::Memcached;
         s.cache.url = secret(memcached.url());
     })
@@ -113,7 +109,7 @@ async fn memcached_feed_cache() {
 #[tokio::test]
 async fn redis_feed_cache() {
     let redis = Redis::start();
-    let app = app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.cache.backend = CacheBackend::Redis;
         s.cache.url = secret(redis.url());
     })
@@ -124,20 +120,14 @@ async fn redis_feed_cache() {
 #[cfg(feature = "s3")]
 mod s3 {
     use super::*;
+    use crate::helpers::TestApp;
     use crate::services::{s3_bucket, S3Bucket};
     use photoscale::configuration::S3Serve;
 
     #[tokio::test]
     async fn s3_storage_with_presigned_urls() {
         let bucket = s3_bucket().await;
-        let (endpoint, name) = (bucket.endpoint.clone(), bucket.name.clone());
-        let app = app_with(|s| {
-            s.storage.backend = StorageBackend::S3;
-            s.storage.s3.bucket = name;
-            s.storage.s3.endpoint = Some(endpoint);
-            s.storage.s3.region = Some("us-east-1".into());
-        })
-        .await;
+        let app = s3_app(&bucket).await;
         scenario::run(&app, false).await;
         let keys = bucket.keys().await;
         assert_eq!(keys.len(), 4, "{keys:?}");
@@ -158,12 +148,8 @@ mod s3 {
     #[tokio::test]
     async fn s3_storage_proxied_by_the_app_with_a_prefix() {
         let bucket = s3_bucket().await;
-        let (endpoint, name) = (bucket.endpoint.clone(), bucket.name.clone());
-        let app = app_with(|s| {
-            s.storage.backend = StorageBackend::S3;
-            s.storage.s3.bucket = name;
-            s.storage.s3.endpoint = Some(endpoint);
-            s.storage.s3.region = Some("us-east-1".into());
+        let app = spawn_app_with(|s| {
+            bucket.configure(s);
             s.storage.s3.prefix = "site-a/".into();
             s.storage.s3.serve = S3Serve::Proxy;
         })
@@ -177,14 +163,7 @@ mod s3 {
     }
 
     async fn s3_app(bucket: &S3Bucket) -> TestApp {
-        let (endpoint, name) = (bucket.endpoint.clone(), bucket.name.clone());
-        app_with(|s| {
-            s.storage.backend = StorageBackend::S3;
-            s.storage.s3.bucket = name;
-            s.storage.s3.endpoint = Some(endpoint);
-            s.storage.s3.region = Some("us-east-1".into());
-        })
-        .await
+        spawn_app_with(|s| bucket.configure(s)).await
     }
 
     #[tokio::test]
@@ -225,12 +204,8 @@ mod s3 {
     #[tokio::test]
     async fn cdn_base_url_rewrites_photo_links() {
         let bucket = s3_bucket().await;
-        let (endpoint, name) = (bucket.endpoint.clone(), bucket.name.clone());
-        let app = app_with(|s| {
-            s.storage.backend = StorageBackend::S3;
-            s.storage.s3.bucket = name;
-            s.storage.s3.endpoint = Some(endpoint);
-            s.storage.s3.region = Some("us-east-1".into());
+        let app = spawn_app_with(|s| {
+            bucket.configure(s);
             s.storage.cdn_base_url = Some("https://d111111abcdef8.cloudfront.net".into());
         })
         .await;
@@ -261,7 +236,7 @@ mod s3 {
 async fn session_ttl_is_applied_in_the_store() {
     use deadpool_redis::redis::AsyncCommands;
     let redis = Redis::start();
-    let app = app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.sessions.backend = SessionBackend::Redis;
         s.sessions.url = secret(redis.url());
         s.sessions.ttl = std::time::Duration::from_secs(90);

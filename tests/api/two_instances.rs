@@ -111,10 +111,7 @@ async fn mariadb_redis_sessions_s3() {
         s.database.url = Some(SecretString::from(database.clone()));
         s.sessions.backend = SessionBackend::Redis;
         s.sessions.url = Some(SecretString::from(redis.url()));
-        s.storage.backend = StorageBackend::S3;
-        s.storage.s3.bucket = bucket.name.clone();
-        s.storage.s3.endpoint = Some(bucket.endpoint.clone());
-        s.storage.s3.region = Some("us-east-1".into());
+        bucket.configure(s);
     })
     .await;
     behave_as_one_site(&a, &b).await;

@@ -60,6 +60,14 @@ pub async fn s3_bucket() -> S3Bucket {
 }
 
 impl S3Bucket {
+    /// Points `settings` at this bucket on the moto server.
+    pub fn configure(&self, settings: &mut photoscale::configuration::Settings) {
+        settings.storage.backend = photoscale::configuration::StorageBackend::S3;
+        settings.storage.s3.bucket = self.name.clone();
+        settings.storage.s3.endpoint = Some(self.endpoint.clone());
+        settings.storage.s3.region = Some("us-east-1".into());
+    }
+
     /// Every object key in the bucket.
     pub async fn keys(&self) -> Vec<String> {
         let xml = reqwest::get(format!("{}/{}?list-type=2", self.endpoint, self.name))

@@ -23,6 +23,8 @@ impl MariaDb {
     pub fn start_on(port: u16) -> Self {
         let dir = service_dir("mariadb");
         let data = dir.join("data");
+        let tmp = dir.join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
         let status = Command::new(program("mariadb-install-db"))
             .args([
                 "--no-defaults",
@@ -31,11 +33,17 @@ impl MariaDb {
                 "--auth-root-authentication-method=normal",
             ])
             .arg(format!("--datadir={}", data.display()))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
+            // Its own temporary directory: installs running side by side in
+            // one /tmp clash on temporary table names.
+            .arg(format!("--tmpdir={}", tmp.display()))
+            .output()
             .expect("mariadb-install-db runs; run scripts/install-services");
-        assert!(status.success(), "mariadb-install-db failed");
+        assert!(
+            status.status.success(),
+            "mariadb-install-db failed:\n{}{}",
+            String::from_utf8_lossy(&status.stdout),
+            String::from_utf8_lossy(&status.stderr)
+        );
         let mut server = Self {
             port,
             dir,
@@ -75,6 +83,7 @@ impl MariaDb {
             ])
             .arg(format!("--port={}", self.port))
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", self.dir.join("tmp").display()))
             .arg(format!(
                 "--socket={}",
                 self.dir.join("mysqld.sock").display()
