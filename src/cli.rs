@@ -35,7 +35,7 @@ pub enum Command {
         #[command(subcommand)]
         command: LatencyCommand,
     },
-    /// Stand up a level of the scaling ladder (plan only, so far)
+    /// Stand up a level of the scaling ladder on this machine, inspect it, stop it
     Infra {
         #[command(subcommand)]
         command: InfraCommand,
@@ -63,6 +63,59 @@ pub enum InfraCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Start (or change) the stack for a level and return once it is healthy
+    Up {
+        /// The level, 0 to 4
+        #[arg(long)]
+        level: u8,
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        state: StateDirArg,
+    },
+    /// Show each component and instance with its health, address and pid
+    Status {
+        #[command(flatten)]
+        state: StateDirArg,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop everything the stack started (data is kept unless --purge)
+    Down {
+        #[command(flatten)]
+        state: StateDirArg,
+        /// Also delete the stack's data (database, photos, sessions, logs)
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Print the end of the components' logs
+    Logs {
+        /// One component (haproxy, mariadb, memcached, redis, s3) or instance (i-1, ...)
+        name: Option<String>,
+        #[command(flatten)]
+        state: StateDirArg,
+        /// How many lines from the end of each log
+        #[arg(short = 'n', long, default_value_t = 40)]
+        lines: usize,
+        /// Keep printing what is appended, until interrupted
+        #[arg(short, long)]
+        follow: bool,
+    },
+}
+
+/// Where a local stack keeps its data, configuration, logs and pids.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StateDirArg {
+    /// The stack's state directory; stacks with different directories and
+    /// ports run side by side
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".photoscale",
+        env = "PHOTOSCALE_STATE_DIR"
+    )]
+    pub state_dir: PathBuf,
 }
 
 /// Overrides of a level's defaults (`infra plan|up`, `doctor`).

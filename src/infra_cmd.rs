@@ -1,11 +1,105 @@
 //! The `infra` and `doctor` subcommands: turn flags into a `StackSpec` (from
-//! the photoscale-infra crate) and print it or check its prerequisites.
+//! the photoscale-infra crate), then print it, check its prerequisites, or
+//! hand it to the local provider.
 
 use photoscale_infra::doctor::{self, BuildFeatures};
+use photoscale_infra::local;
 use photoscale_infra::plan::{self, Addresses};
 use photoscale_infra::spec::{Cache, Overrides, Sessions, StackSpec, Storage, Target};
 
-use crate::cli::{CacheArg, SessionsArg, StackArgs, StorageArg};
+use crate::cli::{CacheArg, InfraCommand, SessionsArg, StackArgs, StorageArg};
+
+/// Runs one `photoscale infra ...` command.
+pub async fn run(command: InfraCommand) -> anyhow::Result<()> {
+    match command {
+        InfraCommand::Plan { level, stack, json } => plan(level, &stack, json),
+        InfraCommand::Up {
+            level,
+            stack,
+            state,
+        } => up(level, &stack, state.state_dir).await,
+        InfraCommand::Status { state, json } => status(&state.state_dir, json).await,
+        InfraCommand::Down { state, purge } => down(&state.state_dir, purge).await,
+        InfraCommand::Logs {
+            name,
+            state,
+            lines,
+            follow,
+        } => {
+            let options = local::LogsOptions {
+                name,
+                lines,
+                follow,
+            };
+            match local::logs(&state.state_dir, &options, &mut std::io::stdout()).await {
+                Err(local::LocalError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    Ok(())
+                }
+                result => Ok(result?),
+            }
+        }
+    }
+}
+
+/// Prints to stdout; a reader that went away (`| head`) is not an error.
+fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+fn build_features() -> BuildFeatures {
+    BuildFeatures {
+        s3: cfg!(feature = "s3"),
+    }
+}
+
+async fn up(level: u8, stack: &StackArgs, state_dir: std::path::PathBuf) -> anyhow::Result<()> {
+    let (spec, addresses) = spec_for(level, stack)?;
+    let options = local::UpOptions {
+        state_dir,
+        app_program: std::env::current_exe()?,
+        features: build_features(),
+    };
+    eprintln!("Level {level}: {}", addresses.entry);
+    let report = local::up(&spec, &addresses, &options).await?;
+    if report.changed_nothing() {
+        eprintln!("Nothing to change: the level {level} stack already runs as planned.");
+    }
+    print_stdout(&format!("{}\n", report.url));
+    Ok(())
+}
+
+async fn status(state_dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let report = local::status(state_dir).await?;
+    if json {
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?));
+    } else {
+        print_stdout(&report.render());
+    }
+    let problems = report.problems();
+    if !problems.is_empty() {
+        anyhow::bail!("not everything is healthy: {}", problems.join(", "));
+    }
+    Ok(())
+}
+
+async fn down(state_dir: &std::path::Path, purge: bool) -> anyhow::Result<()> {
+    let report = local::down(state_dir, purge).await?;
+    if report.stopped.is_empty() && report.already_gone.is_empty() {
+        eprintln!("Nothing was running from {}.", state_dir.display());
+    }
+    for name in &report.stopped {
+        eprintln!("  stopped  {name}");
+    }
+    for name in &report.already_gone {
+        eprintln!("  gone     {name} (had already exited)");
+    }
+    if report.purged {
+        eprintln!("Deleted {} and all its data.", state_dir.display());
+    }
+    Ok(())
+}
 
 impl StackArgs {
     pub fn overrides(&self) -> Overrides {
@@ -42,13 +136,13 @@ fn spec_for(level: u8, stack: &StackArgs) -> anyhow::Result<(StackSpec, Addresse
 }
 
 /// `photoscale infra plan`: what would run, without starting anything.
-pub fn plan(level: u8, stack: &StackArgs, json: bool) -> anyhow::Result<()> {
+fn plan(level: u8, stack: &StackArgs, json: bool) -> anyhow::Result<()> {
     let (spec, addresses) = spec_for(level, stack)?;
     if json {
         let value = serde_json::json!({ "spec": spec, "addresses": addresses });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&value)?));
     } else {
-        print!("{}", plan::describe(&spec, &addresses));
+        print_stdout(&plan::describe(&spec, &addresses));
     }
     Ok(())
 }
@@ -56,12 +150,7 @@ pub fn plan(level: u8, stack: &StackArgs, json: bool) -> anyhow::Result<()> {
 /// `photoscale doctor`: exit status 0 only when the level can run here.
 pub fn doctor(level: u8, stack: &StackArgs) -> anyhow::Result<bool> {
     let (spec, _) = spec_for(level, stack)?;
-    let report = doctor::check(
-        &spec,
-        BuildFeatures {
-            s3: cfg!(feature = "s3"),
-        },
-    );
-    print!("{}", report.render());
+    let report = doctor::check(&spec, build_features());
+    print_stdout(&report.render());
     Ok(report.is_ready())
 }

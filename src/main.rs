@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use photoscale::admin_client::AdminClient;
-use photoscale::cli::{AdminTarget, Cli, Command, ConfigCommand, InfraCommand, LatencyCommand};
+use photoscale::cli::{AdminTarget, Cli, Command, ConfigCommand, LatencyCommand};
 use photoscale::configuration::{CliOverrides, ConfigSources, Settings};
 use photoscale::startup::Application;
 use photoscale::telemetry;
@@ -34,9 +34,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", settings.to_redacted_toml());
         }
         Command::Latency { command } => latency(cli.config, command).await?,
-        Command::Infra {
-            command: InfraCommand::Plan { level, stack, json },
-        } => photoscale::infra_cmd::plan(level, &stack, json)?,
+        Command::Infra { command } => photoscale::infra_cmd::run(command).await?,
         Command::Doctor { level, stack } => {
             if !photoscale::infra_cmd::doctor(level, &stack)? {
                 anyhow::bail!(

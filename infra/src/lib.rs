@@ -6,6 +6,7 @@
 //! ```
 
 pub mod doctor;
+pub mod local;
 pub mod plan;
 pub mod spec;
 

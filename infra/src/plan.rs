@@ -7,11 +7,11 @@
 use std::fmt::Write;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::spec::{Cache, Comparison, Database, Sessions, StackSpec, Storage};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Addresses {
     /// What users browse to: the load balancer, or the one instance.
     pub entry: SocketAddrV4,

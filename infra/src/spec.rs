@@ -2,19 +2,19 @@
 //! is wired. Built from a level and the user's overrides; it knows nothing
 //! about how a provider makes it real.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The highest level of the ladder.
 pub const MAX_LEVEL: u8 = 4;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     Local,
     Aws,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Database {
     /// The embedded default: a file beside the one instance.
@@ -23,7 +23,7 @@ pub enum Database {
     Mariadb,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Storage {
     /// Each instance's own directory (breaks with two instances, on purpose).
@@ -34,7 +34,7 @@ pub enum Storage {
     S3,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Sessions {
     /// Per instance: "logged out on the other server", on purpose.
@@ -44,7 +44,7 @@ pub enum Sessions {
     Redis,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Cache {
     None,
@@ -52,7 +52,7 @@ pub enum Cache {
     Redis,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthCheck {
     pub path: String,
     pub interval_ms: u64,
@@ -62,20 +62,20 @@ pub struct HealthCheck {
     pub fall: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadBalancer {
     pub port: u16,
     pub health_check: HealthCheck,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fleet {
     pub min: u32,
     pub max: u32,
     pub desired: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Comparison {
     GreaterThanThreshold,
     LessThanThreshold,
@@ -83,7 +83,7 @@ pub enum Comparison {
 
 /// A CloudWatch-style alarm on the load balancer's average response time,
 /// wired to a simple scaling policy that changes capacity by `adjustment`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alarm {
     pub name: String,
     /// ALB TargetResponseTime / ELB Latency, read from the load balancer.
@@ -97,14 +97,14 @@ pub struct Alarm {
     pub adjustment: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scaling {
     pub alarms: Vec<Alarm>,
     pub cooldown_s: u64,
     pub health_check_grace_period_s: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StackSpec {
     pub level: u8,
     pub target: Target,

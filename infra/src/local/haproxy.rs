@@ -1,0 +1,312 @@
+//! HAProxy: its configuration, and its runtime API (a Unix socket) through
+//! which instances are added, drained and removed without a reload.
+
+use std::fmt::Write;
+use std::net::SocketAddrV4;
+use std::path::{Path, PathBuf};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+
+use crate::spec::LoadBalancer;
+
+/// The backend every app instance is a server of.
+pub const BACKEND: &str = "app";
+
+/// The configuration file's text. `servers` are the instances at the time of
+/// writing, so a restart comes back with the same fleet; changes while it
+/// runs go through the runtime API.
+pub fn config(
+    lb: &LoadBalancer,
+    entry: SocketAddrV4,
+    socket: &Path,
+    servers: &[(String, SocketAddrV4)],
+) -> String {
+    let mut out = base_config(lb, entry, socket);
+    for (name, address) in servers {
+        let _ = writeln!(out, "    {}", server_line(name, *address, lb));
+    }
+    out
+}
+
+/// Everything but the server lines: when this changes, HAProxy restarts;
+/// when only the servers change, the runtime API is enough.
+pub fn base_config(lb: &LoadBalancer, entry: SocketAddrV4, socket: &Path) -> String {
+    let hc = &lb.health_check;
+    format!(
+        r#"# Written by `photoscale infra up`; changes are overwritten.
+global
+    stats socket {socket} mode 600 level admin
+    log stdout format raw local0 info
+
+defaults
+    mode http
+    log global
+    option httplog
+    # Log only what went wrong (retries, redispatches, errors), not every request.
+    option dontlog-normal
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    timeout http-keep-alive 10s
+    # A dead instance costs no failed GET: retry the request elsewhere.
+    retries 3
+    option redispatch 1
+    retry-on all-retryable-errors
+
+frontend web
+    bind {entry}
+    default_backend {BACKEND}
+
+backend {BACKEND}
+    balance roundrobin
+    option httpchk GET {path}
+    http-check expect status 200
+    # Only safe requests are replayed; a POST is never sent twice.
+    http-request disable-l7-retry if !METH_GET !METH_HEAD
+    # Instances added at run time are numbered after these.
+"#,
+        socket = socket.display(),
+        path = hc.path,
+    )
+}
+
+fn server_line(name: &str, address: SocketAddrV4, lb: &LoadBalancer) -> String {
+    format!("server {name} {address} {}", check_options(lb))
+}
+
+fn check_options(lb: &LoadBalancer) -> String {
+    let hc = &lb.health_check;
+    format!(
+        "check inter {} rise {} fall {}",
+        hc.interval_ms, hc.rise, hc.fall
+    )
+}
+
+/// One server as HAProxy sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ServerStatus {
+    pub name: String,
+    /// UP, DOWN, MAINT, DRAIN, "UP 1/2" (going up), "DOWN 1/3" (going down), ...
+    pub status: String,
+    /// Requests being served right now.
+    pub current_sessions: u64,
+    /// Average response time of the last 1024 requests, in ms.
+    pub response_time_ms: u64,
+}
+
+impl ServerStatus {
+    /// Taking traffic: UP (or DRAIN, which still finishes what it has).
+    pub fn is_up(&self) -> bool {
+        self.status == "UP"
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeApiError {
+    #[error("cannot reach HAProxy's runtime API at {socket}: {source}")]
+    Unreachable {
+        socket: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("HAProxy refused `{command}`: {answer}")]
+    Refused { command: String, answer: String },
+}
+
+/// A client of HAProxy's runtime API.
+#[derive(Debug, Clone)]
+pub struct RuntimeApi {
+    socket: PathBuf,
+}
+
+impl RuntimeApi {
+    pub fn new(socket: PathBuf) -> Self {
+        Self { socket }
+    }
+
+    /// Sends one command and returns HAProxy's answer.
+    pub async fn command(&self, command: &str) -> Result<String, RuntimeApiError> {
+        let unreachable = |source| RuntimeApiError::Unreachable {
+            socket: self.socket.clone(),
+            source,
+        };
+        let mut stream = UnixStream::connect(&self.socket)
+            .await
+            .map_err(unreachable)?;
+        stream
+            .write_all(format!("{command}\n").as_bytes())
+            .await
+            .map_err(unreachable)?;
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .await
+            .map_err(unreachable)?;
+        Ok(answer)
+    }
+
+    /// Sends a command whose success is an empty answer or one of `ok`.
+    async fn expect(&self, command: &str, ok: &[&str]) -> Result<(), RuntimeApiError> {
+        let answer = self.command(command).await?;
+        let trimmed = answer.trim();
+        if trimmed.is_empty() || ok.iter().any(|o| trimmed.starts_with(o)) {
+            Ok(())
+        } else {
+            Err(RuntimeApiError::Refused {
+                command: command.to_owned(),
+                answer: trimmed.to_owned(),
+            })
+        }
+    }
+
+    /// Adds an instance and lets health checks decide when it gets traffic.
+    pub async fn add_server(
+        &self,
+        name: &str,
+        address: SocketAddrV4,
+        lb: &LoadBalancer,
+    ) -> Result<(), RuntimeApiError> {
+        let add = format!(
+            "add server {} {address} {}",
+            server_path(name),
+            check_options(lb)
+        );
+        self.expect(&add, &["New server registered"]).await?;
+        // Dynamic servers start in maintenance with checks off.
+        self.expect(&format!("enable health {}", server_path(name)), &[])
+            .await?;
+        self.expect(&format!("enable server {}", server_path(name)), &[])
+            .await
+    }
+
+    /// Stops sending new requests to `name`; what it is serving finishes.
+    pub async fn drain(&self, name: &str) -> Result<(), RuntimeApiError> {
+        self.expect(
+            &format!("set server {} state drain", server_path(name)),
+            &[],
+        )
+        .await
+    }
+
+    /// Takes `name` out of rotation entirely (maintenance).
+    pub async fn disable(&self, name: &str) -> Result<(), RuntimeApiError> {
+        self.expect(
+            &format!("set server {} state maint", server_path(name)),
+            &[],
+        )
+        .await
+    }
+
+    /// Puts `name` back into rotation; health checks still apply.
+    pub async fn enable(&self, name: &str) -> Result<(), RuntimeApiError> {
+        self.expect(
+            &format!("set server {} state ready", server_path(name)),
+            &[],
+        )
+        .await
+    }
+
+    /// Removes `name`, which must be drained or in maintenance.
+    pub async fn remove_server(&self, name: &str) -> Result<(), RuntimeApiError> {
+        self.disable(name).await?;
+        // Idle keep-alive connections would block the removal.
+        let _ = self
+            .command(&format!("shutdown sessions server {}", server_path(name)))
+            .await;
+        self.expect(
+            &format!("del server {}", server_path(name)),
+            &["Server deleted"],
+        )
+        .await
+    }
+
+    /// Every server of the app backend, from `show stat`.
+    pub async fn servers(&self) -> Result<Vec<ServerStatus>, RuntimeApiError> {
+        let csv = self.command("show stat").await?;
+        Ok(parse_stat(&csv))
+    }
+}
+
+fn server_path(name: &str) -> String {
+    format!("{BACKEND}/{name}")
+}
+
+/// Parses `show stat` CSV (header line starts with "# ").
+fn parse_stat(csv: &str) -> Vec<ServerStatus> {
+    let mut lines = csv.lines();
+    let Some(header) = lines.next() else {
+        return Vec::new();
+    };
+    let columns: Vec<&str> = header.trim_start_matches("# ").split(',').collect();
+    let index = |name: &str| columns.iter().position(|c| *c == name);
+    let (Some(px), Some(sv), Some(status), Some(scur), Some(rtime)) = (
+        index("pxname"),
+        index("svname"),
+        index("status"),
+        index("scur"),
+        index("rtime"),
+    ) else {
+        return Vec::new();
+    };
+    lines
+        .map(|line| line.split(',').collect::<Vec<&str>>())
+        .filter(|f| f.len() > rtime && f[px] == BACKEND && f[sv] != "BACKEND")
+        .map(|f| ServerStatus {
+            name: f[sv].to_owned(),
+            status: f[status].to_owned(),
+            current_sessions: f[scur].parse().unwrap_or(0),
+            response_time_ms: f[rtime].parse().unwrap_or(0),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::HealthCheck;
+
+    fn lb() -> LoadBalancer {
+        LoadBalancer {
+            port: 8080,
+            health_check: HealthCheck {
+                path: "/healthz".into(),
+                interval_ms: 500,
+                rise: 2,
+                fall: 2,
+            },
+        }
+    }
+
+    #[test]
+    fn config_has_health_checks_retries_and_servers() {
+        let text = config(
+            &lb(),
+            "127.0.0.1:8080".parse().unwrap(),
+            Path::new("/s/admin.sock"),
+            &[("i-1".into(), "127.0.0.11:8081".parse().unwrap())],
+        );
+        for needle in [
+            "bind 127.0.0.1:8080",
+            "balance roundrobin",
+            "option httpchk GET /healthz",
+            "retries 3",
+            "option redispatch",
+            "stats socket /s/admin.sock mode 600 level admin",
+            "server i-1 127.0.0.11:8081 check inter 500 rise 2 fall 2",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn stat_csv_is_read_for_the_app_backend_only() {
+        let csv = "# pxname,svname,qcur,scur,status,rtime\nweb,FRONTEND,,3,OPEN,\napp,i-1,0,2,UP,12\napp,i-2,0,0,DOWN,0\napp,BACKEND,0,2,UP,12\n";
+        let servers = parse_stat(csv);
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[0].name, "i-1");
+        assert!(servers[0].is_up());
+        assert_eq!(servers[0].current_sessions, 2);
+        assert_eq!(servers[0].response_time_ms, 12);
+        assert!(!servers[1].is_up());
+    }
+}

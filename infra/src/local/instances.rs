@@ -1,0 +1,266 @@
+//! The app instances of a local stack: one shared configuration file (the
+//! level's database, storage, sessions and cache, with the stack's secrets)
+//! and one `photoscale serve` process per instance, each on its own loopback
+//! address with its own data directory.
+
+use std::net::SocketAddrV4;
+use std::path::{Path, PathBuf};
+
+use super::process::Launch;
+use super::services::{database_url, BUCKET};
+use super::state::{Secrets, StateDir};
+use crate::plan::Addresses;
+use crate::spec::{Cache, Database, Sessions, StackSpec, Storage};
+
+/// The id of the `n`th instance (1-based): i-1, i-2, ...
+pub fn instance_id(n: u32) -> String {
+    format!("i-{n}")
+}
+
+/// The instance ids `spec` wants running.
+pub fn wanted_ids(spec: &StackSpec) -> Vec<String> {
+    (1..=spec.fleet.desired).map(instance_id).collect()
+}
+
+/// Where instance `id` listens.
+pub fn address_of(id: &str, addresses: &Addresses) -> Option<SocketAddrV4> {
+    let n: usize = id.strip_prefix("i-")?.parse().ok()?;
+    addresses.instances.get(n.checked_sub(1)?).copied()
+}
+
+/// The directory shared by every instance when storage is `shared`.
+pub fn shared_photos_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("shared-photos")
+}
+
+/// Instance `id`'s own data directory (SQLite at level 0, `local` photos).
+pub fn data_dir(state_dir: &Path, id: &str) -> PathBuf {
+    state_dir.join("instances").join(id).join("data")
+}
+
+/// The configuration every instance of the stack reads.
+pub fn app_config(
+    spec: &StackSpec,
+    addresses: &Addresses,
+    state_dir: &Path,
+    secrets: &Secrets,
+) -> String {
+    let mut config = toml::Table::new();
+    if let (Database::Mariadb, Some(at)) = (spec.database, addresses.database) {
+        config.insert(
+            "database".into(),
+            table([("url", database_url(at, secrets).into())]),
+        );
+    }
+    config.insert(
+        "storage".into(),
+        storage_table(spec.storage, addresses, state_dir),
+    );
+    let (backend, url) = server_backend(spec.sessions.into(), addresses, 0);
+    let mut sessions = toml::Table::new();
+    sessions.insert("backend".into(), backend.into());
+    sessions.extend(url.map(|u| ("url".to_owned(), u.into())));
+    // Shared by every instance, so a cookie signed by one is valid on all.
+    sessions.insert("key".into(), secrets.session_key.clone().into());
+    // The stack serves plain HTTP on loopback; a Secure cookie would never
+    // come back over it. Behind HTTPS, leave the default (true).
+    sessions.insert("secure_cookie".into(), false.into());
+    config.insert("sessions".into(), sessions.into());
+    let (backend, url) = server_backend(spec.cache.into(), addresses, 1);
+    let mut cache = toml::Table::new();
+    cache.insert("backend".into(), backend.into());
+    cache.extend(url.map(|u| ("url".to_owned(), u.into())));
+    config.insert("cache".into(), cache.into());
+    config.insert(
+        "admin".into(),
+        table([("token", secrets.admin_token.clone().into())]),
+    );
+    // No level number in here: a level change that does not change the
+    // instances' settings must not restart them.
+    format!(
+        "# Written by `photoscale infra up`; changes are overwritten.\n{}",
+        toml::to_string(&config).expect("a table serialises")
+    )
+}
+
+fn table<const N: usize>(entries: [(&str, toml::Value); N]) -> toml::Value {
+    toml::Value::Table(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    )
+}
+
+fn storage_table(storage: Storage, addresses: &Addresses, state_dir: &Path) -> toml::Value {
+    match storage {
+        Storage::Local => table([("backend", "local".into())]),
+        Storage::Shared => table([
+            ("backend", "shared".into()),
+            (
+                "path",
+                shared_photos_dir(state_dir).display().to_string().into(),
+            ),
+        ]),
+        Storage::S3 => {
+            let mut s3 = toml::Table::new();
+            s3.insert("bucket".into(), BUCKET.into());
+            s3.insert("region".into(), "us-east-1".into());
+            s3.insert("path_style".into(), true.into());
+            if let Some(at) = addresses.s3 {
+                s3.insert("endpoint".into(), format!("http://{at}").into());
+            }
+            table([("backend", "s3".into()), ("s3", s3.into())])
+        }
+    }
+}
+
+/// A backend that may live on the stack's memcached or Redis.
+enum ServerBackend {
+    Name(&'static str),
+    Memcached,
+    Redis,
+}
+
+impl From<Sessions> for ServerBackend {
+    fn from(s: Sessions) -> Self {
+        match s {
+            Sessions::Memory => Self::Name("memory"),
+            Sessions::Cookie => Self::Name("cookie"),
+            Sessions::Memcached => Self::Memcached,
+            Sessions::Redis => Self::Redis,
+        }
+    }
+}
+
+impl From<Cache> for ServerBackend {
+    fn from(c: Cache) -> Self {
+        match c {
+            Cache::None => Self::Name("none"),
+            Cache::Memcached => Self::Memcached,
+            Cache::Redis => Self::Redis,
+        }
+    }
+}
+
+/// The backend name and URL; sessions and cache use different Redis databases.
+fn server_backend(
+    backend: ServerBackend,
+    addresses: &Addresses,
+    redis_db: u8,
+) -> (&'static str, Option<String>) {
+    match backend {
+        ServerBackend::Name(name) => (name, None),
+        ServerBackend::Memcached => (
+            "memcached",
+            addresses.memcached.map(|a| format!("memcache://{a}")),
+        ),
+        ServerBackend::Redis => (
+            "redis",
+            addresses.redis.map(|a| format!("redis://{a}/{redis_db}")),
+        ),
+    }
+}
+
+/// How to start instance `id` on `address`.
+pub fn launch(
+    app_program: &Path,
+    state_dir: &StateDir,
+    config: &Path,
+    id: &str,
+    address: SocketAddrV4,
+    secrets: &Secrets,
+) -> Launch {
+    let dir = state_dir.dir(&format!("instances/{id}"));
+    Launch::new(app_program.to_owned(), dir.join(format!("{id}.log")))
+        .arg("--config")
+        .arg(config.display().to_string())
+        .arg("serve")
+        .arg(format!("--bind={address}"))
+        .arg(format!("--instance-id={id}"))
+        .arg(format!(
+            "--data-dir={}",
+            data_dir(state_dir.root(), id).display()
+        ))
+        // The S3 server's credentials, through the standard AWS chain.
+        .env("AWS_ACCESS_KEY_ID", "photoscale")
+        .env("AWS_SECRET_ACCESS_KEY", secrets.s3_secret_key.clone())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Overrides, Target};
+
+    fn secrets() -> Secrets {
+        Secrets {
+            database_password: "dbpw".into(),
+            session_key: "k".repeat(64),
+            admin_token: "tok".into(),
+            s3_secret_key: "s3".into(),
+        }
+    }
+
+    fn config_for(level: u8, overrides: Overrides) -> toml::Table {
+        let spec = StackSpec::for_level(level, Target::Local, &overrides).unwrap();
+        let addresses = Addresses::for_spec(&spec, spec.entry_port(&overrides));
+        let text = app_config(&spec, &addresses, Path::new("/st"), &secrets());
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn level_one_shares_database_sessions_and_files() {
+        let c = config_for(1, Overrides::default());
+        assert_eq!(
+            c["database"]["url"].as_str(),
+            Some("mysql://photoscale:dbpw@127.0.0.1:8090/photoscale")
+        );
+        assert_eq!(c["storage"]["backend"].as_str(), Some("shared"));
+        assert_eq!(c["storage"]["path"].as_str(), Some("/st/shared-photos"));
+        assert_eq!(c["sessions"]["backend"].as_str(), Some("memcached"));
+        assert_eq!(
+            c["sessions"]["url"].as_str(),
+            Some("memcache://127.0.0.1:8091")
+        );
+        assert_eq!(c["cache"]["backend"].as_str(), Some("none"));
+        assert_eq!(c["admin"]["token"].as_str(), Some("tok"));
+    }
+
+    #[test]
+    fn level_zero_keeps_the_embedded_default() {
+        let c = config_for(0, Overrides::default());
+        assert!(c.get("database").is_none());
+        assert_eq!(c["storage"]["backend"].as_str(), Some("local"));
+        assert_eq!(c["sessions"]["backend"].as_str(), Some("cookie"));
+    }
+
+    #[test]
+    fn level_four_caches_the_feed_and_keeps_photos_in_s3() {
+        let c = config_for(
+            4,
+            Overrides {
+                cache: Some(Cache::Redis),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            c["storage"]["s3"]["endpoint"].as_str(),
+            Some("http://127.0.0.1:8093")
+        );
+        assert_eq!(c["cache"]["url"].as_str(), Some("redis://127.0.0.1:8092/1"));
+    }
+
+    #[test]
+    fn instance_ids_map_to_addresses() {
+        let spec = StackSpec::for_level(1, Target::Local, &Overrides::default()).unwrap();
+        let addresses = Addresses::for_spec(&spec, 8080);
+        assert_eq!(wanted_ids(&spec), ["i-1", "i-2"]);
+        assert_eq!(
+            address_of("i-2", &addresses).unwrap().to_string(),
+            "127.0.0.12:8081"
+        );
+        assert!(address_of("i-9", &addresses).is_none());
+        assert!(address_of("i-0", &addresses).is_none());
+    }
+}

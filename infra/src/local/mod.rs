@@ -1,0 +1,100 @@
+//! The local provider: makes a `StackSpec` real with processes on this
+//! machine (HAProxy, MariaDB, memcached, Redis, an S3 server, app instances),
+//! all on loopback, all under one state directory.
+//!
+//! `up` reconciles what runs with what the spec wants (so running it twice
+//! changes nothing), `status` reads it back, `down` stops everything `up`
+//! started, and `logs` shows what each component wrote.
+
+mod down;
+pub mod haproxy;
+mod health;
+pub mod instances;
+mod logs;
+mod process;
+mod progress;
+pub mod services;
+pub mod state;
+mod status;
+mod up;
+
+use std::path::PathBuf;
+
+pub use down::{down, DownReport};
+pub use logs::{logs, LogsOptions};
+pub use status::{status, ComponentStatus, Health, InstanceStatus, StatusReport};
+pub use up::{up, UpOptions, UpReport};
+
+/// The default state directory, relative to where `infra` runs.
+pub const DEFAULT_STATE_DIR: &str = ".photoscale";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("{0}")]
+    Missing(String),
+    #[error("cannot use the state directory {path}: {source}")]
+    StateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0} is not empty and was not made by photoscale\n  fix: choose another --state-dir, or an empty directory")]
+    NotAStateDir(PathBuf),
+    #[error("the state file {0} cannot be read: {1}\n  fix: stop what still runs with `photoscale infra down`, or delete the state directory if nothing runs")]
+    CorruptState(PathBuf, String),
+    #[error("another `photoscale infra` command is working on {0}\n  fix: wait for it to finish")]
+    Busy(PathBuf),
+    #[error("{address} is already in use by a program this stack did not start, so {component} cannot listen there\n  fix: stop that program, or choose other ports with --port (every port of the stack follows it)")]
+    PortTaken {
+        component: String,
+        address: std::net::SocketAddrV4,
+    },
+    #[error("cannot start {program} for {component}: {source}")]
+    Spawn {
+        component: String,
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("{component} exited while starting; the end of its log ({log}):\n{tail}", log = log.display())]
+    Exited {
+        component: String,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error("{component} did not become ready: still waiting for {waiting_for}; the end of its log ({log}):\n{tail}", log = log.display())]
+    NotReady {
+        component: String,
+        waiting_for: String,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error("{what} failed:\n{output}")]
+    Command { what: String, output: String },
+    #[error(transparent)]
+    RuntimeApi(#[from] haproxy::RuntimeApiError),
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
+    #[error(
+        "{0} still listen after `down`: {1}\n  fix: find the program with `ss -ltnp` and stop it"
+    )]
+    StillListening(usize, String),
+}
+
+/// A digest of how a program is started (and of any configuration file it
+/// reads): a different digest means the running one must be replaced.
+fn fingerprint(launch: &process::Launch, extra: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(launch.program.as_os_str().as_encoded_bytes());
+    for arg in &launch.args {
+        hash.update([0]);
+        hash.update(arg.as_bytes());
+    }
+    for (name, value) in &launch.env {
+        hash.update([1]);
+        hash.update(name.as_bytes());
+        hash.update(value.as_bytes());
+    }
+    hash.update([2]);
+    hash.update(extra.as_bytes());
+    hex::encode(&hash.finalize()[..12])
+}

@@ -1,0 +1,193 @@
+//! Background processes. Each component is started detached (its own process
+//! group, output appended to a log file) so it outlives `infra up`, and is
+//! found again later by pid. Before signalling a pid we check that it is
+//! still the program we started: pids are reused, and `infra down` must stop
+//! what it started and nothing else.
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+
+/// How to start one program.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub log: PathBuf,
+}
+
+impl Launch {
+    pub fn new(program: PathBuf, log: PathBuf) -> Self {
+        Self {
+            program,
+            args: Vec::new(),
+            env: Vec::new(),
+            log,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.env.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The name `is_running` looks for in the process's command line.
+    pub fn program_name(&self) -> String {
+        self.program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Starts the program in the background and returns its pid.
+    pub fn spawn(&self) -> std::io::Result<u32> {
+        use std::os::unix::process::CommandExt;
+        if let Some(dir) = self.log.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)?;
+        let child = Command::new(&self.program)
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            // Its own process group: Ctrl-C on `infra up` does not reach it,
+            // and `stop` can signal the program and any helpers it forked.
+            .process_group(0)
+            .spawn()?;
+        Ok(child.id())
+    }
+}
+
+/// True when `pid` is alive and its command line names `program`.
+pub fn is_running(pid: u32, program: &str) -> bool {
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let Ok(stat) = std::fs::read_to_string(proc_dir.join("stat")) else {
+        return false;
+    };
+    // The state follows the parenthesised command name: "Z" is a zombie.
+    let state = stat
+        .rsplit(')')
+        .next()
+        .and_then(|s| s.trim().chars().next());
+    if matches!(state, Some('Z') | Some('X') | None) {
+        return false;
+    }
+    // Some servers rename themselves (redis-server sets its title to
+    // "redis-server 127.0.0.1:6379"), so the short name counts too.
+    let comm = std::fs::read_to_string(proc_dir.join("comm")).unwrap_or_default();
+    if comm.trim_end() == &program[..program.len().min(15)] {
+        return true;
+    }
+    let Ok(cmdline) = std::fs::read(proc_dir.join("cmdline")) else {
+        return false;
+    };
+    // The program, an interpreter and its script, or a launcher such as
+    // pyenv's shim that names it further on.
+    cmdline.split(|b| *b == 0).any(|arg| {
+        let arg = String::from_utf8_lossy(arg);
+        let first = arg.split(' ').next().unwrap_or_default();
+        Path::new(first)
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy() == program)
+    })
+}
+
+/// How a stop went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// It had already exited (or the pid now belongs to someone else).
+    WasNotRunning,
+    /// It exited after SIGTERM.
+    Gracefully,
+    /// It ignored SIGTERM for `grace` and was killed.
+    Killed,
+}
+
+/// Stops the process group led by `pid`, if `pid` is still `program`.
+pub async fn stop(pid: u32, program: &str, grace: Duration) -> Stopped {
+    if !is_running(pid, program) {
+        return Stopped::WasNotRunning;
+    }
+    let group = Pid::from_raw(pid as i32);
+    let _ = killpg(group, Signal::SIGTERM);
+    if wait_for_exit(pid, program, grace).await {
+        return Stopped::Gracefully;
+    }
+    let _ = killpg(group, Signal::SIGKILL);
+    wait_for_exit(pid, program, Duration::from_secs(5)).await;
+    Stopped::Killed
+}
+
+async fn wait_for_exit(pid: u32, program: &str, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while is_running(pid, program) {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    true
+}
+
+/// The last `lines` lines of a log file, for error messages.
+pub fn log_tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_started_program_runs_until_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let launch = Launch::new("/bin/sleep".into(), dir.path().join("sleep.log")).arg("30");
+        let pid = launch.spawn().unwrap();
+        assert!(is_running(pid, "sleep"));
+        assert!(
+            !is_running(pid, "haproxy"),
+            "another program's pid is not ours"
+        );
+        assert_eq!(
+            stop(pid, "sleep", Duration::from_secs(5)).await,
+            Stopped::Gracefully
+        );
+        assert!(!is_running(pid, "sleep"));
+        assert_eq!(
+            stop(pid, "sleep", Duration::from_secs(1)).await,
+            Stopped::WasNotRunning
+        );
+    }
+
+    #[tokio::test]
+    async fn output_goes_to_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("logs/echo.log");
+        let launch = Launch::new("/bin/sh".into(), log.clone()).args(["-c", "echo hello"]);
+        let pid = launch.spawn().unwrap();
+        wait_for_exit(pid, "sh", Duration::from_secs(5)).await;
+        assert_eq!(log_tail(&log, 5), "hello");
+    }
+}

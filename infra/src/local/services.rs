@@ -1,0 +1,260 @@
+//! The supporting servers of a local stack: how each is started, prepared
+//! and checked. Each runs on loopback with its data under the state
+//! directory, never touching the system's own services.
+
+use std::net::SocketAddrV4;
+use std::path::PathBuf;
+
+use super::process::Launch;
+use super::state::{write_private, Secrets, StateDir};
+use super::LocalError;
+use crate::doctor::find_program;
+use crate::plan::Addresses;
+
+/// The S3 bucket photos go to.
+pub const BUCKET: &str = "photos";
+/// moto's record of every request, replayed after a restart.
+const RECORDING: &str = "recording.jsonl";
+/// The database and user the app uses on the private MariaDB.
+pub const DATABASE: &str = "photoscale";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Mariadb,
+    Memcached,
+    Redis,
+    S3,
+}
+
+impl Service {
+    /// Start order; `down` goes the other way.
+    pub const ALL: [Service; 4] = [Self::Mariadb, Self::Memcached, Self::Redis, Self::S3];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mariadb => "mariadb",
+            Self::Memcached => "memcached",
+            Self::Redis => "redis",
+            Self::S3 => "s3",
+        }
+    }
+
+    pub fn program(self) -> &'static str {
+        match self {
+            Self::Mariadb => "mariadbd",
+            Self::Memcached => "memcached",
+            Self::Redis => "redis-server",
+            Self::S3 => "moto_server",
+        }
+    }
+
+    /// Where `spec` wants it; None when the level does not use it.
+    pub fn address(self, addresses: &Addresses) -> Option<SocketAddrV4> {
+        match self {
+            Self::Mariadb => addresses.database,
+            Self::Memcached => addresses.memcached,
+            Self::Redis => addresses.redis,
+            Self::S3 => addresses.s3,
+        }
+    }
+
+    /// How to start it on `address`.
+    pub fn launch(
+        self,
+        state_dir: &StateDir,
+        address: SocketAddrV4,
+        secrets: &Secrets,
+    ) -> Result<Launch, LocalError> {
+        let dir = state_dir.dir(self.name());
+        let log = dir.join(format!("{}.log", self.name()));
+        let program = find(self.program())?;
+        let ip = address.ip().to_string();
+        let port = address.port().to_string();
+        let launch = Launch::new(program, log);
+        Ok(match self {
+            Self::Mariadb => launch
+                .args(["--no-defaults", &run_as_flag()])
+                .arg(format!("--bind-address={ip}"))
+                .arg(format!("--port={port}"))
+                .arg(format!("--datadir={}", dir.join("data").display()))
+                .arg(format!("--tmpdir={}", dir.join("tmp").display()))
+                .arg(format!("--socket={}", dir.join("mariadbd.sock").display()))
+                .arg(format!("--pid-file={}", dir.join("mariadbd.pid").display()))
+                // Creates the app's database and user on every start (idempotent).
+                .arg(format!("--init-file={}", dir.join("init.sql").display()))
+                .args([
+                    "--skip-name-resolve",
+                    "--skip-log-bin",
+                    "--innodb-buffer-pool-size=64M",
+                    "--character-set-server=utf8mb4",
+                ]),
+            Self::Memcached => {
+                let launch = launch.args(["-l", &ip, "-p", &port, "-U", "0", "-m", "64"]);
+                if is_root() {
+                    launch.args(["-u", "root"])
+                } else {
+                    launch
+                }
+            }
+            Self::Redis => launch
+                .args(["--bind", &ip, "--port", &port])
+                .arg("--dir")
+                .arg(dir.display().to_string())
+                // Sessions survive a restart of Redis.
+                .args(["--appendonly", "yes", "--save", ""]),
+            Self::S3 => launch
+                .args(["-H", &ip, "-p", &port])
+                // moto keeps objects in memory; its recorder writes every
+                // request to a file that is replayed after a restart, so
+                // photos survive `down` and `up`.
+                .env("MOTO_ENABLE_RECORDING", "True")
+                .env(
+                    "MOTO_RECORDER_FILEPATH",
+                    dir.join(RECORDING).display().to_string(),
+                )
+                .env("AWS_ACCESS_KEY_ID", "photoscale")
+                .env("AWS_SECRET_ACCESS_KEY", secrets.s3_secret_key.clone()),
+        })
+    }
+
+    /// Work before the first start (initialise MariaDB's data directory).
+    pub async fn prepare(self, state_dir: &StateDir, secrets: &Secrets) -> Result<(), LocalError> {
+        if self != Self::Mariadb {
+            return Ok(());
+        }
+        let dir = state_dir.dir(self.name());
+        std::fs::create_dir_all(dir.join("tmp")).map_err(|source| LocalError::StateDir {
+            path: dir.clone(),
+            source,
+        })?;
+        write_private(
+            &dir.join("init.sql"),
+            init_sql(&secrets.database_password).as_bytes(),
+        )?;
+        if dir.join("data/mysql").exists() {
+            return Ok(());
+        }
+        let output = tokio::process::Command::new(find("mariadb-install-db")?)
+            .args(["--no-defaults", &run_as_flag(), "--skip-test-db"])
+            .arg(format!("--datadir={}", dir.join("data").display()))
+            .arg(format!("--tmpdir={}", dir.join("tmp").display()))
+            .output()
+            .await
+            .map_err(|source| LocalError::Spawn {
+                component: "mariadb".into(),
+                program: "mariadb-install-db".into(),
+                source,
+            })?;
+        if !output.status.success() {
+            return Err(LocalError::Command {
+                what: "mariadb-install-db (initialising the database's data directory)".into(),
+                output: format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Work once it listens: S3 gets its recorded objects back and its bucket.
+    pub async fn after_start(
+        self,
+        state_dir: &StateDir,
+        address: SocketAddrV4,
+    ) -> Result<(), LocalError> {
+        if self != Self::S3 {
+            return Ok(());
+        }
+        let client = super::health::client();
+        let base = format!("http://{address}");
+        let recording = state_dir.dir(self.name()).join(RECORDING);
+        let recorded = std::fs::metadata(&recording).is_ok_and(|m| m.len() > 0);
+        if recorded {
+            let replay = client
+                .post(format!("{base}/moto-api/recorder/replay-recording"))
+                .timeout(std::time::Duration::from_secs(300))
+                .send()
+                .await;
+            check_http("replaying the S3 server's recording", replay)?;
+        }
+        let bucket = client.put(format!("{base}/{BUCKET}")).send().await;
+        check_http("creating the S3 bucket", bucket)
+    }
+}
+
+fn check_http(
+    what: &str,
+    result: Result<reqwest::Response, reqwest::Error>,
+) -> Result<(), LocalError> {
+    let problem = match result {
+        Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::CONFLICT => {
+            return Ok(())
+        }
+        Ok(r) => format!("HTTP {}", r.status()),
+        Err(e) => e.to_string(),
+    };
+    Err(LocalError::Command {
+        what: what.to_owned(),
+        output: problem,
+    })
+}
+
+/// The app's database and user; the password is hex, so it needs no quoting.
+fn init_sql(password: &str) -> String {
+    format!(
+        "CREATE DATABASE IF NOT EXISTS {DATABASE} CHARACTER SET utf8mb4;\n\
+         CREATE USER IF NOT EXISTS '{DATABASE}'@'127.0.0.1' IDENTIFIED BY '{password}';\n\
+         ALTER USER '{DATABASE}'@'127.0.0.1' IDENTIFIED BY '{password}';\n\
+         GRANT ALL PRIVILEGES ON {DATABASE}.* TO '{DATABASE}'@'127.0.0.1';\n"
+    )
+}
+
+/// The `database.url` of the private MariaDB.
+pub fn database_url(address: SocketAddrV4, secrets: &Secrets) -> String {
+    format!(
+        "mysql://{DATABASE}:{}@{address}/{DATABASE}",
+        secrets.database_password
+    )
+}
+
+pub fn find(program: &str) -> Result<PathBuf, LocalError> {
+    find_program(program).ok_or_else(|| {
+        LocalError::Missing(format!(
+            "{program} is not installed\n  fix: run `photoscale doctor` for the install command"
+        ))
+    })
+}
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// mariadbd refuses to run as root unless told to.
+fn run_as_flag() -> String {
+    let user = if is_root() {
+        "root".to_owned()
+    } else {
+        nix::unistd::User::from_uid(nix::unistd::geteuid())
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .unwrap_or_else(|| "nobody".into())
+    };
+    format!("--user={user}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_app_user_is_created_idempotently() {
+        let sql = init_sql("abc123");
+        assert!(sql.contains("CREATE DATABASE IF NOT EXISTS photoscale"));
+        assert!(sql
+            .contains("CREATE USER IF NOT EXISTS 'photoscale'@'127.0.0.1' IDENTIFIED BY 'abc123'"));
+        assert!(sql.contains("GRANT ALL PRIVILEGES ON photoscale.*"));
+    }
+}

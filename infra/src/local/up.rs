@@ -1,0 +1,576 @@
+//! `infra up`: bring what runs in line with the spec. Components that already
+//! run as wanted are left alone (so `up` twice changes nothing); what the
+//! spec no longer wants is stopped; what changed is replaced one instance at
+//! a time behind the load balancer. If a step fails, what this run started is
+//! stopped again and the error says why, with the end of the failing log.
+
+use std::net::SocketAddrV4;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::haproxy::{self, RuntimeApi};
+use super::health::{port_open, wait_for_healthz, wait_for_port, Watched};
+use super::instances::{self, address_of, wanted_ids};
+use super::process::{self, Launch};
+use super::progress::Progress;
+use super::services::{self, Service};
+use super::state::{write_private, Running, Secrets, StackState, StateDir};
+use super::{fingerprint, LocalError};
+use crate::doctor::{self, BuildFeatures};
+use crate::plan::Addresses;
+use crate::spec::StackSpec;
+
+pub struct UpOptions {
+    pub state_dir: PathBuf,
+    /// The `photoscale` binary the instances run.
+    pub app_program: PathBuf,
+    pub features: BuildFeatures,
+}
+
+/// What `up` did, component by component.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct UpReport {
+    pub url: String,
+    pub started: Vec<String>,
+    pub replaced: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub stopped: Vec<String>,
+}
+
+impl UpReport {
+    /// True when `up` found everything as wanted.
+    pub fn changed_nothing(&self) -> bool {
+        self.started.is_empty() && self.replaced.is_empty() && self.stopped.is_empty()
+    }
+}
+
+const STOP_GRACE: Duration = Duration::from_secs(15);
+const START_LIMIT: Duration = Duration::from_secs(60);
+
+pub async fn up(
+    spec: &StackSpec,
+    addresses: &Addresses,
+    options: &UpOptions,
+) -> Result<UpReport, LocalError> {
+    // Before anything starts: is every program there?
+    let report = doctor::check(spec, options.features);
+    if !report.is_ready() {
+        return Err(LocalError::Missing(format!(
+            "cannot start level {}: something it needs is missing; nothing was started\n{}",
+            spec.level,
+            report.render()
+        )));
+    }
+    let state_dir = StateDir::create(&options.state_dir)?;
+    let _lock = state_dir.lock()?;
+    let secrets = state_dir.secrets()?;
+    let state = state_dir.load()?;
+    let mut run = Run {
+        spec,
+        addresses,
+        app_program: options.app_program.clone(),
+        secrets,
+        state,
+        state_dir,
+        progress: Progress::new(),
+        report: UpReport {
+            url: format!("http://{}", addresses.entry),
+            ..Default::default()
+        },
+        started_now: Vec::new(),
+    };
+    match run.apply().await {
+        Ok(()) => {
+            run.state.spec = Some(spec.clone());
+            run.state.entry = Some(addresses.entry);
+            run.state.photos_in = Some(spec.storage);
+            run.state_dir.save(&run.state)?;
+            Ok(run.report)
+        }
+        Err(e) => {
+            run.roll_back().await;
+            Err(e)
+        }
+    }
+}
+
+struct Run<'a> {
+    spec: &'a StackSpec,
+    addresses: &'a Addresses,
+    app_program: PathBuf,
+    secrets: Secrets,
+    state: StackState,
+    state_dir: StateDir,
+    progress: Progress,
+    report: UpReport,
+    /// (is an instance, name) of what this run started, for a roll-back.
+    started_now: Vec<(bool, String)>,
+}
+
+impl Run<'_> {
+    async fn apply(&mut self) -> Result<(), LocalError> {
+        self.stop_unwanted().await?;
+        for service in Service::ALL {
+            if let Some(address) = service.address(self.addresses) {
+                self.ensure_service(service, address).await?;
+            }
+        }
+        let config = self.write_app_config()?;
+        for id in wanted_ids(self.spec) {
+            self.ensure_instance(&id, &config).await?;
+        }
+        if self.spec.load_balancer.is_some() {
+            self.ensure_haproxy().await?;
+        }
+        Ok(())
+    }
+
+    /// Stops what the spec no longer wants, the load balancer first.
+    async fn stop_unwanted(&mut self) -> Result<(), LocalError> {
+        let lb_address = self.state.components.get("haproxy").map(|r| r.address);
+        let wanted_lb =
+            self.spec.load_balancer.is_some() && lb_address == Some(self.addresses.entry);
+        if !wanted_lb {
+            self.stop_component("haproxy").await;
+        }
+        let wanted = wanted_ids(self.spec);
+        let extra: Vec<String> = self
+            .state
+            .instances
+            .keys()
+            .filter(|id| !wanted.contains(id))
+            .cloned()
+            .collect();
+        for id in extra {
+            self.retire_instance(&id).await?;
+        }
+        for service in Service::ALL {
+            let keep = match (
+                service.address(self.addresses),
+                self.state.components.get(service.name()),
+            ) {
+                (Some(want), Some(running)) => running.address == want,
+                _ => false,
+            };
+            if !keep {
+                self.stop_component(service.name()).await;
+            }
+        }
+        self.save()
+    }
+
+    async fn stop_component(&mut self, name: &str) {
+        if let Some(running) = self.state.components.remove(name) {
+            let step = self.progress.step(name, "stopping");
+            process::stop(running.pid, &running.program, STOP_GRACE).await;
+            step.done("stopped (not part of this level)");
+            self.report.stopped.push(name.to_owned());
+        }
+    }
+
+    /// Takes an instance out of the load balancer, lets it finish, stops it.
+    async fn retire_instance(&mut self, id: &str) -> Result<(), LocalError> {
+        let Some(running) = self.state.instances.remove(id) else {
+            return Ok(());
+        };
+        let step = self.progress.step(id, "draining");
+        if let Some(api) = self.runtime_api() {
+            if api.drain(id).await.is_ok() {
+                step.waiting("its requests to finish");
+                wait_until_idle(&api, id).await;
+                api.remove_server(id).await?;
+            }
+        }
+        process::stop(running.pid, &running.program, STOP_GRACE).await;
+        step.done("stopped (beyond the fleet size)");
+        self.report.stopped.push(id.to_owned());
+        Ok(())
+    }
+
+    /// The runtime API of the stack's HAProxy, when one is running.
+    fn runtime_api(&self) -> Option<RuntimeApi> {
+        let running = self.state.components.get("haproxy")?;
+        process::is_running(running.pid, &running.program)
+            .then(|| RuntimeApi::new(admin_socket(&self.state_dir)))
+    }
+
+    async fn ensure_service(
+        &mut self,
+        service: Service,
+        address: SocketAddrV4,
+    ) -> Result<(), LocalError> {
+        let name = service.name();
+        let launch = service.launch(&self.state_dir, address, &self.secrets)?;
+        let print = fingerprint(&launch, "");
+        if self.is_current(false, name, &print).await {
+            self.report.unchanged.push(name.to_owned());
+            return Ok(());
+        }
+        let step = self.progress.step(name, &format!("starting on {address}"));
+        let replacing = self.state.components.remove(name);
+        if let Some(old) = &replacing {
+            process::stop(old.pid, &old.program, STOP_GRACE).await;
+        }
+        let result = async {
+            step.waiting("preparing its data directory");
+            service.prepare(&self.state_dir, &self.secrets).await?;
+            let running = self.spawn(false, name, &launch, address, print)?;
+            let watched = watched(name, &running);
+            step.waiting(&format!("port {address}"));
+            wait_for_port(&watched, address, START_LIMIT).await?;
+            step.waiting("it to finish starting");
+            service.after_start(&self.state_dir, address).await?;
+            Ok::<u32, LocalError>(running.pid)
+        }
+        .await;
+        self.finish_step(step, name, replacing.is_some(), address, result)
+    }
+
+    /// True when `name` runs, answers, and was started the same way.
+    async fn is_current(&self, instance: bool, name: &str, print: &str) -> bool {
+        let map = if instance {
+            &self.state.instances
+        } else {
+            &self.state.components
+        };
+        match map.get(name) {
+            Some(r) => {
+                r.fingerprint == print
+                    && process::is_running(r.pid, &r.program)
+                    && port_open(r.address).await
+            }
+            None => false,
+        }
+    }
+
+    /// Starts `launch` after checking nobody else holds its port, and records it.
+    fn spawn(
+        &mut self,
+        instance: bool,
+        name: &str,
+        launch: &Launch,
+        address: SocketAddrV4,
+        fingerprint: String,
+    ) -> Result<Running, LocalError> {
+        let taken = std::net::TcpListener::bind(address).is_err();
+        if taken {
+            return Err(LocalError::PortTaken {
+                component: name.to_owned(),
+                address,
+            });
+        }
+        let pid = launch.spawn().map_err(|source| LocalError::Spawn {
+            component: name.to_owned(),
+            program: launch.program.display().to_string(),
+            source,
+        })?;
+        let running = Running {
+            program: launch.program_name(),
+            pid,
+            address,
+            fingerprint,
+            log: launch.log.clone(),
+        };
+        let map = if instance {
+            &mut self.state.instances
+        } else {
+            &mut self.state.components
+        };
+        map.insert(name.to_owned(), running.clone());
+        self.started_now.push((instance, name.to_owned()));
+        self.save()?;
+        Ok(running)
+    }
+
+    fn finish_step(
+        &mut self,
+        step: super::progress::Step,
+        name: &str,
+        replaced: bool,
+        address: SocketAddrV4,
+        result: Result<u32, LocalError>,
+    ) -> Result<(), LocalError> {
+        match result {
+            Ok(pid) => {
+                let how = if replaced {
+                    "restarted, now listening"
+                } else {
+                    "listening"
+                };
+                step.done(&format!("{how} on {address} (pid {pid})"));
+                let list = if replaced {
+                    &mut self.report.replaced
+                } else {
+                    &mut self.report.started
+                };
+                list.push(name.to_owned());
+                Ok(())
+            }
+            Err(e) => {
+                step.failed("see below");
+                Err(e)
+            }
+        }
+    }
+
+    fn write_app_config(&self) -> Result<String, LocalError> {
+        let text = instances::app_config(
+            self.spec,
+            self.addresses,
+            self.state_dir.root(),
+            &self.secrets,
+        );
+        let path = self.app_config_path();
+        write_private(&path, text.as_bytes())?;
+        if self.spec.storage == crate::spec::Storage::Shared {
+            let dir = instances::shared_photos_dir(self.state_dir.root());
+            std::fs::create_dir_all(&dir)
+                .map_err(|source| LocalError::StateDir { path: dir, source })?;
+        }
+        Ok(text)
+    }
+
+    fn app_config_path(&self) -> PathBuf {
+        self.state_dir.dir("app").join("photoscale.toml")
+    }
+
+    /// Starts instance `id`, or replaces it when its configuration changed:
+    /// out of the load balancer, stopped (finishing its requests), started
+    /// again, healthy, back in.
+    async fn ensure_instance(&mut self, id: &str, config: &str) -> Result<(), LocalError> {
+        let address = address_of(id, self.addresses).expect("wanted ids have addresses");
+        let launch = instances::launch(
+            &self.app_program,
+            &self.state_dir,
+            &self.app_config_path(),
+            id,
+            address,
+            &self.secrets,
+        );
+        let print = fingerprint(&launch, config);
+        if self.is_current(true, id, &print).await {
+            self.report.unchanged.push(id.to_owned());
+            return Ok(());
+        }
+        let step = self.progress.step(id, &format!("starting on {address}"));
+        let api = self.runtime_api();
+        let replacing = self.state.instances.remove(id);
+        if let Some(old) = &replacing {
+            if let Some(api) = &api {
+                step.waiting("it to leave the load balancer");
+                let _ = api.disable(id).await;
+                wait_until_idle(api, id).await;
+            }
+            process::stop(old.pid, &old.program, STOP_GRACE).await;
+        }
+        let result = async {
+            let running = self.spawn(true, id, &launch, address, print)?;
+            step.waiting(&format!("GET http://{address}/healthz"));
+            wait_for_healthz(&watched(id, &running), address, START_LIMIT).await?;
+            if let Some(api) = &api {
+                self.join_load_balancer(api, id, address).await?;
+            }
+            Ok(running.pid)
+        }
+        .await;
+        self.finish_step(step, id, replacing.is_some(), address, result)
+    }
+
+    /// Puts a healthy instance into a running HAProxy through its runtime API.
+    async fn join_load_balancer(
+        &self,
+        api: &RuntimeApi,
+        id: &str,
+        address: SocketAddrV4,
+    ) -> Result<(), LocalError> {
+        let lb = self
+            .spec
+            .load_balancer
+            .as_ref()
+            .expect("a load balancer runs");
+        let known = api.servers().await?.iter().any(|s| s.name == id);
+        if known {
+            api.enable(id).await?;
+        } else {
+            api.add_server(id, address, lb).await?;
+        }
+        Ok(())
+    }
+
+    async fn ensure_haproxy(&mut self) -> Result<(), LocalError> {
+        let lb = self
+            .spec
+            .load_balancer
+            .as_ref()
+            .expect("level with a load balancer");
+        let entry = self.addresses.entry;
+        let socket = admin_socket(&self.state_dir);
+        let servers: Vec<(String, SocketAddrV4)> = wanted_ids(self.spec)
+            .into_iter()
+            .filter_map(|id| address_of(&id, self.addresses).map(|a| (id, a)))
+            .collect();
+        let dir = self.state_dir.dir("haproxy");
+        let config_path = dir.join("haproxy.cfg");
+        let config = haproxy::config(lb, entry, &socket, &servers);
+        write_private(&config_path, config.as_bytes())?;
+        let launch = Launch::new(services::find("haproxy")?, dir.join("haproxy.log"))
+            .args(["-W", "-db", "-f"])
+            .arg(config_path.display().to_string());
+        // Only the settings, not the servers: those change at run time.
+        let print = fingerprint(&launch, &haproxy::base_config(lb, entry, &socket));
+        let step;
+        if self.is_current(false, "haproxy", &print).await {
+            step = self.progress.step("haproxy", "checking its servers");
+            self.sync_servers(&servers).await?;
+            self.report.unchanged.push("haproxy".into());
+        } else {
+            step = self
+                .progress
+                .step("haproxy", &format!("starting on {entry}"));
+            let replacing = self.state.components.remove("haproxy");
+            if let Some(old) = &replacing {
+                process::stop(old.pid, &old.program, STOP_GRACE).await;
+            }
+            check_config(&config_path).await?;
+            let running = self.spawn(false, "haproxy", &launch, entry, print)?;
+            step.waiting(&format!("port {entry}"));
+            wait_for_port(&watched("haproxy", &running), entry, START_LIMIT).await?;
+            let list = if replacing.is_some() {
+                &mut self.report.replaced
+            } else {
+                &mut self.report.started
+            };
+            list.push("haproxy".into());
+        }
+        step.waiting("every instance to pass its health check");
+        self.wait_for_servers_up(lb).await?;
+        step.done(&format!("{} instance(s) up behind {entry}", servers.len()));
+        Ok(())
+    }
+
+    /// Adds missing instances to a running HAProxy and removes unknown ones.
+    async fn sync_servers(&self, servers: &[(String, SocketAddrV4)]) -> Result<(), LocalError> {
+        let lb = self.spec.load_balancer.as_ref().expect("a load balancer");
+        let api = RuntimeApi::new(admin_socket(&self.state_dir));
+        let known = api.servers().await?;
+        for (id, address) in servers {
+            if !known.iter().any(|s| &s.name == id) {
+                api.add_server(id, *address, lb).await?;
+            }
+        }
+        for server in known
+            .iter()
+            .filter(|s| !servers.iter().any(|(id, _)| *id == s.name))
+        {
+            api.remove_server(&server.name).await?;
+        }
+        Ok(())
+    }
+
+    async fn wait_for_servers_up(&self, lb: &crate::spec::LoadBalancer) -> Result<(), LocalError> {
+        let api = RuntimeApi::new(admin_socket(&self.state_dir));
+        let hc = &lb.health_check;
+        let limit = Duration::from_millis(hc.interval_ms * u64::from(hc.rise + 2))
+            + Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let servers = api.servers().await?;
+            let down: Vec<String> = servers
+                .iter()
+                .filter(|s| !s.is_up())
+                .map(|s| format!("{} is {}", s.name, s.status))
+                .collect();
+            if down.is_empty() && !servers.is_empty() {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let log = self.state_dir.root().join("haproxy/haproxy.log");
+                return Err(LocalError::NotReady {
+                    component: "haproxy".into(),
+                    waiting_for: format!(
+                        "every instance to pass its health check ({})",
+                        down.join(", ")
+                    ),
+                    tail: process::log_tail(&log, 15),
+                    log,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn save(&self) -> Result<(), LocalError> {
+        self.state_dir.save(&self.state)
+    }
+
+    /// Stops what this run started, newest first, after a failure.
+    async fn roll_back(&mut self) {
+        while let Some((instance, name)) = self.started_now.pop() {
+            let map = if instance {
+                &mut self.state.instances
+            } else {
+                &mut self.state.components
+            };
+            if let Some(running) = map.remove(&name) {
+                process::stop(running.pid, &running.program, STOP_GRACE).await;
+                eprintln!("  stopped  {name} again (the start of the stack failed)");
+            }
+        }
+        let _ = self.save();
+    }
+}
+
+fn watched<'a>(component: &'a str, running: &'a Running) -> Watched<'a> {
+    Watched {
+        component,
+        program: &running.program,
+        pid: running.pid,
+        log: &running.log,
+    }
+}
+
+pub(super) fn admin_socket(state_dir: &StateDir) -> PathBuf {
+    state_dir.dir("haproxy").join("admin.sock")
+}
+
+/// Waits (up to 30 s) until HAProxy says `id` serves no request.
+async fn wait_until_idle(api: &RuntimeApi, id: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while tokio::time::Instant::now() < deadline {
+        let busy = match api.servers().await {
+            Ok(servers) => servers
+                .iter()
+                .any(|s| s.name == id && s.current_sessions > 0),
+            Err(_) => false,
+        };
+        if !busy {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `haproxy -c`: a configuration error is reported before anything changes.
+async fn check_config(path: &std::path::Path) -> Result<(), LocalError> {
+    let output = tokio::process::Command::new(services::find("haproxy")?)
+        .args(["-c", "-f"])
+        .arg(path)
+        .output()
+        .await
+        .map_err(|source| LocalError::Spawn {
+            component: "haproxy".into(),
+            program: "haproxy".into(),
+            source,
+        })?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(LocalError::Command {
+        what: format!("checking {}", path.display()),
+        output: format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    })
+}
