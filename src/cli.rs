@@ -40,6 +40,11 @@ pub enum Command {
         #[command(subcommand)]
         command: InfraCommand,
     },
+    /// Copy users and photos between two configurations (database and storage)
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
     /// Check what a level needs on this machine and say how to install what is missing
     Doctor {
         /// The level to check, 0 to 4
@@ -47,6 +52,26 @@ pub enum Command {
         level: u8,
         #[command(flatten)]
         stack: StackArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Copy every user and photo from one configuration's database and
+    /// storage to another's; what the target already has is not copied again
+    Copy {
+        /// Configuration file of the source
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Data directory of the source (for SQLite and local photos)
+        #[arg(long, value_name = "DIR")]
+        from_data_dir: Option<PathBuf>,
+        /// Configuration file of the target
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Data directory of the target
+        #[arg(long, value_name = "DIR")]
+        to_data_dir: Option<PathBuf>,
     },
 }
 

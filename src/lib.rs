@@ -5,6 +5,7 @@ pub mod admin_client;
 pub mod cli;
 pub mod configuration;
 pub mod csrf;
+pub mod data_copy;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use photoscale::admin_client::AdminClient;
-use photoscale::cli::{AdminTarget, Cli, Command, ConfigCommand, LatencyCommand};
+use photoscale::cli::{AdminTarget, Cli, Command, ConfigCommand, DataCommand, LatencyCommand};
 use photoscale::configuration::{CliOverrides, ConfigSources, Settings};
 use photoscale::startup::Application;
 use photoscale::telemetry;
@@ -35,6 +35,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Latency { command } => latency(cli.config, command).await?,
         Command::Infra { command } => photoscale::infra_cmd::run(command).await?,
+        Command::Data {
+            command:
+                DataCommand::Copy {
+                    from,
+                    from_data_dir,
+                    to,
+                    to_data_dir,
+                },
+        } => {
+            let source = load_with_data_dir(from, from_data_dir)?;
+            let target = load_with_data_dir(to, to_data_dir)?;
+            let report = photoscale::data_copy::copy(&source, &target).await?;
+            println!("{report}");
+        }
         Command::Doctor { level, stack } => {
             if !photoscale::infra_cmd::doctor(level, &stack)? {
                 anyhow::bail!(
@@ -79,6 +93,17 @@ fn admin_token(config: Option<std::path::PathBuf>, target: &AdminTarget) -> anyh
             "no admin token given\n  fix: pass --token TOKEN, set PHOTOSCALE_ADMIN__TOKEN, or set admin.token in the configuration file"
         ),
     }
+}
+
+fn load_with_data_dir(
+    file: std::path::PathBuf,
+    data_dir: Option<std::path::PathBuf>,
+) -> anyhow::Result<Settings> {
+    let overrides = CliOverrides {
+        data_dir,
+        ..Default::default()
+    };
+    load(Some(file), overrides)
 }
 
 fn load(file: Option<std::path::PathBuf>, overrides: CliOverrides) -> anyhow::Result<Settings> {

@@ -17,6 +17,7 @@ mod images;
 #[path = "api/services/mod.rs"]
 mod services;
 
+use helpers::Site;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -147,12 +147,23 @@ pub fn check(spec: &StackSpec, features: BuildFeatures) -> Report {
     }
 }
 
-/// Looks on PATH and in the sbin directories Debian installs servers to.
+/// Where servers are looked for instead of the default, e.g. to use a
+/// hand-built HAProxy: a PATH-style list of directories.
+pub const PROGRAM_PATH_VAR: &str = "PHOTOSCALE_PROGRAM_PATH";
+
+/// Looks in `PHOTOSCALE_PROGRAM_PATH` when set; otherwise on PATH and in the
+/// sbin directories Debian installs servers to.
 pub fn find_program(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    dirs.extend(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from));
+    let dirs: Vec<PathBuf> = match std::env::var_os(PROGRAM_PATH_VAR) {
+        Some(path) => std::env::split_paths(&path).collect(),
+        None => {
+            let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).collect())
+                .unwrap_or_default();
+            dirs.extend(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from));
+            dirs
+        }
+    };
     dirs.into_iter()
         .map(|d| d.join(name))
         .find(|p| is_executable(p))

@@ -8,6 +8,7 @@
 mod connect;
 mod engine;
 mod photos;
+mod transfer;
 mod users;
 
 use std::borrow::Cow;
@@ -18,6 +19,7 @@ use sqlx::AnyPool;
 pub use connect::DbSetupError;
 pub use engine::Engine;
 pub use photos::{NewPhoto, PhotoRecord};
+pub use transfer::{PhotoRow, UserRow};
 pub use users::UserRecord;
 
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 
+use crate::helpers::Site;
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 
 const TOKEN: &str = "test-admin-token-0123456789";

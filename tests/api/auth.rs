@@ -1,3 +1,4 @@
+use crate::helpers::Site;
 use crate::helpers::{csrf_in, fingerprint_in, location, spawn_app, PASSWORD};
 
 #[tokio::test]

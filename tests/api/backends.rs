@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 
 use crate::helpers::spawn_app_with;
+use crate::helpers::Site;
 use crate::scenario;
 use crate::services::{mariadb_database, postgres_database, Memcached, Redis};
 use photoscale::configuration::{CacheBackend, SessionBackend, StorageBackend};

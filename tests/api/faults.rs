@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::helpers::Site;
 use crate::helpers::{spawn_app_with, spawn_with_settings, test_settings, TestApp, PASSWORD};
 use crate::images;
 use crate::scenario::{feed_source, FEED_SOURCE};

@@ -1,5 +1,6 @@
 use std::time::{Duration, Instant};
 
+use crate::helpers::Site;
 use crate::helpers::{spawn_app, spawn_app_with};
 use crate::images;
 

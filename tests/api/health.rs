@@ -1,4 +1,5 @@
 use crate::helpers::spawn_app;
+use crate::helpers::Site;
 
 #[tokio::test]
 async fn healthz_reports_instance_version_and_database() {

@@ -88,26 +88,32 @@ pub fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
+/// A site driven like a browser: one app, or a whole stack behind its load
+/// balancer. Implementors give the base URL and a cookie-keeping client.
+#[allow(async_fn_in_trait)]
+pub trait Site {
+    fn base_url(&self) -> &str;
+    fn client(&self) -> &reqwest::Client;
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url(), path)
     }
 
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.unwrap()
+    async fn get(&self, path: &str) -> Response {
+        self.client().get(self.url(path)).send().await.unwrap()
     }
 
-    pub async fn get_html(&self, path: &str) -> String {
+    async fn get_html(&self, path: &str) -> String {
         self.get(path).await.text().await.unwrap()
     }
 
     /// The CSRF token from the form on `path`.
-    pub async fn csrf_token(&self, path: &str) -> String {
+    async fn csrf_token(&self, path: &str) -> String {
         csrf_in(&self.get_html(path).await).unwrap_or_else(|| panic!("no csrf_token on {path}"))
     }
 
-    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client
+    async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client()
             .post(self.url(path))
             .form(fields)
             .send()
@@ -115,7 +121,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn register(&self, username: &str, password: &str) -> Response {
+    async fn register(&self, username: &str, password: &str) -> Response {
         let token = self.csrf_token("/register").await;
         self.post_form(
             "/register",
@@ -129,7 +135,7 @@ impl TestApp {
         .await
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> Response {
+    async fn login(&self, username: &str, password: &str) -> Response {
         let token = self.csrf_token("/login").await;
         self.post_form(
             "/login",
@@ -143,7 +149,7 @@ impl TestApp {
     }
 
     /// Registers `username` (which logs in) and checks it worked.
-    pub async fn sign_up(&self, username: &str) {
+    async fn sign_up(&self, username: &str) {
         let response = self.register(username, PASSWORD).await;
         assert_eq!(
             response.status().as_u16(),
@@ -153,19 +159,19 @@ impl TestApp {
         );
     }
 
-    pub async fn logout(&self) -> Response {
+    async fn logout(&self) -> Response {
         let token = csrf_in(&self.get_html("/").await).expect("a logout form with a token");
         self.post_form("/logout", &[("csrf_token", &token)]).await
     }
 
     /// Uploads through the form on `/upload`, with its CSRF token.
-    pub async fn upload(&self, bytes: Vec<u8>, file_name: &str, mime: &str) -> Response {
+    async fn upload(&self, bytes: Vec<u8>, file_name: &str, mime: &str) -> Response {
         let token = self.csrf_token("/upload").await;
         self.upload_with(Some(&token), bytes, file_name, mime, "")
             .await
     }
 
-    pub async fn upload_with(
+    async fn upload_with(
         &self,
         token: Option<&str>,
         bytes: Vec<u8>,
@@ -182,7 +188,7 @@ impl TestApp {
             .mime_str(mime)
             .unwrap();
         form = form.text("caption", caption.to_owned()).part("photo", part);
-        self.client
+        self.client()
             .post(self.url("/upload"))
             .multipart(form)
             .send()
@@ -191,10 +197,22 @@ impl TestApp {
     }
 
     /// Photo ids on the front page, in page order.
-    pub async fn feed_ids(&self) -> Vec<String> {
+    async fn feed_ids(&self) -> Vec<String> {
         photo_ids_in(&self.get_html("/").await)
     }
+}
 
+impl Site for TestApp {
+    fn base_url(&self) -> &str {
+        &self.address
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+impl TestApp {
     /// Every file under the photo directory, relative to it.
     pub fn stored_files(&self) -> Vec<String> {
         let root = self.data_dir.join("photos");

@@ -11,6 +11,7 @@ mod feed;
 mod health;
 mod helpers;
 mod images;
+mod infra;
 mod photos;
 mod restart;
 mod scenario;

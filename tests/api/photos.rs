@@ -1,4 +1,5 @@
 use crate::helpers::spawn_app;
+use crate::helpers::Site;
 use crate::images;
 
 #[tokio::test]

@@ -1,3 +1,4 @@
+use crate::helpers::Site;
 use crate::helpers::{spawn_with_settings, test_settings, PASSWORD};
 use crate::images;
 

@@ -2,7 +2,7 @@
 //! the feed (from the database, then from the cache when there is one), a
 //! second upload invalidates the cache, open the photo, log out, log in.
 
-use crate::helpers::{location, photo_ids_in, TestApp, PASSWORD};
+use crate::helpers::{location, photo_ids_in, Site, TestApp, PASSWORD};
 use crate::images;
 
 pub const FEED_SOURCE: &str = "x-feed-source";
@@ -24,7 +24,7 @@ pub fn image_src_in(html: &str) -> String {
 
 /// Fetches a photo the way a browser does: relative to the app, following
 /// a redirect (to a presigned URL) if there is one.
-pub async fn fetch_photo(app: &TestApp, src: &str) -> (String, Vec<u8>) {
+pub async fn fetch_photo(app: &impl Site, src: &str) -> (String, Vec<u8>) {
     let url = if src.starts_with('/') {
         app.url(src)
     } else {

@@ -5,6 +5,7 @@
 
 use secrecy::SecretString;
 
+use crate::helpers::Site;
 use crate::helpers::{spawn_app_with, TestApp};
 use crate::images;
 use crate::scenario::{fetch_photo, image_src_in};

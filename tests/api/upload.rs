@@ -1,3 +1,4 @@
+use crate::helpers::Site;
 use crate::helpers::{location, spawn_app, spawn_app_with, PASSWORD};
 use crate::images;
 

@@ -172,7 +172,7 @@ pub fn launch(
     secrets: &Secrets,
 ) -> Launch {
     let dir = state_dir.dir(&format!("instances/{id}"));
-    Launch::new(app_program.to_owned(), dir.join(format!("{id}.log")))
+    let mut launch = Launch::new(app_program.to_owned(), dir.join(format!("{id}.log")))
         .arg("--config")
         .arg(config.display().to_string())
         .arg("serve")
@@ -181,11 +181,21 @@ pub fn launch(
         .arg(format!(
             "--data-dir={}",
             data_dir(state_dir.root(), id).display()
-        ))
-        // The S3 server's credentials, through the standard AWS chain.
-        .env("AWS_ACCESS_KEY_ID", "photoscale")
-        .env("AWS_SECRET_ACCESS_KEY", secrets.s3_secret_key.clone())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        ));
+    launch.env = app_env(secrets);
+    launch
+}
+
+/// The environment of every app process: the S3 server's credentials,
+/// through the standard AWS chain (never in a file).
+pub fn app_env(secrets: &Secrets) -> Vec<(String, String)> {
+    [
+        ("AWS_ACCESS_KEY_ID", "photoscale".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", secrets.s3_secret_key.clone()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
+    .map(|(k, v)| (k.to_owned(), v))
+    .to_vec()
 }
 
 #[cfg(test)]

@@ -109,24 +109,75 @@ struct Run<'a> {
 
 impl Run<'_> {
     async fn apply(&mut self) -> Result<(), LocalError> {
-        self.stop_unwanted().await?;
+        self.stop_unwanted_front().await?;
         for service in Service::ALL {
             if let Some(address) = service.address(self.addresses) {
                 self.ensure_service(service, address).await?;
             }
         }
+        let previous_config = std::fs::read_to_string(self.app_config_path()).ok();
         let config = self.write_app_config()?;
+        if let Some(previous) = previous_config {
+            self.move_data_if_needed(&previous).await?;
+        }
         for id in wanted_ids(self.spec) {
             self.ensure_instance(&id, &config).await?;
         }
         if self.spec.load_balancer.is_some() {
             self.ensure_haproxy().await?;
         }
+        // Last, once nothing uses them: the old level's servers.
+        self.stop_unwanted_services().await?;
         Ok(())
     }
 
-    /// Stops what the spec no longer wants, the load balancer first.
-    async fn stop_unwanted(&mut self) -> Result<(), LocalError> {
+    /// Copies users and photos when the level moves them to another
+    /// database or store, while the old one still runs.
+    async fn move_data_if_needed(&mut self, previous_config: &str) -> Result<(), LocalError> {
+        let Some(before) = &self.state.spec else {
+            return Ok(());
+        };
+        if before.database == self.spec.database && before.storage == self.spec.storage {
+            return Ok(());
+        }
+        let step = self
+            .progress
+            .step("data", "copying users and photos to the new level");
+        let app_dir = self.state_dir.dir("app");
+        let from = app_dir.join("previous.toml");
+        write_private(&from, previous_config.as_bytes())?;
+        let data_dir = instances::data_dir(self.state_dir.root(), "i-1");
+        let output = tokio::process::Command::new(&self.app_program)
+            .args(["data", "copy", "--from"])
+            .arg(&from)
+            .arg("--from-data-dir")
+            .arg(&data_dir)
+            .arg("--to")
+            .arg(self.app_config_path())
+            .arg("--to-data-dir")
+            .arg(&data_dir)
+            .envs(instances::app_env(&self.secrets))
+            .output()
+            .await
+            .map_err(|source| LocalError::Spawn {
+                component: "data".into(),
+                program: self.app_program.display().to_string(),
+                source,
+            })?;
+        let _ = std::fs::remove_file(&from);
+        if !output.status.success() {
+            step.failed("see below");
+            return Err(LocalError::Command {
+                what: "copying users and photos to the new level".into(),
+                output: String::from_utf8_lossy(&output.stderr).into_owned(),
+            });
+        }
+        step.done(String::from_utf8_lossy(&output.stdout).trim());
+        Ok(())
+    }
+
+    /// Stops the load balancer and instances the spec no longer wants.
+    async fn stop_unwanted_front(&mut self) -> Result<(), LocalError> {
         let lb_address = self.state.components.get("haproxy").map(|r| r.address);
         let wanted_lb =
             self.spec.load_balancer.is_some() && lb_address == Some(self.addresses.entry);
@@ -144,6 +195,11 @@ impl Run<'_> {
         for id in extra {
             self.retire_instance(&id).await?;
         }
+        self.save()
+    }
+
+    /// Stops the supporting servers the spec no longer wants.
+    async fn stop_unwanted_services(&mut self) -> Result<(), LocalError> {
         for service in Service::ALL {
             let keep = match (
                 service.address(self.addresses),

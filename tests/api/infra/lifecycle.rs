@@ -1,0 +1,250 @@
+//! The life of a stack: `up` twice changes nothing, a level change keeps the
+//! data, a missing program or a taken port stops `up` without leaving
+//! anything running, a crash shows in `status`, and a SIGKILLed instance
+//! costs no request.
+
+use std::time::Duration;
+
+use super::stack::{text, Stack};
+use crate::helpers::{browser, Site, PASSWORD};
+use crate::images;
+use crate::scenario::{fetch_photo, image_src_in};
+
+#[cfg(feature = "s3")] // the S3 server is part of levels 2 and up
+#[tokio::test]
+async fn up_twice_changes_nothing_and_a_level_change_keeps_the_data() {
+    let stack = Stack::up(1, &[]).await;
+    stack.sign_up("gus").await;
+    let photo = images::jpeg(64, 48);
+    let response = stack.upload(photo.clone(), "gus.jpg", "image/jpeg").await;
+    assert_eq!(response.status().as_u16(), 303);
+    let before = stack.status().await;
+
+    let again = stack.up_again(1, &[]).await;
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("Nothing to change"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(stack.status().await, before, "same processes, same pids");
+
+    let to_two = stack.up_again(2, &[]).await;
+    assert!(to_two.status.success(), "{}", text(&to_two.stderr));
+    assert_eq!(
+        stack.pid_of("mariadb").await,
+        before["components"][1]["pid"].as_u64().unwrap() as u32,
+        "the database is kept"
+    );
+    // A new browser: the user and the photo survived the move to S3.
+    let fresh = Stack::visitor(&stack);
+    let response = fresh.login("gus", PASSWORD).await;
+    assert_eq!(response.status().as_u16(), 303, "gus can still log in");
+    let ids = fresh.feed_ids().await;
+    assert_eq!(ids.len(), 1);
+    let page = fresh.get_html(&format!("/photos/{}", ids[0])).await;
+    let src = image_src_in(&page);
+    assert!(!src.starts_with('/'), "now served from S3: {src}");
+    assert_eq!(
+        fetch_photo(&fresh, &src).await.1,
+        photo,
+        "the photo moved to S3"
+    );
+    stack.down_and_check_nothing_is_left().await;
+}
+
+#[tokio::test]
+async fn level_0_to_1_moves_users_and_photos_to_mariadb_and_the_shared_directory() {
+    let stack = Stack::up(0, &[]).await;
+    stack.sign_up("ida").await;
+    let photo = images::jpeg(40, 30);
+    let response = stack.upload(photo.clone(), "ida.jpg", "image/jpeg").await;
+    assert_eq!(response.status().as_u16(), 303);
+
+    let to_one = stack.up_again(1, &[]).await;
+    assert!(to_one.status.success(), "{}", text(&to_one.stderr));
+    assert!(
+        text(&to_one.stderr).contains("copied 1 user(s), 1 photo(s), 2 file(s)"),
+        "{}",
+        text(&to_one.stderr)
+    );
+    let fresh = Stack::visitor(&stack);
+    assert_eq!(fresh.login("ida", PASSWORD).await.status().as_u16(), 303);
+    let ids = fresh.feed_ids().await;
+    assert_eq!(ids.len(), 1);
+    assert_eq!(stack.files_under("shared-photos").len(), 2);
+    for _ in 0..2 {
+        let page = fresh.get_html(&format!("/photos/{}", ids[0])).await;
+        assert_eq!(fetch_photo(&fresh, &image_src_in(&page)).await.1, photo);
+    }
+}
+
+#[cfg(feature = "s3")] // the S3 server is part of levels 2 and up
+#[tokio::test]
+async fn down_then_up_keeps_users_and_photos() {
+    let stack = Stack::up(2, &[]).await;
+    stack.sign_up("hal").await;
+    let photo = images::png(30, 30);
+    let response = stack.upload(photo.clone(), "hal.png", "image/png").await;
+    assert_eq!(response.status().as_u16(), 303);
+    stack.down_and_check_nothing_is_left().await;
+
+    let up = stack.up_again(2, &[]).await;
+    assert!(up.status.success(), "{}", text(&up.stderr));
+    let fresh = Stack::visitor(&stack);
+    assert_eq!(fresh.login("hal", PASSWORD).await.status().as_u16(), 303);
+    let ids = fresh.feed_ids().await;
+    let page = fresh.get_html(&format!("/photos/{}", ids[0])).await;
+    assert_eq!(fetch_photo(&fresh, &image_src_in(&page)).await.1, photo);
+
+    let purge = stack.infra(&["infra", "down", "--purge"], &[]).await;
+    assert!(purge.status.success(), "{}", text(&purge.stderr));
+    assert!(!stack.state_dir.path().exists(), "--purge deletes the data");
+}
+
+#[tokio::test]
+async fn a_missing_program_stops_up_before_anything_starts() {
+    // Every program but haproxy, where `infra up` looks for programs.
+    let bin = tempfile::tempdir().unwrap();
+    for program in ["mariadbd", "mariadb-install-db", "memcached"] {
+        let found = photoscale_infra::doctor::find_program(program).expect(program);
+        std::os::unix::fs::symlink(found, bin.path().join(program)).unwrap();
+    }
+    let stack = Stack::new();
+    let path = bin.path().display().to_string();
+    let output = stack
+        .up_with_env(1, &[], &[("PHOTOSCALE_PROGRAM_PATH", &path)])
+        .await;
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("MISSING  haproxy"), "{stderr}");
+    assert!(
+        stderr.contains("sudo apt-get install -y haproxy"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was started"), "{stderr}");
+    assert_eq!(stack.status().await["running"], false);
+}
+
+#[tokio::test]
+async fn an_up_that_fails_half_way_leaves_nothing_running() {
+    let stack = Stack::new();
+    // Something else holds the S3 server's port: MariaDB and memcached start
+    // first, then the S3 server cannot.
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", stack.port + 13)).unwrap();
+    let output = stack.up_again(2, &[]).await;
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("already in use"), "{stderr}");
+    assert!(stderr.contains("--port"), "says how to fix it: {stderr}");
+    assert_eq!(stack.status().await["running"], false, "{stderr}");
+    for offset in [10, 11] {
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], stack.port + offset));
+        assert!(
+            std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300)).is_err(),
+            "{address} was stopped again"
+        );
+    }
+    drop(squatter);
+}
+
+#[tokio::test]
+async fn a_crashed_component_is_reported_not_hidden() {
+    let stack = Stack::up(1, &[]).await;
+    let memcached = stack.pid_of("memcached").await;
+    nix_kill(memcached);
+    let output = stack.infra(&["infra", "status"], &[]).await;
+    assert!(
+        !output.status.success(),
+        "status fails when something crashed"
+    );
+    let shown = text(&output.stdout);
+    assert!(shown.contains("CRASHED"), "{shown}");
+    assert!(text(&output.stderr).contains("memcached (crashed)"));
+    let status = stack.status().await;
+    let entry = status["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "memcached")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["health"], "crashed");
+
+    let down = stack.infra(&["infra", "down"], &[]).await;
+    assert!(down.status.success());
+    assert!(
+        text(&down.stderr).contains("gone     memcached"),
+        "{}",
+        text(&down.stderr)
+    );
+}
+
+#[tokio::test]
+async fn sigkill_of_an_instance_under_a_stream_of_gets_fails_no_request() {
+    let stack = Stack::up(1, &[]).await;
+    let victim = stack.pid_of("i-1").await;
+    let url = format!("{}/", stack.url);
+    let client = reqwest::Client::new();
+    let stream = tokio::spawn(async move {
+        let mut failures = Vec::new();
+        let mut served = 0;
+        let started = tokio::time::Instant::now();
+        // Past the kill and HAProxy's "fall" checks, until i-1 is out.
+        while started.elapsed() < Duration::from_secs(10) {
+            match client.get(&url).send().await {
+                Ok(r) if r.status().is_success() => served += 1,
+                Ok(r) => failures.push(format!("HTTP {}", r.status())),
+                Err(e) => failures.push(e.to_string()),
+            }
+        }
+        (served, failures)
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    nix_kill(victim);
+    let (served, failures) = stream.await.unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:?}",
+        failures.len()
+    );
+    assert!(served > 50, "a real stream of requests ({served})");
+    let status = stack.status().await;
+    let i1 = &status["instances"][0];
+    assert_eq!(i1["health"], "crashed", "{status:#}");
+    assert_eq!(
+        i1["load_balancer"], "DOWN",
+        "HAProxy took it out: {status:#}"
+    );
+}
+
+fn nix_kill(pid: u32) {
+    // SAFETY: kill(2) with a pid read from the stack's own status.
+    let rc = unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    assert_eq!(rc, 0, "kill -9 {pid}");
+}
+
+impl Stack {
+    /// Another browser (no cookies yet) on the same stack.
+    fn visitor(stack: &Stack) -> Visitor {
+        Visitor {
+            url: stack.url.clone(),
+            client: browser(),
+        }
+    }
+}
+
+struct Visitor {
+    url: String,
+    client: reqwest::Client,
+}
+
+impl Site for Visitor {
+    fn base_url(&self) -> &str {
+        &self.url
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+}

@@ -1,0 +1,7 @@
+//! `photoscale infra` on the local target: every level stood up with real
+//! HAProxy, MariaDB, memcached, Redis and an S3 server, driven through the
+//! load balancer like a user would.
+
+mod levels;
+mod lifecycle;
+mod stack;

@@ -1,0 +1,207 @@
+//! A local stack brought up with the real command line (`photoscale infra
+//! up`) on free ports and its own state directory, driven through its entry
+//! point only, and always taken down again, also when a test fails.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Output;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::helpers::{browser, Site};
+
+pub struct Stack {
+    pub state_dir: TempDir,
+    pub port: u16,
+    pub url: String,
+    client: reqwest::Client,
+}
+
+impl Site for Stack {
+    fn base_url(&self) -> &str {
+        &self.url
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+/// Runs `photoscale` with `args` and the given extra environment.
+pub async fn photoscale(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_photoscale"));
+    command.args(args).env_remove("PHOTOSCALE_STATE_DIR");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().await.expect("photoscale runs")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl Stack {
+    /// `infra up --level N` plus `extra` flags; panics with the output on failure.
+    pub async fn up(level: u8, extra: &[&str]) -> Stack {
+        let stack = Self::new();
+        let output = stack.up_again(level, extra).await;
+        assert!(
+            output.status.success(),
+            "infra up --level {level} failed:\n{}{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+        assert_eq!(text(&output.stdout).trim(), stack.url, "up prints the URL");
+        stack
+    }
+
+    /// A stack that has not been brought up yet (free ports, empty state).
+    pub fn new() -> Stack {
+        let port = free_port_block();
+        Stack {
+            state_dir: tempfile::tempdir().unwrap(),
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            client: browser(),
+        }
+    }
+
+    /// Runs `infra up` on this stack's ports and state directory.
+    pub async fn up_again(&self, level: u8, extra: &[&str]) -> Output {
+        self.up_with_env(level, extra, &[]).await
+    }
+
+    pub async fn up_with_env(&self, level: u8, extra: &[&str], env: &[(&str, &str)]) -> Output {
+        let level = level.to_string();
+        let port = self.port.to_string();
+        let mut args = vec!["infra", "up", "--level", &level, "--port", &port];
+        args.extend(extra);
+        self.infra(&args, env).await
+    }
+
+    /// Runs an `infra` command with `--state-dir` set to this stack's.
+    pub async fn infra(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let state_dir = self.state_dir.path().display().to_string();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--state-dir", &state_dir]);
+        photoscale(&all, env).await
+    }
+
+    /// `infra status --json`.
+    pub async fn status(&self) -> Value {
+        let output = self.infra(&["infra", "status", "--json"], &[]).await;
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("status --json: {e}: {}", text(&output.stdout)))
+    }
+
+    /// Pid of instance `id` (i-1, ...) or component (haproxy, mariadb, ...).
+    pub async fn pid_of(&self, name: &str) -> u32 {
+        let status = self.status().await;
+        let pid = everything(&status)
+            .find(|(n, _, _)| n == name)
+            .map(|(_, pid, _)| pid);
+        pid.unwrap_or_else(|| panic!("no {name} in {status:#}"))
+    }
+
+    /// `infra down`, then checks that no process or port of the stack is left.
+    pub async fn down_and_check_nothing_is_left(&self) {
+        let before = self.status().await;
+        let output = self.infra(&["infra", "down"], &[]).await;
+        assert!(output.status.success(), "down: {}", text(&output.stderr));
+        assert_nothing_left(&before);
+        assert_eq!(self.status().await["running"], false);
+    }
+
+    /// The files under `relative` in the state directory.
+    pub fn files_under(&self, relative: &str) -> Vec<String> {
+        let mut files = Vec::new();
+        collect(&self.state_dir.path().join(relative), &mut files);
+        files
+    }
+}
+
+impl Drop for Stack {
+    /// A failed test must not leave servers running.
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(env!("CARGO_BIN_EXE_photoscale"))
+            .args(["infra", "down", "--state-dir"])
+            .arg(self.state_dir.path())
+            .output();
+    }
+}
+
+/// (name, pid, address) of every component and instance in a status report.
+pub fn everything(status: &Value) -> impl Iterator<Item = (String, u32, String)> + '_ {
+    let components = status["components"].as_array().into_iter().flatten();
+    let instances = status["instances"].as_array().into_iter().flatten();
+    components.chain(instances).map(|c| {
+        let name = c.get("name").or_else(|| c.get("id")).unwrap();
+        (
+            name.as_str().unwrap().to_owned(),
+            c["pid"].as_u64().unwrap() as u32,
+            c["address"].as_str().unwrap().to_owned(),
+        )
+    })
+}
+
+/// No pid of `status` is alive and no address accepts connections.
+pub fn assert_nothing_left(status: &Value) {
+    let all: Vec<_> = everything(status).collect();
+    assert!(
+        !all.is_empty(),
+        "the stack had something running: {status:#}"
+    );
+    for (name, pid, address) in all {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists() || is_zombie(pid),
+            "{name} (pid {pid}) still runs"
+        );
+        let address: SocketAddr = address.parse().unwrap();
+        assert!(
+            TcpStream::connect_timeout(&address, Duration::from_millis(300)).is_err(),
+            "{name} still listens on {address}"
+        );
+    }
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit(')').next().unwrap_or("").trim().starts_with('Z'))
+        .unwrap_or(true)
+}
+
+fn collect(dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else {
+            out.push(path.display().to_string());
+        }
+    }
+}
+
+/// An entry port P such that every port a stack uses (P, P+1 on the instance
+/// addresses, P+10..P+13) is free now. Blocks of 20 are handed out once per
+/// test binary, so parallel tests never pick the same one.
+fn free_port_block() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = 20_000 + (std::process::id() % 1_000) as u16 * 20;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let base = 20_000 + (start - 20_000 + n * 20) % 40_000;
+        let mut addresses = vec![format!("127.0.0.1:{base}")];
+        addresses.extend((11..=16).map(|i| format!("127.0.0.{i}:{}", base + 1)));
+        addresses.extend((10..=13).map(|o| format!("127.0.0.1:{}", base + o)));
+        if addresses
+            .iter()
+            .all(|a| TcpListener::bind(a.as_str()).is_ok())
+        {
+            return base;
+        }
+    }
+}
