@@ -167,6 +167,15 @@ pub struct StackArgs {
     /// Instances to start with
     #[arg(long)]
     pub desired: Option<u32>,
+    /// How often the load balancer checks each instance's /healthz, e.g. 2s or 500ms
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub health_interval: Option<std::time::Duration>,
+    /// Passed checks before an instance gets traffic
+    #[arg(long, value_name = "N")]
+    pub health_rise: Option<u32>,
+    /// Failed checks before an instance stops getting traffic
+    #[arg(long, value_name = "N")]
+    pub health_fall: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -61,7 +61,11 @@ async fn up(level: u8, stack: &StackArgs, state_dir: std::path::PathBuf) -> anyh
         app_program: std::env::current_exe()?,
         features: build_features(),
     };
-    eprintln!("Level {level}: {}", addresses.entry);
+    eprintln!(
+        "Bringing up level {level} from {} (entry http://{}):",
+        options.state_dir.display(),
+        addresses.entry
+    );
     let report = local::up(&spec, &addresses, &options).await?;
     if report.changed_nothing() {
         eprintln!("Nothing to change: the level {level} stack already runs as planned.");
@@ -124,6 +128,9 @@ impl StackArgs {
             min: self.min,
             max: self.max,
             desired: self.desired,
+            health_interval_ms: self.health_interval.map(|d| d.as_millis() as u64),
+            health_rise: self.health_rise,
+            health_fall: self.health_fall,
         }
     }
 }

@@ -129,6 +129,10 @@ pub struct Overrides {
     pub min: Option<u32>,
     pub max: Option<u32>,
     pub desired: Option<u32>,
+    /// Health check interval, in milliseconds.
+    pub health_interval_ms: Option<u64>,
+    pub health_rise: Option<u32>,
+    pub health_fall: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -143,6 +147,10 @@ pub enum SpecError {
     S3BelowLevelTwo,
     #[error("--port 0 is not a port\n  fix: choose a free port, e.g. --port 8080")]
     PortZero,
+    #[error("{what} must be at least {min}\n  fix: e.g. --health-interval 2s --health-rise 2 --health-fall 3")]
+    BadHealthCheck { what: &'static str, min: u64 },
+    #[error("{what} has no load balancer at level 0\n  fix: use --level 1 or higher")]
+    NoLoadBalancer { what: &'static str },
 }
 
 const DEFAULT_PORT: u16 = 8080;
@@ -236,10 +244,44 @@ impl StackSpec {
         if let (Some(port), Some(lb)) = (o.port, self.load_balancer.as_mut()) {
             lb.port = port;
         }
+        self.apply_health_check(o)?;
         self.sessions = o.sessions.unwrap_or(self.sessions);
         self.storage = o.storage.unwrap_or(self.storage);
         self.cache = o.cache.unwrap_or(self.cache);
         self.apply_fleet(o)
+    }
+
+    fn apply_health_check(&mut self, o: &Overrides) -> Result<(), SpecError> {
+        let given = [
+            ("--health-interval", o.health_interval_ms.is_some()),
+            ("--health-rise", o.health_rise.is_some()),
+            ("--health-fall", o.health_fall.is_some()),
+        ];
+        let Some(lb) = self.load_balancer.as_mut() else {
+            return match given.iter().find(|(_, is_given)| *is_given) {
+                Some((what, _)) => Err(SpecError::NoLoadBalancer { what }),
+                None => Ok(()),
+            };
+        };
+        let hc = &mut lb.health_check;
+        hc.interval_ms = o.health_interval_ms.unwrap_or(hc.interval_ms);
+        hc.rise = o.health_rise.unwrap_or(hc.rise);
+        hc.fall = o.health_fall.unwrap_or(hc.fall);
+        if hc.interval_ms < 100 {
+            return Err(SpecError::BadHealthCheck {
+                what: "--health-interval",
+                min: 100,
+            });
+        }
+        if hc.rise == 0 || hc.fall == 0 {
+            let what = if hc.rise == 0 {
+                "--health-rise"
+            } else {
+                "--health-fall"
+            };
+            return Err(SpecError::BadHealthCheck { what, min: 1 });
+        }
+        Ok(())
     }
 
     fn apply_fleet(&mut self, o: &Overrides) -> Result<(), SpecError> {
@@ -432,6 +474,31 @@ mod tests {
             ),
             SpecError::PortZero
         );
+    }
+
+    #[test]
+    fn health_checks_follow_the_flags() {
+        let o = Overrides {
+            health_interval_ms: Some(500),
+            health_rise: Some(1),
+            health_fall: Some(2),
+            ..Default::default()
+        };
+        let spec = StackSpec::for_level(1, Target::Local, &o).unwrap();
+        let hc = &spec.load_balancer.unwrap().health_check;
+        assert_eq!((hc.interval_ms, hc.rise, hc.fall), (500, 1, 2));
+        let too_fast = Overrides {
+            health_interval_ms: Some(10),
+            ..Default::default()
+        };
+        assert!(matches!(
+            StackSpec::for_level(1, Target::Local, &too_fast),
+            Err(SpecError::BadHealthCheck { .. })
+        ));
+        assert!(matches!(
+            StackSpec::for_level(0, Target::Local, &o),
+            Err(SpecError::NoLoadBalancer { .. })
+        ));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::stack::{text, Stack};
-use crate::helpers::{browser, Site, PASSWORD};
+use crate::helpers::{Site, PASSWORD};
 use crate::images;
 use crate::scenario::{fetch_photo, image_src_in};
 
@@ -37,7 +37,7 @@ async fn up_twice_changes_nothing_and_a_level_change_keeps_the_data() {
         "the database is kept"
     );
     // A new browser: the user and the photo survived the move to S3.
-    let fresh = Stack::visitor(&stack);
+    let fresh = stack.visitor();
     let response = fresh.login("gus", PASSWORD).await;
     assert_eq!(response.status().as_u16(), 303, "gus can still log in");
     let ids = fresh.feed_ids().await;
@@ -68,7 +68,7 @@ async fn level_0_to_1_moves_users_and_photos_to_mariadb_and_the_shared_directory
         "{}",
         text(&to_one.stderr)
     );
-    let fresh = Stack::visitor(&stack);
+    let fresh = stack.visitor();
     assert_eq!(fresh.login("ida", PASSWORD).await.status().as_u16(), 303);
     let ids = fresh.feed_ids().await;
     assert_eq!(ids.len(), 1);
@@ -91,7 +91,7 @@ async fn down_then_up_keeps_users_and_photos() {
 
     let up = stack.up_again(2, &[]).await;
     assert!(up.status.success(), "{}", text(&up.stderr));
-    let fresh = Stack::visitor(&stack);
+    let fresh = stack.visitor();
     assert_eq!(fresh.login("hal", PASSWORD).await.status().as_u16(), 303);
     let ids = fresh.feed_ids().await;
     let page = fresh.get_html(&format!("/photos/{}", ids[0])).await;
@@ -182,7 +182,18 @@ async fn a_crashed_component_is_reported_not_hidden() {
 
 #[tokio::test]
 async fn sigkill_of_an_instance_under_a_stream_of_gets_fails_no_request() {
-    let stack = Stack::up(1, &[]).await;
+    let checks = [
+        "--health-interval",
+        "500ms",
+        "--health-rise",
+        "1",
+        "--health-fall",
+        "2",
+    ];
+    let stack = Stack::up(1, &checks).await;
+    let config =
+        std::fs::read_to_string(stack.state_dir.path().join("haproxy/haproxy.cfg")).unwrap();
+    assert!(config.contains("check inter 500 rise 1 fall 2"), "{config}");
     let victim = stack.pid_of("i-1").await;
     let url = format!("{}/", stack.url);
     let client = reqwest::Client::new();
@@ -191,7 +202,7 @@ async fn sigkill_of_an_instance_under_a_stream_of_gets_fails_no_request() {
         let mut served = 0;
         let started = tokio::time::Instant::now();
         // Past the kill and HAProxy's "fall" checks, until i-1 is out.
-        while started.elapsed() < Duration::from_secs(10) {
+        while started.elapsed() < Duration::from_secs(5) {
             match client.get(&url).send().await {
                 Ok(r) if r.status().is_success() => served += 1,
                 Ok(r) => failures.push(format!("HTTP {}", r.status())),
@@ -222,29 +233,4 @@ fn nix_kill(pid: u32) {
     // SAFETY: kill(2) with a pid read from the stack's own status.
     let rc = unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     assert_eq!(rc, 0, "kill -9 {pid}");
-}
-
-impl Stack {
-    /// Another browser (no cookies yet) on the same stack.
-    fn visitor(stack: &Stack) -> Visitor {
-        Visitor {
-            url: stack.url.clone(),
-            client: browser(),
-        }
-    }
-}
-
-struct Visitor {
-    url: String,
-    client: reqwest::Client,
-}
-
-impl Site for Visitor {
-    fn base_url(&self) -> &str {
-        &self.url
-    }
-
-    fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
 }

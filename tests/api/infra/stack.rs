@@ -116,11 +116,34 @@ impl Stack {
         assert_eq!(self.status().await["running"], false);
     }
 
+    /// Another browser (no cookies yet) on the same stack.
+    pub fn visitor(&self) -> Visitor {
+        Visitor {
+            url: self.url.clone(),
+            client: browser(),
+        }
+    }
+
     /// The files under `relative` in the state directory.
     pub fn files_under(&self, relative: &str) -> Vec<String> {
         let mut files = Vec::new();
         collect(&self.state_dir.path().join(relative), &mut files);
         files
+    }
+}
+
+pub struct Visitor {
+    url: String,
+    client: reqwest::Client,
+}
+
+impl Site for Visitor {
+    fn base_url(&self) -> &str {
+        &self.url
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 }
 
