@@ -77,13 +77,16 @@ pub enum DataCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum InfraCommand {
-    /// Print what `infra up` would run for a level, without starting anything
+    /// Print what `infra up` would run for a level (and what it would change
+    /// in a running stack), without starting anything
     Plan {
         /// The level, 0 to 4
         #[arg(long)]
         level: u8,
         #[command(flatten)]
         stack: StackArgs,
+        #[command(flatten)]
+        state: StateDirArg,
         /// Machine-readable output
         #[arg(long)]
         json: bool,

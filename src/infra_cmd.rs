@@ -2,6 +2,8 @@
 //! the photoscale-infra crate), then print it, check its prerequisites, or
 //! hand it to the local provider.
 
+use std::path::Path;
+
 use photoscale_infra::doctor::{self, BuildFeatures};
 use photoscale_infra::local;
 use photoscale_infra::plan::{self, Addresses};
@@ -12,7 +14,12 @@ use crate::cli::{CacheArg, InfraCommand, SessionsArg, StackArgs, StorageArg};
 /// Runs one `photoscale infra ...` command.
 pub async fn run(command: InfraCommand) -> anyhow::Result<()> {
     match command {
-        InfraCommand::Plan { level, stack, json } => plan(level, &stack, json),
+        InfraCommand::Plan {
+            level,
+            stack,
+            state,
+            json,
+        } => plan(level, &stack, &state.state_dir, json),
         InfraCommand::Up {
             level,
             stack,
@@ -143,14 +150,19 @@ fn spec_for(level: u8, stack: &StackArgs) -> anyhow::Result<(StackSpec, Addresse
 }
 
 /// `photoscale infra plan`: what would run, without starting anything.
-fn plan(level: u8, stack: &StackArgs, json: bool) -> anyhow::Result<()> {
+fn plan(level: u8, stack: &StackArgs, state_dir: &Path, json: bool) -> anyhow::Result<()> {
     let (spec, addresses) = spec_for(level, stack)?;
+    let running = local::running_spec(state_dir)?;
     if json {
-        let value = serde_json::json!({ "spec": spec, "addresses": addresses });
+        let value = serde_json::json!({ "spec": spec, "addresses": addresses, "running": running });
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&value)?));
-    } else {
-        print_stdout(&plan::describe(&spec, &addresses));
+        return Ok(());
     }
+    let mut text = plan::describe(&spec, &addresses);
+    if let Some(before) = running {
+        text.push_str(&plan::describe_changes(&before, &spec));
+    }
+    print_stdout(&text);
     Ok(())
 }
 

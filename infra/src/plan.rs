@@ -141,6 +141,99 @@ pub fn describe(spec: &StackSpec, addresses: &Addresses) -> String {
     out
 }
 
+/// What `infra up` would change in a stack that runs `before`.
+pub fn describe_changes(before: &StackSpec, after: &StackSpec) -> String {
+    let mut out = format!("Changes from the running level {} stack:\n", before.level);
+    let mut changes = Vec::new();
+    let servers = |spec: &StackSpec| {
+        let mut names = Vec::new();
+        if spec.load_balancer.is_some() {
+            names.push("haproxy");
+        }
+        if spec.database == Database::Mariadb {
+            names.push("mariadb");
+        }
+        if spec.needs_memcached() {
+            names.push("memcached");
+        }
+        if spec.needs_redis() {
+            names.push("redis");
+        }
+        if spec.storage == Storage::S3 {
+            names.push("s3");
+        }
+        names
+    };
+    let (old, new) = (servers(before), servers(after));
+    for name in new.iter().filter(|n| !old.contains(n)) {
+        changes.push(format!("start {name}"));
+    }
+    for name in old.iter().filter(|n| !new.contains(n)) {
+        changes.push(format!(
+            "stop {name} (after the instances no longer use it)"
+        ));
+    }
+    if before.database != after.database {
+        changes.push(format!(
+            "copy users and photo records from {} to {}",
+            database_name(before.database),
+            database_name(after.database)
+        ));
+    }
+    if before.storage != after.storage {
+        changes.push(format!(
+            "copy photo files from {} to {}",
+            storage_name(before.storage),
+            storage_name(after.storage)
+        ));
+    }
+    let reconfigured = before.database != after.database
+        || before.storage != after.storage
+        || before.sessions != after.sessions
+        || before.cache != after.cache
+        || before.load_balancer.is_some() != after.load_balancer.is_some();
+    if reconfigured {
+        changes.push("restart the instances one at a time with the new configuration".into());
+    }
+    if before.fleet.desired != after.fleet.desired {
+        changes.push(format!(
+            "change the fleet from {} to {} instance(s){}",
+            before.fleet.desired,
+            after.fleet.desired,
+            if before.load_balancer.is_some() && after.load_balancer.is_some() {
+                " through HAProxy's runtime API (no reload)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if before.scaling != after.scaling {
+        changes.push("change the autoscaling settings".into());
+    }
+    if changes.is_empty() {
+        changes.push("nothing: it already runs as planned".into());
+    }
+    for change in changes {
+        out.push_str(&format!("  - {change}\n"));
+    }
+    out
+}
+
+fn database_name(database: Database) -> &'static str {
+    match database {
+        Database::Sqlite => "SQLite",
+        Database::Mariadb => "MariaDB",
+    }
+}
+
+fn storage_name(storage: Storage) -> &'static str {
+    match storage {
+        Storage::Local => "the instance's own directory",
+        Storage::Shared => "the shared directory",
+        Storage::S3 => "the S3 bucket",
+    }
+}
+
 fn summary(level: u8) -> &'static str {
     match level {
         0 => "one server does everything",
@@ -234,6 +327,27 @@ mod tests {
         );
         assert!(text.contains("< 500 ms"), "{text}");
         assert!(text.contains("cooldown 300 s"), "{text}");
+    }
+
+    #[test]
+    fn a_level_change_lists_what_starts_stops_and_moves() {
+        let (one, _, _) = plan(1, Overrides::default());
+        let (two, _, _) = plan(2, Overrides::default());
+        let text = describe_changes(&one, &two);
+        assert!(text.contains("start s3"), "{text}");
+        assert!(
+            text.contains("copy photo files from the shared directory to the S3 bucket"),
+            "{text}"
+        );
+        assert!(
+            text.contains("restart the instances one at a time"),
+            "{text}"
+        );
+        let (zero, _, _) = plan(0, Overrides::default());
+        let back = describe_changes(&one, &zero);
+        assert!(back.contains("stop haproxy"), "{back}");
+        assert!(back.contains("from MariaDB to SQLite"), "{back}");
+        assert!(describe_changes(&two, &two).contains("nothing"));
     }
 
     #[test]

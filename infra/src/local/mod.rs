@@ -79,6 +79,16 @@ pub enum LocalError {
     StillListening(usize, String),
 }
 
+/// The spec of the stack running from `state_dir`, if one runs.
+pub fn running_spec(state_dir: &std::path::Path) -> Result<Option<crate::StackSpec>, LocalError> {
+    let Some(dir) = state::StateDir::open(state_dir) else {
+        return Ok(None);
+    };
+    let state = dir.load()?;
+    let runs = !state.components.is_empty() || !state.instances.is_empty();
+    Ok(state.spec.filter(|_| runs))
+}
+
 /// A digest of how a program is started (and of any configuration file it
 /// reads): a different digest means the running one must be replaced.
 fn fingerprint(launch: &process::Launch, extra: &str) -> String {
