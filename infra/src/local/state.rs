@@ -45,8 +45,6 @@ pub struct StackState {
     pub components: BTreeMap<String, Running>,
     /// App instances by id: i-1, i-2, ...
     pub instances: BTreeMap<String, Running>,
-    /// The storage backend the photos are in, for moving them on a level change.
-    pub photos_in: Option<crate::spec::Storage>,
 }
 
 /// Credentials generated once per state directory and reused, so a kept

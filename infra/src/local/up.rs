@@ -83,7 +83,6 @@ pub async fn up(
         Ok(()) => {
             run.state.spec = Some(spec.clone());
             run.state.entry = Some(addresses.entry);
-            run.state.photos_in = Some(spec.storage);
             run.state_dir.save(&run.state)?;
             Ok(run.report)
         }

@@ -181,6 +181,20 @@ async fn a_crashed_component_is_reported_not_hidden() {
 }
 
 #[tokio::test]
+async fn up_again_replaces_a_crashed_instance() {
+    let stack = Stack::up(1, &[]).await;
+    let crashed = stack.pid_of("i-1").await;
+    nix_kill(crashed);
+    let output = stack.up_again(1, &[]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let status = stack.status().await;
+    let i1 = &status["instances"][0];
+    assert_ne!(i1["pid"].as_u64().unwrap() as u32, crashed);
+    assert_eq!(i1["health"], "healthy", "{status:#}");
+    assert_eq!(i1["load_balancer"], "UP", "{status:#}");
+}
+
+#[tokio::test]
 async fn sigkill_of_an_instance_under_a_stream_of_gets_fails_no_request() {
     let checks = [
         "--health-interval",
