@@ -248,3 +248,14 @@ fn nix_kill(pid: u32) {
     let rc = unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     assert_eq!(rc, 0, "kill -9 {pid}");
 }
+
+#[tokio::test]
+async fn two_stacks_run_side_by_side() {
+    let (first, second) = tokio::join!(Stack::up(0, &[]), Stack::up(0, &[]));
+    assert_ne!(first.url, second.url);
+    first.sign_up("joanna").await;
+    first.down_and_check_nothing_is_left().await;
+    let page = second.get_html("/").await;
+    assert!(!page.contains("joanna"), "separate stacks, separate data");
+    assert_eq!(second.status().await["instances"][0]["health"], "healthy");
+}
