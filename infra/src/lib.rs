@@ -5,6 +5,7 @@
 //! level N + overrides ──► StackSpec ──► LocalProvider | AwsProvider
 //! ```
 
+pub mod autoscale;
 pub mod doctor;
 pub mod local;
 pub mod plan;
