@@ -222,6 +222,20 @@ pub struct AdminTarget {
     /// The instance's base URL
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
     pub url: String,
+    /// An instance of the local stack (i-1, i-2, ...) instead of --url; repeatable
+    #[arg(long = "instance", value_name = "ID", conflicts_with = "url")]
+    pub instances: Vec<String>,
+    /// Every instance of the local stack
+    #[arg(long, conflicts_with_all = ["url", "instances"])]
+    pub all: bool,
+    /// The local stack's state directory (with --instance or --all)
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".photoscale",
+        env = "PHOTOSCALE_STATE_DIR"
+    )]
+    pub state_dir: PathBuf,
     /// The instance's admin.token; read from PHOTOSCALE_ADMIN__TOKEN or the
     /// configuration file when not given (prefer those: flags show in `ps`)
     #[arg(

@@ -68,16 +68,50 @@ async fn latency(
         LatencyCommand::Get(target) => (target, None),
         LatencyCommand::Set { latency, target } => (target, Some(latency)),
     };
-    let client = AdminClient::new(&target.url, admin_token(config, &target)?)?;
-    let report = match new_latency {
-        Some(latency) => client.set_latency(latency).await?,
-        None => client.get_latency().await?,
-    };
-    println!(
-        "{} ({}): latency {}",
-        report.instance_id, report.address, report.latency
-    );
+    for (url, token) in admin_endpoints(config, &target)? {
+        let client = AdminClient::new(&url, token)?;
+        let report = match new_latency {
+            Some(latency) => client.set_latency(latency).await?,
+            None => client.get_latency().await?,
+        };
+        println!(
+            "{} ({}): latency {}",
+            report.instance_id, report.address, report.latency
+        );
+    }
     Ok(())
+}
+
+/// (URL, admin token) of each instance `target` names: `--url`, or
+/// instances of the local stack (`--instance ID`, `--all`), whose token the
+/// stack keeps.
+fn admin_endpoints(
+    config: Option<std::path::PathBuf>,
+    target: &AdminTarget,
+) -> anyhow::Result<Vec<(String, String)>> {
+    if target.instances.is_empty() && !target.all {
+        return Ok(vec![(target.url.clone(), admin_token(config, target)?)]);
+    }
+    let stack = photoscale_infra::local::instance_endpoints(&target.state_dir)?;
+    let mut chosen = Vec::new();
+    for id in &target.instances {
+        let Some((_, address)) = stack.instances.iter().find(|(i, _)| i == id) else {
+            let known: Vec<&str> = stack.instances.iter().map(|(i, _)| i.as_str()).collect();
+            anyhow::bail!(
+                "the stack in {} has no instance {id:?}\n  fix: choose one of: {}",
+                target.state_dir.display(),
+                known.join(", ")
+            );
+        };
+        chosen.push(*address);
+    }
+    if target.all {
+        chosen.extend(stack.instances.iter().map(|(_, a)| *a));
+    }
+    Ok(chosen
+        .into_iter()
+        .map(|a| (format!("http://{a}"), stack.admin_token.clone()))
+        .collect())
 }
 
 /// `--token` / `PHOTOSCALE_ADMIN__TOKEN`, else `admin.token` from the config file.

@@ -89,6 +89,31 @@ pub fn running_spec(state_dir: &std::path::Path) -> Result<Option<crate::StackSp
     Ok(state.spec.filter(|_| runs))
 }
 
+/// Where the running instances of a stack listen, and their admin token.
+pub struct InstanceEndpoints {
+    pub admin_token: String,
+    pub instances: Vec<(String, std::net::SocketAddrV4)>,
+}
+
+/// The instances of the stack running from `state_dir`.
+pub fn instance_endpoints(state_dir: &std::path::Path) -> Result<InstanceEndpoints, LocalError> {
+    let dir = state::StateDir::open(state_dir).ok_or_else(|| {
+        LocalError::Missing(format!(
+            "no stack runs from {}\n  fix: start one with `photoscale infra up --level N`, or pass --state-dir",
+            state_dir.display()
+        ))
+    })?;
+    let state = dir.load()?;
+    Ok(InstanceEndpoints {
+        admin_token: dir.secrets()?.admin_token,
+        instances: state
+            .instances
+            .iter()
+            .map(|(id, running)| (id.clone(), running.address))
+            .collect(),
+    })
+}
+
 /// A digest of how a program is started (and of any configuration file it
 /// reads): a different digest means the running one must be replaced.
 fn fingerprint(launch: &process::Launch, extra: &str) -> String {

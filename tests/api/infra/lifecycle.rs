@@ -259,3 +259,39 @@ async fn two_stacks_run_side_by_side() {
     assert!(!page.contains("joanna"), "separate stacks, separate data");
     assert_eq!(second.status().await["instances"][0]["health"], "healthy");
 }
+
+#[tokio::test]
+async fn latency_is_flipped_per_instance_or_on_all() {
+    let stack = Stack::up(1, &[]).await;
+    let latency_of =
+        |status: &serde_json::Value, n: usize| status["instances"][n]["latency_ms"].clone();
+    let set = stack
+        .infra(&["latency", "set", "1500ms", "--instance", "i-2"], &[])
+        .await;
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert!(
+        text(&set.stdout).contains("i-2 (127.0.0.12:"),
+        "{}",
+        text(&set.stdout)
+    );
+    let status = stack.status().await;
+    assert_eq!(
+        (latency_of(&status, 0), latency_of(&status, 1)),
+        (0.into(), 1500.into())
+    );
+
+    let all = stack.infra(&["latency", "set", "0s", "--all"], &[]).await;
+    assert!(all.status.success(), "{}", text(&all.stderr));
+    assert_eq!(text(&all.stdout).lines().count(), 2);
+    assert_eq!(latency_of(&stack.status().await, 1), 0);
+
+    let unknown = stack
+        .infra(&["latency", "get", "--instance", "i-9"], &[])
+        .await;
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("choose one of: i-1, i-2"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}
