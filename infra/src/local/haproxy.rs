@@ -12,6 +12,8 @@ use crate::spec::LoadBalancer;
 
 /// The backend every app instance is a server of.
 pub const BACKEND: &str = "app";
+/// The in-memory ring every request is logged to.
+pub const RING: &str = "requests";
 
 /// The configuration file's text. `servers` are the instances at the time of
 /// writing, so a restart comes back with the same fleet; changes while it
@@ -37,14 +39,21 @@ pub fn base_config(lb: &LoadBalancer, entry: SocketAddrV4, socket: &Path) -> Str
         r#"# Written by `photoscale infra up`; changes are overwritten.
 global
     stats socket {socket} mode 600 level admin
-    log stdout format raw local0 info
+    # The log file gets what went wrong (retries, redispatches, errors)...
+    log stdout format raw local0 err
+
+# ...and every request goes to this ring in HAProxy's memory, where the
+# autoscaler reads response times (`show events {RING} -w` on the socket).
+ring {RING}
+    format raw
+    maxlen 1024
+    size 1048576
 
 defaults
     mode http
     log global
     option httplog
-    # Log only what went wrong (retries, redispatches, errors), not every request.
-    option dontlog-normal
+    option log-separate-errors
     timeout connect 2s
     timeout client 60s
     timeout server 60s
@@ -56,6 +65,7 @@ defaults
 
 frontend web
     bind {entry}
+    log ring@{RING} local0 info
     default_backend {BACKEND}
 
 backend {BACKEND}
@@ -220,11 +230,87 @@ impl RuntimeApi {
         .await
     }
 
+    /// Puts a healthy instance into rotation: enabled if HAProxy knows it,
+    /// added otherwise.
+    pub async fn join(
+        &self,
+        name: &str,
+        address: SocketAddrV4,
+        lb: &LoadBalancer,
+    ) -> Result<(), RuntimeApiError> {
+        if self.servers().await?.iter().any(|s| s.name == name) {
+            self.enable(name).await
+        } else {
+            self.add_server(name, address, lb).await
+        }
+    }
+
+    /// Drains `name`, waits for what it serves to finish, and removes it.
+    pub async fn retire(&self, name: &str) -> Result<(), RuntimeApiError> {
+        if !self.servers().await?.iter().any(|s| s.name == name) {
+            return Ok(());
+        }
+        self.drain(name).await?;
+        self.wait_until_idle(name).await;
+        self.remove_server(name).await
+    }
+
+    /// Waits (up to 30 s) until `name` serves no request.
+    pub async fn wait_until_idle(&self, name: &str) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while tokio::time::Instant::now() < deadline {
+            let busy = match self.servers().await {
+                Ok(servers) => servers
+                    .iter()
+                    .any(|s| s.name == name && s.current_sessions > 0),
+                Err(_) => false,
+            };
+            if !busy {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The request log as it grows: one line per request, from now on.
+    pub async fn follow_requests(
+        &self,
+    ) -> Result<tokio::io::Lines<tokio::io::BufReader<UnixStream>>, RuntimeApiError> {
+        use tokio::io::AsyncBufReadExt;
+        let unreachable = |source| RuntimeApiError::Unreachable {
+            socket: self.socket.clone(),
+            source,
+        };
+        let mut stream = UnixStream::connect(&self.socket)
+            .await
+            .map_err(unreachable)?;
+        stream
+            .write_all(format!("show events {RING} -w -n\n").as_bytes())
+            .await
+            .map_err(unreachable)?;
+        Ok(tokio::io::BufReader::new(stream).lines())
+    }
+
     /// Every server of the app backend, from `show stat`.
     pub async fn servers(&self) -> Result<Vec<ServerStatus>, RuntimeApiError> {
         let csv = self.command("show stat").await?;
         Ok(parse_stat(&csv))
     }
+}
+
+/// The server and its response time (HAProxy's Tr: from sending the request
+/// to the instance until its response headers, which is what ALB's
+/// TargetResponseTime measures) from one `option httplog` line. None for a
+/// request that got no response from an instance.
+pub fn response_time(line: &str) -> Option<(String, f64)> {
+    let mut fields = line.split_whitespace();
+    let server = fields.find(|f| f.starts_with(&format!("{BACKEND}/")))?;
+    let timers: Vec<&str> = fields.next()?.split('/').collect();
+    let [_, _, _, tr, _] = timers.as_slice() else {
+        return None;
+    };
+    let tr: f64 = tr.parse().ok()?;
+    (tr >= 0.0).then(|| (server[BACKEND.len() + 1..].to_owned(), tr))
 }
 
 fn server_path(name: &str) -> String {
@@ -296,6 +382,15 @@ mod tests {
         ] {
             assert!(text.contains(needle), "missing {needle:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn response_times_come_from_the_request_log() {
+        let ok = r#"127.0.0.1:43186 [25/Nov/2026:07:07:23.459] web app/i-2 0/0/0/1503/1504 200 456 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1""#;
+        assert_eq!(response_time(ok), Some(("i-2".to_owned(), 1503.0)));
+        let no_response = r#"127.0.0.1:1 [25/Nov/2026:07:07:23.459] web app/i-1 0/0/-1/-1/3001 503 217 - - SC-- 1/1/0/0/3 0/0 "GET / HTTP/1.1""#;
+        assert_eq!(response_time(no_response), None);
+        assert_eq!(response_time("[NOTICE] (31152) : Loading success."), None);
     }
 
     #[test]

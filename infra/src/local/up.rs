@@ -230,11 +230,8 @@ impl Run<'_> {
         };
         let step = self.progress.step(id, "draining");
         if let Some(api) = self.runtime_api() {
-            if api.drain(id).await.is_ok() {
-                step.waiting("its requests to finish");
-                wait_until_idle(&api, id).await;
-                api.remove_server(id).await?;
-            }
+            step.waiting("its requests to finish");
+            api.retire(id).await?;
         }
         process::stop(running.pid, &running.program, STOP_GRACE).await;
         step.done("stopped (beyond the fleet size)");
@@ -414,7 +411,7 @@ impl Run<'_> {
             if let Some(api) = &api {
                 step.waiting("it to leave the load balancer");
                 let _ = api.disable(id).await;
-                wait_until_idle(api, id).await;
+                api.wait_until_idle(id).await;
             }
             process::stop(old.pid, &old.program, STOP_GRACE).await;
         }
@@ -422,34 +419,13 @@ impl Run<'_> {
             let running = self.spawn(true, id, &launch, address, print)?;
             step.waiting(&format!("GET http://{address}/healthz"));
             wait_for_healthz(&watched(id, &running), address, START_LIMIT).await?;
-            if let Some(api) = &api {
-                self.join_load_balancer(api, id, address).await?;
+            if let (Some(api), Some(lb)) = (&api, &self.spec.load_balancer) {
+                api.join(id, address, lb).await?;
             }
             Ok(running.pid)
         }
         .await;
         self.finish_step(step, id, replacing.is_some(), address, result)
-    }
-
-    /// Puts a healthy instance into a running HAProxy through its runtime API.
-    async fn join_load_balancer(
-        &self,
-        api: &RuntimeApi,
-        id: &str,
-        address: SocketAddrV4,
-    ) -> Result<(), LocalError> {
-        let lb = self
-            .spec
-            .load_balancer
-            .as_ref()
-            .expect("a load balancer runs");
-        let known = api.servers().await?.iter().any(|s| s.name == id);
-        if known {
-            api.enable(id).await?;
-        } else {
-            api.add_server(id, address, lb).await?;
-        }
-        Ok(())
     }
 
     async fn ensure_haproxy(&mut self) -> Result<(), LocalError> {
@@ -586,23 +562,6 @@ fn watched<'a>(component: &'a str, running: &'a Running) -> Watched<'a> {
 
 pub(super) fn admin_socket(state_dir: &StateDir) -> PathBuf {
     state_dir.dir("haproxy").join("admin.sock")
-}
-
-/// Waits (up to 30 s) until HAProxy says `id` serves no request.
-async fn wait_until_idle(api: &RuntimeApi, id: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while tokio::time::Instant::now() < deadline {
-        let busy = match api.servers().await {
-            Ok(servers) => servers
-                .iter()
-                .any(|s| s.name == id && s.current_sessions > 0),
-            Err(_) => false,
-        };
-        if !busy {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// `haproxy -c`: a configuration error is reported before anything changes.
