@@ -179,6 +179,24 @@ pub struct StackArgs {
     /// Failed checks before an instance stops getting traffic
     #[arg(long, value_name = "N")]
     pub health_fall: Option<u32>,
+    /// Level 3+: the alarms' period (the tutorial's is 1m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub alarm_period: Option<std::time::Duration>,
+    /// Level 3+: periods in a row that must breach before an alarm fires
+    #[arg(long, value_name = "N")]
+    pub evaluation_periods: Option<u32>,
+    /// Level 3+: add an instance when the average response time is above this (1s)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub high_latency: Option<std::time::Duration>,
+    /// Level 3+: remove an instance when it is below this (500ms)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub low_latency: Option<std::time::Duration>,
+    /// Level 3+: wait after each scaling activity (5m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub cooldown: Option<std::time::Duration>,
+    /// Level 3+: how long a new instance may fail health checks before it is replaced (1m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub grace_period: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -138,6 +138,12 @@ impl StackArgs {
             health_interval_ms: self.health_interval.map(|d| d.as_millis() as u64),
             health_rise: self.health_rise,
             health_fall: self.health_fall,
+            alarm_period_s: self.alarm_period.map(|d| d.as_secs().max(1)),
+            evaluation_periods: self.evaluation_periods,
+            high_latency_ms: self.high_latency.map(|d| d.as_millis() as u64),
+            low_latency_ms: self.low_latency.map(|d| d.as_millis() as u64),
+            cooldown_s: self.cooldown.map(|d| d.as_secs()),
+            grace_period_s: self.grace_period.map(|d| d.as_secs()),
         }
     }
 }

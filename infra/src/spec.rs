@@ -133,6 +133,15 @@ pub struct Overrides {
     pub health_interval_ms: Option<u64>,
     pub health_rise: Option<u32>,
     pub health_fall: Option<u32>,
+    /// The alarms' period, in seconds.
+    pub alarm_period_s: Option<u64>,
+    pub evaluation_periods: Option<u32>,
+    /// Above this average response time (ms), add an instance.
+    pub high_latency_ms: Option<u64>,
+    /// Below this average response time (ms), remove an instance.
+    pub low_latency_ms: Option<u64>,
+    pub cooldown_s: Option<u64>,
+    pub grace_period_s: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -151,6 +160,12 @@ pub enum SpecError {
     BadHealthCheck { what: &'static str, min: u64 },
     #[error("{what} has no load balancer at level 0\n  fix: use --level 1 or higher")]
     NoLoadBalancer { what: &'static str },
+    #[error(
+        "{what} configures autoscaling, which starts at level 3\n  fix: use --level 3 or higher"
+    )]
+    NoAutoscaling { what: &'static str },
+    #[error("{0}\n  fix: e.g. --alarm-period 10s --evaluation-periods 1 --high-latency 1s --low-latency 500ms")]
+    BadAlarm(String),
 }
 
 const DEFAULT_PORT: u16 = 8080;
@@ -245,6 +260,7 @@ impl StackSpec {
             lb.port = port;
         }
         self.apply_health_check(o)?;
+        self.apply_scaling(o)?;
         self.sessions = o.sessions.unwrap_or(self.sessions);
         self.storage = o.storage.unwrap_or(self.storage);
         self.cache = o.cache.unwrap_or(self.cache);
@@ -280,6 +296,52 @@ impl StackSpec {
                 "--health-fall"
             };
             return Err(SpecError::BadHealthCheck { what, min: 1 });
+        }
+        Ok(())
+    }
+
+    fn apply_scaling(&mut self, o: &Overrides) -> Result<(), SpecError> {
+        let given = [
+            ("--alarm-period", o.alarm_period_s.is_some()),
+            ("--evaluation-periods", o.evaluation_periods.is_some()),
+            ("--high-latency", o.high_latency_ms.is_some()),
+            ("--low-latency", o.low_latency_ms.is_some()),
+            ("--cooldown", o.cooldown_s.is_some()),
+            ("--grace-period", o.grace_period_s.is_some()),
+        ];
+        let Some(scaling) = self.scaling.as_mut() else {
+            return match given.iter().find(|(_, is_given)| *is_given) {
+                Some((what, _)) => Err(SpecError::NoAutoscaling { what }),
+                None => Ok(()),
+            };
+        };
+        scaling.cooldown_s = o.cooldown_s.unwrap_or(scaling.cooldown_s);
+        scaling.health_check_grace_period_s = o
+            .grace_period_s
+            .unwrap_or(scaling.health_check_grace_period_s);
+        for alarm in &mut scaling.alarms {
+            alarm.period_s = o.alarm_period_s.unwrap_or(alarm.period_s);
+            if let Some(n) = o.evaluation_periods {
+                alarm.evaluation_periods = n;
+                alarm.datapoints_to_alarm = n;
+            }
+            let threshold = match alarm.comparison {
+                Comparison::GreaterThanThreshold => o.high_latency_ms,
+                Comparison::LessThanThreshold => o.low_latency_ms,
+            };
+            alarm.threshold_ms = threshold.unwrap_or(alarm.threshold_ms);
+        }
+        let (high, low) = (&scaling.alarms[0], &scaling.alarms[1]);
+        if high.period_s == 0 || high.evaluation_periods == 0 {
+            return Err(SpecError::BadAlarm(
+                "the alarm period and the evaluation periods must be at least 1".into(),
+            ));
+        }
+        if low.threshold_ms >= high.threshold_ms {
+            return Err(SpecError::BadAlarm(format!(
+                "--low-latency ({} ms) must be below --high-latency ({} ms), or the fleet would grow and shrink at once",
+                low.threshold_ms, high.threshold_ms
+            )));
         }
         Ok(())
     }
@@ -498,6 +560,44 @@ mod tests {
         assert!(matches!(
             StackSpec::for_level(0, Target::Local, &o),
             Err(SpecError::NoLoadBalancer { .. })
+        ));
+    }
+
+    #[test]
+    fn autoscaling_numbers_follow_the_flags_without_changing_meaning() {
+        let o = Overrides {
+            alarm_period_s: Some(5),
+            evaluation_periods: Some(2),
+            high_latency_ms: Some(800),
+            low_latency_ms: Some(200),
+            cooldown_s: Some(10),
+            grace_period_s: Some(3),
+            ..Default::default()
+        };
+        let spec = StackSpec::for_level(3, Target::Local, &o).unwrap();
+        let scaling = spec.scaling.unwrap();
+        assert_eq!(
+            (scaling.cooldown_s, scaling.health_check_grace_period_s),
+            (10, 3)
+        );
+        let [high, low] = [&scaling.alarms[0], &scaling.alarms[1]];
+        assert_eq!(
+            (high.period_s, high.evaluation_periods, high.threshold_ms),
+            (5, 2, 800)
+        );
+        assert_eq!((low.threshold_ms, low.adjustment), (200, -1));
+        assert_eq!(high.comparison, Comparison::GreaterThanThreshold);
+        let inverted = Overrides {
+            high_latency_ms: Some(300),
+            ..Default::default()
+        };
+        assert!(matches!(
+            StackSpec::for_level(3, Target::Local, &inverted),
+            Err(SpecError::BadAlarm(_))
+        ));
+        assert!(matches!(
+            StackSpec::for_level(2, Target::Local, &o),
+            Err(SpecError::NoAutoscaling { .. })
         ));
     }
 
