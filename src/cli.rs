@@ -117,6 +117,20 @@ pub enum InfraCommand {
         #[arg(long)]
         purge: bool,
     },
+    /// The autoscaler's activity history: alarm changes, policies, launches, terminations
+    Events {
+        #[command(flatten)]
+        state: StateDirArg,
+        /// Machine-readable output (one JSON object per line)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the autoscaler of a level 3+ stack (`infra up` starts it)
+    #[command(hide = true)]
+    Autoscaler {
+        #[command(flatten)]
+        state: StateDirArg,
+    },
     /// Print the end of the components' logs
     Logs {
         /// One component (haproxy, mariadb, memcached, redis, s3) or instance (i-1, ...)

@@ -27,6 +27,11 @@ pub async fn run(command: InfraCommand) -> anyhow::Result<()> {
         } => up(level, &stack, state.state_dir).await,
         InfraCommand::Status { state, json } => status(&state.state_dir, json).await,
         InfraCommand::Down { state, purge } => down(&state.state_dir, purge).await,
+        InfraCommand::Events { state, json } => events(&state.state_dir, json),
+        InfraCommand::Autoscaler { state } => {
+            crate::telemetry::init(crate::configuration::LogFormat::Text, "info");
+            Ok(local::autoscaler::run(&state.state_dir).await?)
+        }
         InfraCommand::Logs {
             name,
             state,
@@ -67,6 +72,7 @@ async fn up(level: u8, stack: &StackArgs, state_dir: std::path::PathBuf) -> anyh
         state_dir,
         app_program: std::env::current_exe()?,
         features: build_features(),
+        desired_given: stack.desired.is_some(),
     };
     eprintln!(
         "Bringing up level {level} from {} (entry http://{}):",
@@ -92,6 +98,29 @@ async fn status(state_dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
     if !problems.is_empty() {
         anyhow::bail!("not everything is healthy: {}", problems.join(", "));
     }
+    Ok(())
+}
+
+fn events(state_dir: &Path, json: bool) -> anyhow::Result<()> {
+    let events = local::autoscaler::read_events(state_dir);
+    let mut out = String::new();
+    if events.is_empty() && !json {
+        out.push_str("No scaling activity yet (the autoscaler runs at level 3 and up).\n");
+    }
+    for event in events {
+        if json {
+            out.push_str(&serde_json::to_string(&event)?);
+        } else {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.at);
+            out.push_str(&format!(
+                "{}  {}",
+                humantime::format_rfc3339_seconds(at),
+                event.text
+            ));
+        }
+        out.push('\n');
+    }
+    print_stdout(&out);
     Ok(())
 }
 

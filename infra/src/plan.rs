@@ -19,6 +19,8 @@ pub struct Addresses {
     pub memcached: Option<SocketAddrV4>,
     pub redis: Option<SocketAddrV4>,
     pub s3: Option<SocketAddrV4>,
+    /// The autoscaler's status endpoint (level 3 and up).
+    pub autoscaler: Option<SocketAddrV4>,
     /// Addresses for instances 1..=max of the fleet.
     pub instances: Vec<SocketAddrV4>,
 }
@@ -46,6 +48,7 @@ impl Addresses {
             memcached: spec.needs_memcached().then(|| at(11)),
             redis: spec.needs_redis().then(|| at(12)),
             s3: (spec.storage == Storage::S3).then(|| at(13)),
+            autoscaler: spec.scaling.is_some().then(|| at(14)),
             instances,
         }
     }

@@ -35,7 +35,7 @@ pub enum PolicyOutcome {
     /// Desired capacity changed.
     Scaled { from: u32, to: u32 },
     /// Ignored: a previous activity's cooldown runs until `until`.
-    InCooldown { until: Millis },
+    InCooldown { until: Millis, remaining_ms: Millis },
     /// Ignored: already at the minimum or maximum.
     AtLimit { desired: u32 },
 }
@@ -71,6 +71,7 @@ impl Group {
         if now < self.cooldown_until {
             return PolicyOutcome::InCooldown {
                 until: self.cooldown_until,
+                remaining_ms: self.cooldown_until - now,
             };
         }
         let wanted = i64::from(self.desired) + i64::from(adjustment);
@@ -167,7 +168,10 @@ mod tests {
         );
         assert_eq!(
             g.apply_policy(2_000, 1),
-            PolicyOutcome::InCooldown { until: 301_000 }
+            PolicyOutcome::InCooldown {
+                until: 301_000,
+                remaining_ms: 299_000
+            }
         );
         assert_eq!(g.desired, 3);
         assert_eq!(

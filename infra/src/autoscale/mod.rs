@@ -53,10 +53,10 @@ impl std::fmt::Display for EventKind {
                     f,
                     "policy {adjustment:+} (alarm {alarm}): desired capacity {from} -> {to}"
                 ),
-                PolicyOutcome::InCooldown { until } => write!(
+                PolicyOutcome::InCooldown { remaining_ms, .. } => write!(
                     f,
-                    "policy {adjustment:+} (alarm {alarm}): not run, cooling down until {:.0} s",
-                    *until as f64 / 1000.0
+                    "policy {adjustment:+} (alarm {alarm}): not run, cooling down for {:.0} s more",
+                    (*remaining_ms as f64 / 1000.0).ceil()
                 ),
                 PolicyOutcome::AtLimit { desired } => write!(
                     f,
@@ -240,7 +240,7 @@ mod tests {
         assert!(events.iter().any(|e| matches!(
             &e.what,
             EventKind::Policy {
-                outcome: PolicyOutcome::InCooldown { until: 40_000 },
+                outcome: PolicyOutcome::InCooldown { until: 40_000, .. },
                 ..
             }
         )));

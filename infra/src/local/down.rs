@@ -26,9 +26,13 @@ pub async fn down(state_dir: &Path, purge: bool) -> Result<DownReport, LocalErro
         return Ok(report);
     };
     {
-        let _lock = dir.lock()?;
+        let _lock = dir.lock_waiting(Duration::from_secs(60)).await?;
         let mut state = dir.load()?;
         let mut order: Vec<(String, super::state::Running)> = Vec::new();
+        // The autoscaler first, so it does not replace what stops next.
+        if let Some(autoscaler) = state.components.remove("autoscaler") {
+            order.push(("autoscaler".into(), autoscaler));
+        }
         if let Some(lb) = state.components.remove("haproxy") {
             order.push(("haproxy".into(), lb));
         }

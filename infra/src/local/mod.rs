@@ -6,6 +6,7 @@
 //! changes nothing), `status` reads it back, `down` stops everything `up`
 //! started, and `logs` shows what each component wrote.
 
+pub mod autoscaler;
 mod down;
 pub mod haproxy;
 mod health;

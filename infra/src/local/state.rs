@@ -179,6 +179,21 @@ impl StateDir {
     }
 }
 
+impl StateDir {
+    /// Like `lock`, but waits up to `limit` for another command to finish.
+    pub async fn lock_waiting(&self, limit: std::time::Duration) -> Result<StateLock, LocalError> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            match self.lock() {
+                Err(LocalError::Busy(_)) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                result => return result,
+            }
+        }
+    }
+}
+
 pub struct StateLock(#[allow(dead_code)] nix::fcntl::Flock<std::fs::File>);
 
 /// Writes `bytes` to `path` (mode 600) through a temporary file and a rename.

@@ -56,6 +56,8 @@ pub struct StatusReport {
     pub url: Option<String>,
     pub components: Vec<ComponentStatus>,
     pub instances: Vec<InstanceStatus>,
+    /// The autoscaler's view (level 3 and up): desired capacity, alarms.
+    pub autoscaling: Option<super::autoscaler::Snapshot>,
 }
 
 impl StatusReport {
@@ -126,6 +128,18 @@ impl StatusReport {
                 i.load_balancer.as_deref().unwrap_or("-"),
             );
         }
+        if let Some(a) = &self.autoscaling {
+            let alarms: Vec<String> = a.alarms.iter().map(|(n, s)| format!("{n} {s}")).collect();
+            let _ = writeln!(
+                out,
+                "  autoscaling: desired {} (min {}, max {}), running {}; alarms: {}",
+                a.desired,
+                a.min,
+                a.max,
+                self.instances.len(),
+                alarms.join(", ")
+            );
+        }
         for problem in self.problems() {
             let _ = writeln!(
                 out,
@@ -153,6 +167,7 @@ pub async fn status(state_dir: &Path) -> Result<StatusReport, LocalError> {
         url: None,
         components: Vec::new(),
         instances: Vec::new(),
+        autoscaling: None,
     };
     let Some(dir) = StateDir::open(state_dir) else {
         return Ok(report);
@@ -169,6 +184,9 @@ pub async fn status(state_dir: &Path) -> Result<StatusReport, LocalError> {
             health: component_health(running).await,
             log: running.log.display().to_string(),
         });
+    }
+    if state.components.contains_key("autoscaler") {
+        report.autoscaling = super::autoscaler::read_snapshot(dir.root());
     }
     let lb_view = load_balancer_view(&dir, &state).await;
     let token = dir.secrets()?.admin_token;

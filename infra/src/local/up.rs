@@ -8,6 +8,7 @@ use std::net::SocketAddrV4;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::autoscaler;
 use super::haproxy::{self, RuntimeApi};
 use super::health::{port_open, wait_for_healthz, wait_for_port, Watched};
 use super::instances::{self, address_of, wanted_ids};
@@ -25,6 +26,9 @@ pub struct UpOptions {
     /// The `photoscale` binary the instances run.
     pub app_program: PathBuf,
     pub features: BuildFeatures,
+    /// True when the user chose the fleet size (`--desired`); otherwise a
+    /// running autoscaler's desired capacity is kept.
+    pub desired_given: bool,
 }
 
 /// What `up` did, component by component.
@@ -62,9 +66,10 @@ pub async fn up(
         )));
     }
     let state_dir = StateDir::create(&options.state_dir)?;
-    let _lock = state_dir.lock()?;
+    let _lock = state_dir.lock_waiting(Duration::from_secs(60)).await?;
     let secrets = state_dir.secrets()?;
     let state = state_dir.load()?;
+    let spec = &keep_autoscaled_capacity(spec, &state_dir, &state, options);
     let mut run = Run {
         spec,
         addresses,
@@ -91,6 +96,27 @@ pub async fn up(
             Err(e)
         }
     }
+}
+
+/// At level 3 and up, a running autoscaler owns the fleet size: `up` keeps
+/// its desired capacity unless `--desired` says otherwise.
+fn keep_autoscaled_capacity(
+    spec: &StackSpec,
+    state_dir: &StateDir,
+    state: &StackState,
+    options: &UpOptions,
+) -> StackSpec {
+    let mut spec = spec.clone();
+    let autoscaled = state
+        .components
+        .get("autoscaler")
+        .is_some_and(|r| process::is_running(r.pid, &r.program));
+    if spec.scaling.is_some() && autoscaled && !options.desired_given {
+        if let Some(snapshot) = autoscaler::read_snapshot(state_dir.root()) {
+            spec.fleet.desired = snapshot.desired.clamp(spec.fleet.min, spec.fleet.max);
+        }
+    }
+    spec
 }
 
 struct Run<'a> {
@@ -124,6 +150,9 @@ impl Run<'_> {
         }
         if self.spec.load_balancer.is_some() {
             self.ensure_haproxy().await?;
+        }
+        if self.spec.scaling.is_some() {
+            self.ensure_autoscaler().await?;
         }
         // Last, once nothing uses them: the old level's servers.
         self.stop_unwanted_services().await?;
@@ -175,8 +204,53 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Starts the autoscaler, or restarts it when its assignment changed.
+    async fn ensure_autoscaler(&mut self) -> Result<(), LocalError> {
+        let address = self
+            .addresses
+            .autoscaler
+            .expect("level 3 has an autoscaler address");
+        let assignment = autoscaler::Assignment {
+            spec: self.spec.clone(),
+            addresses: self.addresses.clone(),
+            app_program: self.app_program.clone(),
+        };
+        let text = serde_json::to_string_pretty(&assignment).expect("serialises");
+        let dir = self.state_dir.dir("autoscaler");
+        let launch = Launch::new(self.app_program.clone(), dir.join("autoscaler.log"))
+            .args(["infra", "autoscaler", "--state-dir"])
+            .arg(self.state_dir.root().display().to_string());
+        let print = fingerprint(&launch, &text);
+        if self.is_current(false, "autoscaler", &print).await {
+            self.report.unchanged.push("autoscaler".into());
+            return Ok(());
+        }
+        let step = self
+            .progress
+            .step("autoscaler", &format!("starting on {address}"));
+        let replacing = self.state.components.remove("autoscaler");
+        if let Some(old) = &replacing {
+            process::stop(old.pid, &old.program, STOP_GRACE).await;
+        }
+        let result = async {
+            write_private(
+                &autoscaler::assignment_path(self.state_dir.root()),
+                text.as_bytes(),
+            )?;
+            let running = self.spawn(false, "autoscaler", &launch, address, print)?;
+            step.waiting(&format!("port {address}"));
+            wait_for_port(&watched("autoscaler", &running), address, START_LIMIT).await?;
+            Ok(running.pid)
+        }
+        .await;
+        self.finish_step(step, "autoscaler", replacing.is_some(), address, result)
+    }
+
     /// Stops the load balancer and instances the spec no longer wants.
     async fn stop_unwanted_front(&mut self) -> Result<(), LocalError> {
+        if self.spec.scaling.is_none() {
+            self.stop_component("autoscaler").await;
+        }
         let lb_address = self.state.components.get("haproxy").map(|r| r.address);
         let wanted_lb =
             self.spec.load_balancer.is_some() && lb_address == Some(self.addresses.entry);
