@@ -2,6 +2,7 @@
 //! HAProxy, MariaDB, memcached, Redis and an S3 server, driven through the
 //! load balancer like a user would.
 
+mod autoscaling;
 mod levels;
 mod lifecycle;
 mod stack;

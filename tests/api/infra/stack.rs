@@ -209,17 +209,21 @@ fn collect(dir: &Path, out: &mut Vec<String>) {
 }
 
 /// An entry port P such that every port a stack uses (P, P+1 on the instance
-/// addresses, P+10..P+13) is free now. Blocks of 20 are handed out once per
-/// test binary, so parallel tests never pick the same one.
+/// addresses, P+10..P+14) is free now. Blocks of 20 are handed out once per
+/// test binary, so parallel tests never pick the same one, and they lie below
+/// Linux's ephemeral range (32768 and up), so a port the kernel hands to a
+/// client or to a server bound to port 0 never lands in a stack later.
 fn free_port_block() -> u16 {
     static NEXT: AtomicU16 = AtomicU16::new(0);
-    let start = 20_000 + (std::process::id() % 1_000) as u16 * 20;
+    const LOW: u16 = 10_000;
+    const SPAN: u16 = 22_000;
+    let start = (std::process::id() % 1_000) as u16 * 20;
     loop {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let base = 20_000 + (start - 20_000 + n * 20) % 40_000;
+        let base = LOW + (start + n.wrapping_mul(20)) % SPAN;
         let mut addresses = vec![format!("127.0.0.1:{base}")];
         addresses.extend((11..=16).map(|i| format!("127.0.0.{i}:{}", base + 1)));
-        addresses.extend((10..=13).map(|o| format!("127.0.0.1:{}", base + o)));
+        addresses.extend((10..=14).map(|o| format!("127.0.0.1:{}", base + o)));
         if addresses
             .iter()
             .all(|a| TcpListener::bind(a.as_str()).is_ok())
