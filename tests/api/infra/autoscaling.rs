@@ -115,7 +115,6 @@ async fn set_latency(stack: &Stack, args: &[&str]) {
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
 
-#[cfg(feature = "s3")] // level 3 includes the S3 server
 #[tokio::test]
 async fn latency_grows_the_fleet_and_its_end_shrinks_it_without_a_failed_request() {
     let timings = [

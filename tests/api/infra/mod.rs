@@ -2,6 +2,7 @@
 //! HAProxy, MariaDB, memcached, Redis and an S3 server, driven through the
 //! load balancer like a user would.
 
+#[cfg(feature = "s3")] // level 3 includes the S3 server
 mod autoscaling;
 mod levels;
 mod lifecycle;
