@@ -40,6 +40,8 @@ pub enum Command {
         #[command(subcommand)]
         command: InfraCommand,
     },
+    /// Load a site with a mix of requests and report latency, errors and instances over time
+    Loadtest(LoadtestArgs),
     /// Copy users and photos between two configurations (database and storage)
     Data {
         #[command(subcommand)]
@@ -53,6 +55,43 @@ pub enum Command {
         #[command(flatten)]
         stack: StackArgs,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LoadtestArgs {
+    /// The site: a load balancer or one instance
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// How long to send requests, e.g. 30s or 2m
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub duration: std::time::Duration,
+    /// Clients sending back to back (closed loop)
+    #[arg(long, value_name = "N", conflicts_with = "rate")]
+    pub concurrency: Option<usize>,
+    /// Requests per second, whatever the server does (open loop)
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<u32>,
+    /// Weights of the request kinds
+    #[arg(
+        long,
+        value_name = "KIND=WEIGHT,...",
+        default_value = "feed=80,photo=15,login=3,upload=2"
+    )]
+    pub mix: crate::loadtest::mix::Mix,
+    /// Change latency during the run: OFFSET:LATENCY:INSTANCE|all, e.g. 10s:3s:i-1 (repeatable)
+    #[arg(long = "flip", value_name = "AT:LATENCY:TARGET")]
+    pub flips: Vec<crate::loadtest::flips::Flip>,
+    /// Where series.csv, summary.json and chart.svg go
+    #[arg(long, value_name = "DIR", default_value = "loadtest-results")]
+    pub out: PathBuf,
+    /// The local stack's state directory (for --flip, instance counts and scaling events)
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".photoscale",
+        env = "PHOTOSCALE_STATE_DIR"
+    )]
+    pub state_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

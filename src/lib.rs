@@ -13,6 +13,7 @@ pub mod feed_cache;
 pub mod infra_cmd;
 pub mod instance;
 pub mod latency;
+pub mod loadtest;
 pub mod memcached;
 pub mod middleware;
 pub mod page;

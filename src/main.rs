@@ -49,6 +49,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = photoscale::data_copy::copy(&source, &target).await?;
             println!("{report}");
         }
+        Command::Loadtest(args) => loadtest(args).await?,
         Command::Doctor { level, stack } => {
             if !photoscale::infra_cmd::doctor(level, &stack)? {
                 anyhow::bail!(
@@ -57,6 +58,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+async fn loadtest(args: photoscale::cli::LoadtestArgs) -> anyhow::Result<()> {
+    use photoscale::loadtest::{self, Arrivals};
+    let arrivals = match (args.concurrency, args.rate) {
+        (_, Some(0)) | (Some(0), _) => {
+            anyhow::bail!("--rate and --concurrency must be at least 1")
+        }
+        (_, Some(rate)) => Arrivals::Open { rate },
+        (concurrency, None) => Arrivals::Closed {
+            concurrency: concurrency.unwrap_or(8),
+        },
+    };
+    let options = loadtest::Options {
+        url: args.url,
+        duration: args.duration,
+        arrivals,
+        mix: args.mix,
+        flips: args.flips,
+        state_dir: args.state_dir,
+    };
+    let report = loadtest::run(&options).await?;
+    print!("{}", report.render_text());
+    let files = report.write(&args.out)?;
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    println!("wrote {}", names.join(", "));
     Ok(())
 }
 

@@ -110,7 +110,7 @@ async fn a_missing_program_stops_up_before_anything_starts() {
         let found = photoscale_infra::doctor::find_program(program).expect(program);
         std::os::unix::fs::symlink(found, bin.path().join(program)).unwrap();
     }
-    let stack = Stack::new();
+    let stack = Stack::unstarted();
     let path = bin.path().display().to_string();
     let output = stack
         .up_with_env(1, &[], &[("PHOTOSCALE_PROGRAM_PATH", &path)])
@@ -128,7 +128,7 @@ async fn a_missing_program_stops_up_before_anything_starts() {
 
 #[tokio::test]
 async fn an_up_that_fails_half_way_leaves_nothing_running() {
-    let stack = Stack::new();
+    let stack = Stack::unstarted();
     // Something else holds the S3 server's port: MariaDB and memcached start
     // first, then the S3 server cannot.
     let squatter = std::net::TcpListener::bind(("127.0.0.1", stack.port + 13)).unwrap();

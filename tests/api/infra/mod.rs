@@ -6,4 +6,4 @@
 mod autoscaling;
 mod levels;
 mod lifecycle;
-mod stack;
+pub mod stack;

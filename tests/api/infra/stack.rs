@@ -47,7 +47,7 @@ pub fn text(bytes: &[u8]) -> String {
 impl Stack {
     /// `infra up --level N` plus `extra` flags; panics with the output on failure.
     pub async fn up(level: u8, extra: &[&str]) -> Stack {
-        let stack = Self::new();
+        let stack = Self::unstarted();
         let output = stack.up_again(level, extra).await;
         assert!(
             output.status.success(),
@@ -60,7 +60,7 @@ impl Stack {
     }
 
     /// A stack that has not been brought up yet (free ports, empty state).
-    pub fn new() -> Stack {
+    pub fn unstarted() -> Stack {
         let port = free_port_block();
         Stack {
             state_dir: tempfile::tempdir().unwrap(),

@@ -1,0 +1,202 @@
+//! `photoscale loadtest`: drives a site (one instance or a whole stack) with
+//! a mix of requests, closed-loop (`--concurrency C` clients back to back)
+//! or open-loop (`--rate R` arrivals per second, latency measured from when
+//! each request was due, so a slow server cannot hide its queue), flips
+//! latency on a schedule, and reports what happened second by second.
+
+mod chart;
+pub mod flips;
+pub mod mix;
+mod report;
+mod stats;
+mod traffic;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+
+pub use report::{Marker, Report};
+use stats::{Sample, Stats};
+use traffic::Site;
+
+const OPEN_LOOP_CLIENTS: usize = 16;
+
+/// How requests arrive.
+#[derive(Debug, Clone, Copy)]
+pub enum Arrivals {
+    /// This many clients, each sending its next request when the last ends.
+    Closed { concurrency: usize },
+    /// This many requests per second, whatever the server does.
+    Open { rate: u32 },
+}
+
+pub struct Options {
+    pub url: String,
+    pub duration: Duration,
+    pub arrivals: Arrivals,
+    pub mix: mix::Mix,
+    pub flips: Vec<flips::Flip>,
+    /// The local stack's state directory: instances for flips, instance
+    /// counts and scaling events for the report.
+    pub state_dir: PathBuf,
+}
+
+pub async fn run(options: &Options) -> anyhow::Result<Report> {
+    if !options.flips.is_empty()
+        && photoscale_infra::local::instance_endpoints(&options.state_dir).is_err()
+    {
+        anyhow::bail!(
+            "--flip needs a running local stack, and none runs from {}\n  fix: start one with `photoscale infra up`, or pass --state-dir",
+            options.state_dir.display()
+        );
+    }
+    let site = Arc::new(Site::prepare(&options.url, &options.mix).await?);
+    let clients = match options.arrivals {
+        Arrivals::Closed { concurrency } => site.clients(concurrency, &options.mix).await,
+        // Each client is a pool of connections; a few are enough for
+        // separate sessions.
+        Arrivals::Open { .. } => site.clients(OPEN_LOOP_CLIENTS, &options.mix).await,
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
+    let start = Instant::now();
+    let start_unix = unix_ms();
+    let deadline = start + options.duration;
+    let flips = tokio::spawn(flip_on_schedule(
+        options.flips.clone(),
+        options.state_dir.clone(),
+        start,
+    ));
+    let counts = tokio::spawn(count_instances(options.state_dir.clone(), deadline));
+    let load = match options.arrivals {
+        Arrivals::Closed { .. } => tokio::spawn(traffic::closed_loop(
+            site,
+            options.mix.clone(),
+            clients,
+            start,
+            deadline,
+            tx,
+        )),
+        Arrivals::Open { rate } => tokio::spawn(traffic::open_loop(
+            site,
+            options.mix.clone(),
+            rate,
+            clients,
+            start,
+            deadline,
+            tx,
+        )),
+    };
+    let mut stats = Stats::new();
+    while let Some(sample) = rx.recv().await {
+        stats.record(&sample);
+    }
+    load.await.context("the load generator stopped")??;
+    let elapsed = start.elapsed();
+    let mut markers = flips.await.unwrap_or_default();
+    markers.extend(scaling_events(&options.state_dir, start_unix));
+    markers.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    let mode = match options.arrivals {
+        Arrivals::Closed { concurrency } => format!("{concurrency} clients (closed loop)"),
+        Arrivals::Open { rate } => format!("{rate} requests/s (open loop)"),
+    };
+    Ok(Report {
+        url: options.url.clone(),
+        mode,
+        duration_s: elapsed.as_secs_f64(),
+        overall: stats.overall(elapsed),
+        requests_by_kind: stats
+            .by_kind()
+            .into_iter()
+            .map(|(k, n)| (k.name().to_owned(), n))
+            .collect(),
+        seconds: stats.per_second(),
+        instances: counts.await.unwrap_or_default(),
+        markers,
+    })
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Sets latencies when the schedule says so; returns what it did.
+async fn flip_on_schedule(
+    flips: Vec<flips::Flip>,
+    state_dir: PathBuf,
+    start: Instant,
+) -> Vec<Marker> {
+    let mut markers = Vec::new();
+    let mut flips = flips;
+    flips.sort_by_key(|f| f.at);
+    for flip in flips {
+        tokio::time::sleep_until((start + flip.at).into()).await;
+        let target = flip
+            .instance
+            .clone()
+            .unwrap_or_else(|| "all instances".into());
+        let text = match set_latency(&state_dir, &flip).await {
+            Ok(()) => format!(
+                "latency of {target} set to {}",
+                humantime::format_duration(flip.latency)
+            ),
+            Err(e) => format!("could not set the latency of {target}: {e:#}"),
+        };
+        markers.push(Marker {
+            at_s: start.elapsed().as_secs_f64(),
+            text,
+        });
+    }
+    markers
+}
+
+async fn set_latency(state_dir: &std::path::Path, flip: &flips::Flip) -> anyhow::Result<()> {
+    let stack = photoscale_infra::local::instance_endpoints(state_dir)?;
+    let targets: Vec<_> = stack
+        .instances
+        .iter()
+        .filter(|(id, _)| flip.instance.as_ref().is_none_or(|want| want == id))
+        .collect();
+    if targets.is_empty() {
+        anyhow::bail!("the stack has no instance {:?}", flip.instance);
+    }
+    for (_, address) in targets {
+        let client = crate::admin_client::AdminClient::new(
+            &format!("http://{address}"),
+            stack.admin_token.clone(),
+        )?;
+        client.set_latency(flip.latency).await?;
+    }
+    Ok(())
+}
+
+/// The number of instances the local stack runs, once a second.
+async fn count_instances(state_dir: PathBuf, deadline: Instant) -> Vec<Option<u32>> {
+    let mut counts = Vec::new();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    while Instant::now() < deadline {
+        ticker.tick().await;
+        let count = photoscale_infra::local::instance_endpoints(&state_dir)
+            .ok()
+            .map(|e| e.instances.len() as u32);
+        counts.push(count);
+    }
+    counts
+}
+
+/// The autoscaler's events since the run started, as chart markers.
+fn scaling_events(state_dir: &std::path::Path, start_unix: u64) -> Vec<Marker> {
+    photoscale_infra::local::autoscaler::read_events(state_dir)
+        .into_iter()
+        .filter(|e| e.at >= start_unix)
+        .map(|e| Marker {
+            at_s: (e.at - start_unix) as f64 / 1000.0,
+            text: e.text,
+        })
+        .collect()
+}
