@@ -171,11 +171,15 @@ impl Site {
             Kind::Login => self.login(client).await?,
             Kind::Upload => self.upload(client).await?,
         };
-        Ok(response
+        let instance = response
             .headers()
             .get("x-instance-id")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned))
+            .map(str::to_owned);
+        // The whole body counts (as for a browser), and a read body lets the
+        // connection be reused.
+        response.bytes().await.map_err(kind_of)?;
+        Ok(instance)
     }
 }
 
