@@ -117,7 +117,9 @@ pub fn svg(report: &Report) -> String {
             lx + 16.0
         );
     }
-    for (i, marker) in report.markers.iter().enumerate() {
+    // Only what changes the picture: flips, alarms firing, capacity changes.
+    let notable = report.markers.iter().filter(|m| is_notable(&m.text));
+    for (i, marker) in notable.enumerate() {
         let mx = x(marker.at_s);
         let ty = TOP + 28.0 + (i % 8) as f64 * 14.0;
         let _ = writeln!(
@@ -129,6 +131,15 @@ pub fn svg(report: &Report) -> String {
             short = escape(&shorten(&marker.text, 48)),
         );
     }
+    let step = if seconds > 120.0 { 30 } else { 10 };
+    for tick in (0..=seconds as usize).step_by(step) {
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{tick}</text>"#,
+            x(tick as f64),
+            count_top + COUNT_HEIGHT + 14.0
+        );
+    }
     let _ = writeln!(
         out,
         r#"<text x="{}" y="{}" text-anchor="middle">seconds</text>"#,
@@ -137,6 +148,10 @@ pub fn svg(report: &Report) -> String {
     );
     out.push_str("</svg>\n");
     out
+}
+
+fn is_notable(text: &str) -> bool {
+    !text.contains("not run") && !text.contains("-> OK") && !text.contains("-> INSUFFICIENT_DATA")
 }
 
 fn axis(out: &mut String, top: f64, height: f64, max_label: &str) {
