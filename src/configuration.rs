@@ -38,6 +38,8 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub admin: AdminSettings,
     pub feed: FeedSettings,
+    /// Defaults for `photoscale infra` (see infra_settings.rs).
+    pub infra: crate::infra_settings::InfraSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -258,6 +260,7 @@ impl Default for Settings {
             cache: CacheSettings::default(),
             admin: AdminSettings::default(),
             feed: FeedSettings::default(),
+            infra: crate::infra_settings::InfraSettings::default(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! the photoscale-infra crate), then print it, check its prerequisites, or
 //! hand it to the local provider.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use photoscale_infra::doctor::{self, BuildFeatures};
 use photoscale_infra::local;
@@ -11,20 +11,36 @@ use photoscale_infra::spec::{Cache, Overrides, Sessions, StackSpec, Storage, Tar
 
 use crate::cli::{CacheArg, InfraCommand, SessionsArg, StackArgs, StorageArg};
 
+/// The flags, completed by the `[infra]` section of the configuration file
+/// (`--config FILE`, else ./photoscale.toml when present).
+pub fn with_config_file(stack: &StackArgs, config: Option<PathBuf>) -> anyhow::Result<StackArgs> {
+    let sources = crate::configuration::ConfigSources {
+        file: config,
+        overrides: Default::default(),
+    };
+    let settings = crate::configuration::Settings::load(&sources)?;
+    Ok(settings.infra.under(stack))
+}
+
 /// Runs one `photoscale infra ...` command.
-pub async fn run(command: InfraCommand) -> anyhow::Result<()> {
+pub async fn run(command: InfraCommand, config: Option<PathBuf>) -> anyhow::Result<()> {
     match command {
         InfraCommand::Plan {
             level,
             stack,
             state,
             json,
-        } => plan(level, &stack, &state.state_dir, json),
+        } => plan(
+            level,
+            &with_config_file(&stack, config)?,
+            &state.state_dir,
+            json,
+        ),
         InfraCommand::Up {
             level,
             stack,
             state,
-        } => up(level, &stack, state.state_dir).await,
+        } => up(level, &with_config_file(&stack, config)?, state.state_dir).await,
         InfraCommand::Status { state, json } => status(&state.state_dir, json).await,
         InfraCommand::Down { state, purge } => down(&state.state_dir, purge).await,
         InfraCommand::Events { state, json } => events(&state.state_dir, json),

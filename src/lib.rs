@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod feed_cache;
 pub mod infra_cmd;
+pub mod infra_settings;
 pub mod instance;
 pub mod latency;
 pub mod loadtest;

@@ -34,7 +34,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", settings.to_redacted_toml());
         }
         Command::Latency { command } => latency(cli.config, command).await?,
-        Command::Infra { command } => photoscale::infra_cmd::run(command).await?,
+        Command::Infra { command } => photoscale::infra_cmd::run(command, cli.config).await?,
         Command::Data {
             command:
                 DataCommand::Copy {
@@ -51,6 +51,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Loadtest(args) => loadtest(args).await?,
         Command::Doctor { level, stack } => {
+            let stack = photoscale::infra_cmd::with_config_file(&stack, cli.config)?;
             if !photoscale::infra_cmd::doctor(level, &stack)? {
                 anyhow::bail!(
                     "level {level} cannot run on this machine yet: fix what the report above lists"

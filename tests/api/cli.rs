@@ -133,3 +133,40 @@ fn doctor_says_level_zero_needs_nothing_else() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("nothing beyond photoscale itself"));
 }
+
+#[test]
+fn infra_numbers_come_from_the_config_file_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("photoscale.toml"),
+        "[infra]\nmin = 3\nmax = 5\ncooldown = \"20s\"\nalarm_period = \"10s\"\nhigh_latency = \"2s\"\n",
+    )
+    .unwrap();
+    let output = photoscale(
+        dir.path(),
+        &["infra", "plan", "--level", "3", "--max", "4", "--json"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let spec = &plan["spec"];
+    assert_eq!(
+        (spec["fleet"]["min"].as_u64(), spec["fleet"]["max"].as_u64()),
+        (Some(3), Some(4))
+    );
+    assert_eq!(spec["scaling"]["cooldown_s"], 20);
+    assert_eq!(spec["scaling"]["alarms"][0]["period_s"], 10);
+    assert_eq!(spec["scaling"]["alarms"][0]["threshold_ms"], 2000);
+
+    std::fs::write(
+        dir.path().join("photoscale.toml"),
+        "[infra]\ncooldown = \"soon\"\n",
+    )
+    .unwrap();
+    let output = photoscale(dir.path(), &["infra", "plan", "--level", "3"]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("infra.cooldown"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -1,0 +1,94 @@
+//! The `[infra]` section of the configuration file: defaults for the numbers
+//! of `photoscale infra up` (and `plan`, `doctor`), under the same names as
+//! its flags. A flag given on the command line wins over the file.
+//!
+//! ```toml
+//! [infra]
+//! port = 8080
+//! min = 2
+//! max = 6
+//! alarm_period = "10s"
+//! high_latency = "1s"
+//! low_latency = "500ms"
+//! cooldown = "30s"
+//! grace_period = "10s"
+//! ```
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::StackArgs;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InfraSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired: Option<u32>,
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub health_interval: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_rise: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_fall: Option<u32>,
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub alarm_period: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluation_periods: Option<u32>,
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub high_latency: Option<Duration>,
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub low_latency: Option<Duration>,
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub cooldown: Option<Duration>,
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub grace_period: Option<Duration>,
+}
+
+impl InfraSettings {
+    /// `flags`, with what they leave unset taken from this section.
+    pub fn under(&self, flags: &StackArgs) -> StackArgs {
+        StackArgs {
+            port: flags.port.or(self.port),
+            sessions: flags.sessions,
+            storage: flags.storage,
+            cache: flags.cache,
+            min: flags.min.or(self.min),
+            max: flags.max.or(self.max),
+            desired: flags.desired.or(self.desired),
+            health_interval: flags.health_interval.or(self.health_interval),
+            health_rise: flags.health_rise.or(self.health_rise),
+            health_fall: flags.health_fall.or(self.health_fall),
+            alarm_period: flags.alarm_period.or(self.alarm_period),
+            evaluation_periods: flags.evaluation_periods.or(self.evaluation_periods),
+            high_latency: flags.high_latency.or(self.high_latency),
+            low_latency: flags.low_latency.or(self.low_latency),
+            cooldown: flags.cooldown.or(self.cooldown),
+            grace_period: flags.grace_period.or(self.grace_period),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let file: InfraSettings = toml::from_str("min = 3\nmax = 5\ncooldown = \"20s\"\n").unwrap();
+        let flags = StackArgs {
+            max: Some(4),
+            ..Default::default()
+        };
+        let merged = file.under(&flags);
+        assert_eq!((merged.min, merged.max), (Some(3), Some(4)));
+        assert_eq!(merged.cooldown, Some(Duration::from_secs(20)));
+        assert!(toml::from_str::<InfraSettings>("maximum = 3").is_err());
+    }
+}
