@@ -17,6 +17,10 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_CONFIG_FILE: &str = "photoscale.toml";
 /// Prefix of the environment variables that override configuration keys.
 pub const ENV_PREFIX: &str = "PHOTOSCALE_";
+/// `PHOTOSCALE_*` variables that are command-line defaults, not keys:
+/// PHOTOSCALE_CONFIG (--config), PHOTOSCALE_STATE_DIR (--state-dir) and
+/// PHOTOSCALE_PROGRAM_PATH (where `infra` looks for servers).
+const NOT_CONFIGURATION_KEYS: &[&str] = &["config", "state_dir", "program_path"];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -651,7 +655,7 @@ impl Settings {
             None => figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
         };
         // `PHOTOSCALE_CONFIG` names the file itself, it is not a key.
-        figment = figment.merge(env.ignore(&["config"]).split("__"));
+        figment = figment.merge(env.ignore(NOT_CONFIGURATION_KEYS).split("__"));
         figment = figment.merge(Serialized::defaults(&sources.overrides));
         if let Some(format) = sources.overrides.log_format {
             figment = figment.merge(Serialized::default("log.format", format));
@@ -850,6 +854,18 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("feed.siz"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn command_line_variables_are_not_taken_for_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PHOTOSCALE_STATE_DIR", "/tmp/stack");
+            jail.set_env("PHOTOSCALE_PROGRAM_PATH", "/opt/bin");
+            jail.set_env("PHOTOSCALE_CONFIG", "photoscale.toml");
+            jail.create_file("photoscale.toml", "")?;
+            Settings::load(&ConfigSources::default()).map_err(|e| e.to_string())?;
             Ok(())
         });
     }
