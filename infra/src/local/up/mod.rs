@@ -21,6 +21,10 @@ use crate::doctor::{self, BuildFeatures};
 use crate::plan::Addresses;
 use crate::spec::StackSpec;
 
+mod autoscaler_step;
+mod data_move;
+mod load_balancer;
+
 pub struct UpOptions {
     pub state_dir: PathBuf,
     /// The `photoscale` binary the instances run.
@@ -157,93 +161,6 @@ impl Run<'_> {
         // Last, once nothing uses them: the old level's servers.
         self.stop_unwanted_services().await?;
         Ok(())
-    }
-
-    /// Copies users and photos when the level moves them to another
-    /// database or store, while the old one still runs.
-    async fn move_data_if_needed(&mut self, previous_config: &str) -> Result<(), LocalError> {
-        let Some(before) = &self.state.spec else {
-            return Ok(());
-        };
-        if before.database == self.spec.database && before.storage == self.spec.storage {
-            return Ok(());
-        }
-        let step = self
-            .progress
-            .step("data", "copying users and photos to the new level");
-        let app_dir = self.state_dir.dir("app");
-        let from = app_dir.join("previous.toml");
-        write_private(&from, previous_config.as_bytes())?;
-        let data_dir = instances::data_dir(self.state_dir.root(), "i-1");
-        let output = tokio::process::Command::new(&self.app_program)
-            .args(["data", "copy", "--from"])
-            .arg(&from)
-            .arg("--from-data-dir")
-            .arg(&data_dir)
-            .arg("--to")
-            .arg(self.app_config_path())
-            .arg("--to-data-dir")
-            .arg(&data_dir)
-            .envs(instances::app_env(&self.secrets))
-            .output()
-            .await
-            .map_err(|source| LocalError::Spawn {
-                component: "data".into(),
-                program: self.app_program.display().to_string(),
-                source,
-            })?;
-        let _ = std::fs::remove_file(&from);
-        if !output.status.success() {
-            step.failed("see below");
-            return Err(LocalError::Command {
-                what: "copying users and photos to the new level".into(),
-                output: String::from_utf8_lossy(&output.stderr).into_owned(),
-            });
-        }
-        step.done(String::from_utf8_lossy(&output.stdout).trim());
-        Ok(())
-    }
-
-    /// Starts the autoscaler, or restarts it when its assignment changed.
-    async fn ensure_autoscaler(&mut self) -> Result<(), LocalError> {
-        let address = self
-            .addresses
-            .autoscaler
-            .expect("level 3 has an autoscaler address");
-        let assignment = autoscaler::Assignment {
-            spec: self.spec.clone(),
-            addresses: self.addresses.clone(),
-            app_program: self.app_program.clone(),
-        };
-        let text = serde_json::to_string_pretty(&assignment).expect("serialises");
-        let dir = self.state_dir.dir("autoscaler");
-        let launch = Launch::new(self.app_program.clone(), dir.join("autoscaler.log"))
-            .args(["infra", "autoscaler", "--state-dir"])
-            .arg(self.state_dir.root().display().to_string());
-        let print = fingerprint(&launch, &text);
-        if self.is_current(false, "autoscaler", &print).await {
-            self.report.unchanged.push("autoscaler".into());
-            return Ok(());
-        }
-        let step = self
-            .progress
-            .step("autoscaler", &format!("starting on {address}"));
-        let replacing = self.state.components.remove("autoscaler");
-        if let Some(old) = &replacing {
-            process::stop(old.pid, &old.program, STOP_GRACE).await;
-        }
-        let result = async {
-            write_private(
-                &autoscaler::assignment_path(self.state_dir.root()),
-                text.as_bytes(),
-            )?;
-            let running = self.spawn(false, "autoscaler", &launch, address, print)?;
-            step.waiting(&format!("port {address}"));
-            wait_for_port(&watched("autoscaler", &running), address, START_LIMIT).await?;
-            Ok(running.pid)
-        }
-        .await;
-        self.finish_step(step, "autoscaler", replacing.is_some(), address, result)
     }
 
     /// Stops the load balancer and instances the spec no longer wants.
@@ -502,108 +419,6 @@ impl Run<'_> {
         self.finish_step(step, id, replacing.is_some(), address, result)
     }
 
-    async fn ensure_haproxy(&mut self) -> Result<(), LocalError> {
-        let lb = self
-            .spec
-            .load_balancer
-            .as_ref()
-            .expect("level with a load balancer");
-        let entry = self.addresses.entry;
-        let socket = admin_socket(&self.state_dir);
-        let servers: Vec<(String, SocketAddrV4)> = wanted_ids(self.spec)
-            .into_iter()
-            .filter_map(|id| address_of(&id, self.addresses).map(|a| (id, a)))
-            .collect();
-        let dir = self.state_dir.dir("haproxy");
-        let config_path = dir.join("haproxy.cfg");
-        let config = haproxy::config(lb, entry, &socket, &servers);
-        write_private(&config_path, config.as_bytes())?;
-        let launch = Launch::new(services::find("haproxy")?, dir.join("haproxy.log"))
-            .args(["-W", "-db", "-f"])
-            .arg(config_path.display().to_string());
-        // Only the settings, not the servers: those change at run time.
-        let print = fingerprint(&launch, &haproxy::base_config(lb, entry, &socket));
-        let step;
-        if self.is_current(false, "haproxy", &print).await {
-            step = self.progress.step("haproxy", "checking its servers");
-            self.sync_servers(&servers).await?;
-            self.report.unchanged.push("haproxy".into());
-        } else {
-            step = self
-                .progress
-                .step("haproxy", &format!("starting on {entry}"));
-            let replacing = self.state.components.remove("haproxy");
-            if let Some(old) = &replacing {
-                process::stop(old.pid, &old.program, STOP_GRACE).await;
-            }
-            check_config(&config_path).await?;
-            let running = self.spawn(false, "haproxy", &launch, entry, print)?;
-            step.waiting(&format!("port {entry}"));
-            wait_for_port(&watched("haproxy", &running), entry, START_LIMIT).await?;
-            let list = if replacing.is_some() {
-                &mut self.report.replaced
-            } else {
-                &mut self.report.started
-            };
-            list.push("haproxy".into());
-        }
-        step.waiting("every instance to pass its health check");
-        self.wait_for_servers_up(lb).await?;
-        step.done(&format!("{} instance(s) up behind {entry}", servers.len()));
-        Ok(())
-    }
-
-    /// Adds missing instances to a running HAProxy and removes unknown ones.
-    async fn sync_servers(&self, servers: &[(String, SocketAddrV4)]) -> Result<(), LocalError> {
-        let lb = self.spec.load_balancer.as_ref().expect("a load balancer");
-        let api = RuntimeApi::new(admin_socket(&self.state_dir));
-        let known = api.servers().await?;
-        for (id, address) in servers {
-            if !known.iter().any(|s| &s.name == id) {
-                api.add_server(id, *address, lb).await?;
-            }
-        }
-        for server in known
-            .iter()
-            .filter(|s| !servers.iter().any(|(id, _)| *id == s.name))
-        {
-            api.remove_server(&server.name).await?;
-        }
-        Ok(())
-    }
-
-    async fn wait_for_servers_up(&self, lb: &crate::spec::LoadBalancer) -> Result<(), LocalError> {
-        let api = RuntimeApi::new(admin_socket(&self.state_dir));
-        let hc = &lb.health_check;
-        let limit = Duration::from_millis(hc.interval_ms * u64::from(hc.rise + 2))
-            + Duration::from_secs(10);
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let servers = api.servers().await?;
-            let down: Vec<String> = servers
-                .iter()
-                .filter(|s| !s.is_up())
-                .map(|s| format!("{} is {}", s.name, s.status))
-                .collect();
-            if down.is_empty() && !servers.is_empty() {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() >= deadline {
-                let log = self.state_dir.root().join("haproxy/haproxy.log");
-                return Err(LocalError::NotReady {
-                    component: "haproxy".into(),
-                    waiting_for: format!(
-                        "every instance to pass its health check ({})",
-                        down.join(", ")
-                    ),
-                    tail: process::log_tail(&log, 15),
-                    log,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
     fn save(&self) -> Result<(), LocalError> {
         self.state_dir.save(&self.state)
     }
@@ -636,29 +451,4 @@ fn watched<'a>(component: &'a str, running: &'a Running) -> Watched<'a> {
 
 pub(super) fn admin_socket(state_dir: &StateDir) -> PathBuf {
     state_dir.dir("haproxy").join("admin.sock")
-}
-
-/// `haproxy -c`: a configuration error is reported before anything changes.
-async fn check_config(path: &std::path::Path) -> Result<(), LocalError> {
-    let output = tokio::process::Command::new(services::find("haproxy")?)
-        .args(["-c", "-f"])
-        .arg(path)
-        .output()
-        .await
-        .map_err(|source| LocalError::Spawn {
-            component: "haproxy".into(),
-            program: "haproxy".into(),
-            source,
-        })?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(LocalError::Command {
-        what: format!("checking {}", path.display()),
-        output: format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    })
 }
