@@ -291,7 +291,6 @@ async fn launch(dir: &StateDir, a: &Assignment, api: &RuntimeApi) -> Result<Stri
     dir.save(&state)?;
     let watched = Watched {
         component: &id,
-        program: &running.program,
         pid,
         log: &running.log,
     };
@@ -306,7 +305,7 @@ async fn launch(dir: &StateDir, a: &Assignment, api: &RuntimeApi) -> Result<Stri
         Ok::<(), LocalError>(())
     };
     if let Err(e) = ready.await {
-        process::stop(pid, &running.program, Duration::from_secs(10)).await;
+        process::stop_child(pid, Duration::from_secs(10)).await;
         state.instances.remove(&id);
         dir.save(&state)?;
         return Err(e);

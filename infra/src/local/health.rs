@@ -7,13 +7,12 @@ use std::net::SocketAddrV4;
 use std::path::Path;
 use std::time::Duration;
 
-use super::process::{is_running, log_tail};
+use super::process::{is_alive, log_tail};
 use super::LocalError;
 
 /// What a wait is watching.
 pub struct Watched<'a> {
     pub component: &'a str,
-    pub program: &'a str,
     pub pid: u32,
     pub log: &'a Path,
 }
@@ -98,7 +97,9 @@ where
 {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        if !is_running(watched.pid, watched.program) {
+        // The watched process was just spawned by us: alive is enough (its
+        // name may still be changing while a launcher execs it).
+        if !is_alive(watched.pid) {
             return Err(watched.exited());
         }
         if ready().await {

@@ -78,10 +78,9 @@ impl Launch {
     }
 }
 
-/// True when `pid` is alive and its command line names `program`.
-pub fn is_running(pid: u32, program: &str) -> bool {
-    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-    let Ok(stat) = std::fs::read_to_string(proc_dir.join("stat")) else {
+/// True when `pid` exists and has not exited (a zombie has).
+pub fn is_alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };
     // The state follows the parenthesised command name: "Z" is a zombie.
@@ -89,9 +88,17 @@ pub fn is_running(pid: u32, program: &str) -> bool {
         .rsplit(')')
         .next()
         .and_then(|s| s.trim().chars().next());
-    if matches!(state, Some('Z') | Some('X') | None) {
+    !matches!(state, Some('Z') | Some('X') | None)
+}
+
+/// True when `pid` is alive and its command line names `program`. Only
+/// meaningful once a program has started: while a launcher (such as pyenv's
+/// shim) execs the real program, the name can briefly be missing.
+pub fn is_running(pid: u32, program: &str) -> bool {
+    if !is_alive(pid) {
         return false;
     }
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
     // Some servers rename themselves (redis-server sets its title to
     // "redis-server 127.0.0.1:6379"), so the short name counts too.
     let comm = std::fs::read_to_string(proc_dir.join("comm")).unwrap_or_default();
@@ -128,19 +135,34 @@ pub async fn stop(pid: u32, program: &str, grace: Duration) -> Stopped {
     if !is_running(pid, program) {
         return Stopped::WasNotRunning;
     }
+    terminate(pid, grace).await
+}
+
+/// Stops a process this program spawned itself: its pid cannot belong to
+/// anyone else (an unreaped child keeps it), so no name check, which could
+/// miss it while it is still being exec'd.
+pub async fn stop_child(pid: u32, grace: Duration) -> Stopped {
+    if !is_alive(pid) {
+        return Stopped::WasNotRunning;
+    }
+    terminate(pid, grace).await
+}
+
+/// SIGTERM to the group, SIGKILL after `grace`.
+async fn terminate(pid: u32, grace: Duration) -> Stopped {
     let group = Pid::from_raw(pid as i32);
     let _ = killpg(group, Signal::SIGTERM);
-    if wait_for_exit(pid, program, grace).await {
+    if wait_for_exit(pid, grace).await {
         return Stopped::Gracefully;
     }
     let _ = killpg(group, Signal::SIGKILL);
-    wait_for_exit(pid, program, Duration::from_secs(5)).await;
+    wait_for_exit(pid, Duration::from_secs(5)).await;
     Stopped::Killed
 }
 
-async fn wait_for_exit(pid: u32, program: &str, limit: Duration) -> bool {
+async fn wait_for_exit(pid: u32, limit: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + limit;
-    while is_running(pid, program) {
+    while is_alive(pid) {
         if tokio::time::Instant::now() >= deadline {
             return false;
         }
@@ -182,12 +204,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_own_child_is_stopped_whatever_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let launch = Launch::new("/bin/sleep".into(), dir.path().join("sleep.log")).arg("30");
+        let pid = launch.spawn().unwrap();
+        assert_eq!(
+            stop_child(pid, Duration::from_secs(5)).await,
+            Stopped::Gracefully
+        );
+        assert!(!is_alive(pid));
+    }
+
+    #[tokio::test]
     async fn output_goes_to_the_log() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("logs/echo.log");
         let launch = Launch::new("/bin/sh".into(), log.clone()).args(["-c", "echo hello"]);
         let pid = launch.spawn().unwrap();
-        wait_for_exit(pid, "sh", Duration::from_secs(5)).await;
+        wait_for_exit(pid, Duration::from_secs(5)).await;
         assert_eq!(log_tail(&log, 5), "hello");
     }
 }

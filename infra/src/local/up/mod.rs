@@ -432,7 +432,7 @@ impl Run<'_> {
                 &mut self.state.components
             };
             if let Some(running) = map.remove(&name) {
-                process::stop(running.pid, &running.program, STOP_GRACE).await;
+                process::stop_child(running.pid, STOP_GRACE).await;
                 eprintln!("  stopped  {name} again (the start of the stack failed)");
             }
         }
@@ -443,7 +443,6 @@ impl Run<'_> {
 fn watched<'a>(component: &'a str, running: &'a Running) -> Watched<'a> {
     Watched {
         component,
-        program: &running.program,
         pid: running.pid,
         log: &running.log,
     }
