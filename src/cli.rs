@@ -84,14 +84,9 @@ pub struct LoadtestArgs {
     /// Where series.csv, summary.json and chart.svg go
     #[arg(long, value_name = "DIR", default_value = "loadtest-results")]
     pub out: PathBuf,
-    /// The local stack's state directory (for --flip, instance counts and scaling events)
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".photoscale",
-        env = "PHOTOSCALE_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
+    /// The local stack (for --flip, instance counts and scaling events)
+    #[command(flatten)]
+    pub stack: StateDirArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -299,14 +294,9 @@ pub struct AdminTarget {
     /// Every instance of the local stack
     #[arg(long, conflicts_with_all = ["url", "instances"])]
     pub all: bool,
-    /// The local stack's state directory (with --instance or --all)
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".photoscale",
-        env = "PHOTOSCALE_STATE_DIR"
-    )]
-    pub state_dir: PathBuf,
+    /// The local stack (with --instance or --all)
+    #[command(flatten)]
+    pub stack: StateDirArg,
     /// The instance's admin.token; read from PHOTOSCALE_ADMIN__TOKEN or the
     /// configuration file when not given (prefer those: flags show in `ps`)
     #[arg(

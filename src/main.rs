@@ -79,7 +79,7 @@ async fn loadtest(args: photoscale::cli::LoadtestArgs) -> anyhow::Result<()> {
         arrivals,
         mix: args.mix,
         flips: args.flips,
-        state_dir: args.state_dir,
+        state_dir: args.stack.state_dir,
     };
     let report = loadtest::run(&options).await?;
     print!("{}", report.render_text());
@@ -121,14 +121,14 @@ fn admin_endpoints(
     if target.instances.is_empty() && !target.all {
         return Ok(vec![(target.url.clone(), admin_token(config, target)?)]);
     }
-    let stack = photoscale_infra::local::instance_endpoints(&target.state_dir)?;
+    let stack = photoscale_infra::local::instance_endpoints(&target.stack.state_dir)?;
     let mut chosen = Vec::new();
     for id in &target.instances {
         let Some((_, address)) = stack.instances.iter().find(|(i, _)| i == id) else {
             let known: Vec<&str> = stack.instances.iter().map(|(i, _)| i.as_str()).collect();
             anyhow::bail!(
                 "the stack in {} has no instance {id:?}\n  fix: choose one of: {}",
-                target.state_dir.display(),
+                target.stack.state_dir.display(),
                 known.join(", ")
             );
         };

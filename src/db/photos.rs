@@ -1,6 +1,6 @@
 //! Queries on `photos`.
 
-use super::{now_millis, Db, DbError};
+use super::{now_millis, Db, DbError, PhotoRow};
 use crate::domain::PhotoId;
 
 /// What an upload stores about a photo.
@@ -44,13 +44,33 @@ const SELECT_PHOTO: &str = "SELECT p.public_id, u.username, p.caption, p.object_
 
 impl Db {
     pub async fn insert_photo(&self, photo: &NewPhoto) -> Result<(), DbError> {
+        let row = PhotoRow {
+            user_id: photo.user_id,
+            public_id: photo.public_id.as_str().to_owned(),
+            caption: photo.caption.clone(),
+            object_key: photo.object_key.clone(),
+            content_type: photo.content_type.clone(),
+            size_bytes: photo.size_bytes,
+            width: photo.width,
+            height: photo.height,
+            sha256: photo.sha256.clone(),
+            thumb_key: photo.thumb_key.clone(),
+            thumb_type: photo.thumb_type.clone(),
+            thumb_sha256: photo.thumb_sha256.clone(),
+            created_at: now_millis(),
+        };
+        Ok(self.insert_photo_row(&row).await?)
+    }
+
+    /// The one INSERT of a photo: for uploads and for copies.
+    pub(super) async fn insert_photo_row(&self, photo: &PhotoRow) -> Result<(), sqlx::Error> {
         let insert = self.sql(
             "INSERT INTO photos (public_id, user_id, caption, object_key, content_type, size_bytes, \
              width, height, sha256, thumb_key, thumb_type, thumb_sha256, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
         sqlx::query(&insert)
-            .bind(photo.public_id.as_str())
+            .bind(&photo.public_id)
             .bind(photo.user_id)
             .bind(&photo.caption)
             .bind(&photo.object_key)
@@ -62,7 +82,7 @@ impl Db {
             .bind(&photo.thumb_key)
             .bind(&photo.thumb_type)
             .bind(&photo.thumb_sha256)
-            .bind(now_millis())
+            .bind(photo.created_at)
             .execute(&self.pool)
             .await?;
         Ok(())

@@ -55,21 +55,15 @@ impl Db {
 
     /// Inserts `user` unless its username exists; returns (its id here, inserted).
     pub async fn import_user(&self, user: &UserRow) -> Result<(i64, bool), DbError> {
-        let insert = self.sql(
-            "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)",
-        );
-        let inserted = sqlx::query(&insert)
-            .bind(&user.username)
-            .bind(&user.username_key)
-            .bind(&user.password_hash)
-            .bind(user.created_at)
-            .execute(&self.pool)
+        let result = self
+            .insert_user_row(
+                &user.username,
+                &user.username_key,
+                &user.password_hash,
+                user.created_at,
+            )
             .await;
-        let inserted = match inserted {
-            Ok(_) => true,
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => false,
-            Err(e) => return Err(e.into()),
-        };
+        let inserted = unless_already_there(result)?;
         let select = self.sql("SELECT id FROM users WHERE username_key = ?");
         let (id,): (i64,) = sqlx::query_as(&select)
             .bind(&user.username_key)
@@ -80,31 +74,19 @@ impl Db {
 
     /// Inserts `photo` for `user_id` unless its public id exists; true when inserted.
     pub async fn import_photo(&self, photo: &PhotoRow, user_id: i64) -> Result<bool, DbError> {
-        let insert = self.sql(
-            "INSERT INTO photos (public_id, user_id, caption, object_key, content_type, size_bytes, \
-             width, height, sha256, thumb_key, thumb_type, thumb_sha256, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        );
-        let result = sqlx::query(&insert)
-            .bind(&photo.public_id)
-            .bind(user_id)
-            .bind(&photo.caption)
-            .bind(&photo.object_key)
-            .bind(&photo.content_type)
-            .bind(photo.size_bytes)
-            .bind(photo.width)
-            .bind(photo.height)
-            .bind(&photo.sha256)
-            .bind(&photo.thumb_key)
-            .bind(&photo.thumb_type)
-            .bind(&photo.thumb_sha256)
-            .bind(photo.created_at)
-            .execute(&self.pool)
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        let row = PhotoRow {
+            user_id,
+            ..photo.clone()
+        };
+        unless_already_there(self.insert_photo_row(&row).await)
+    }
+}
+
+/// True when the row was inserted, false when a unique key says it exists.
+fn unless_already_there(result: Result<(), sqlx::Error>) -> Result<bool, DbError> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }

@@ -18,15 +18,13 @@ impl Db {
         username: &Username,
         password_hash: &str,
     ) -> Result<i64, DbError> {
-        let insert = self.sql(
-            "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)",
-        );
-        let result = sqlx::query(&insert)
-            .bind(username.as_str())
-            .bind(username.key())
-            .bind(password_hash)
-            .bind(now_millis())
-            .execute(&self.pool)
+        let result = self
+            .insert_user_row(
+                username.as_str(),
+                &username.key(),
+                password_hash,
+                now_millis(),
+            )
             .await;
         match result {
             // The id is read back by the unique key: portable, unlike
@@ -38,6 +36,27 @@ impl Db {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(DbError::UsernameTaken),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The one INSERT of a user: for sign-ups and for copies.
+    pub(super) async fn insert_user_row(
+        &self,
+        username: &str,
+        username_key: &str,
+        password_hash: &str,
+        created_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        let insert = self.sql(
+            "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)",
+        );
+        sqlx::query(&insert)
+            .bind(username)
+            .bind(username_key)
+            .bind(password_hash)
+            .bind(created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn find_user(&self, username: &Username) -> Result<Option<UserRecord>, DbError> {

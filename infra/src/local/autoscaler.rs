@@ -20,9 +20,9 @@ use super::haproxy::{response_time, RuntimeApi};
 use super::health::{wait_for_healthz, Watched};
 use super::instances::{self, address_of};
 use super::process;
-use super::state::{write_private, Running, StateDir};
+use super::state::{write_private, StateDir};
 use super::up::admin_socket;
-use super::{fingerprint, LocalError};
+use super::{fingerprint, start_process, LocalError};
 use crate::autoscale::group::{Action, Member};
 use crate::autoscale::{Autoscaler, Event};
 use crate::plan::Addresses;
@@ -275,18 +275,8 @@ async fn launch(dir: &StateDir, a: &Assignment, api: &RuntimeApi) -> Result<Stri
     let config_path = dir.dir("app").join("photoscale.toml");
     let config = std::fs::read_to_string(&config_path).unwrap_or_default();
     let launch = instances::launch(&a.app_program, dir, &config_path, &id, address, &secrets);
-    let pid = launch.spawn().map_err(|source| LocalError::Spawn {
-        component: id.clone(),
-        program: launch.program.display().to_string(),
-        source,
-    })?;
-    let running = Running {
-        program: launch.program_name(),
-        pid,
-        address,
-        fingerprint: fingerprint(&launch, &config),
-        log: launch.log.clone(),
-    };
+    let running = start_process(&id, &launch, address, fingerprint(&launch, &config))?;
+    let pid = running.pid;
     state.instances.insert(id.clone(), running.clone());
     dir.save(&state)?;
     let watched = Watched {

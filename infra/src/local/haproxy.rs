@@ -134,8 +134,8 @@ impl RuntimeApi {
         Self { socket }
     }
 
-    /// Sends one command and returns HAProxy's answer.
-    pub async fn command(&self, command: &str) -> Result<String, RuntimeApiError> {
+    /// Connects and sends `command`; the answer is what the stream gives.
+    async fn send(&self, command: &str) -> Result<UnixStream, RuntimeApiError> {
         let unreachable = |source| RuntimeApiError::Unreachable {
             socket: self.socket.clone(),
             source,
@@ -147,11 +147,20 @@ impl RuntimeApi {
             .write_all(format!("{command}\n").as_bytes())
             .await
             .map_err(unreachable)?;
+        Ok(stream)
+    }
+
+    /// Sends one command and returns HAProxy's answer.
+    pub async fn command(&self, command: &str) -> Result<String, RuntimeApiError> {
         let mut answer = String::new();
-        stream
+        self.send(command)
+            .await?
             .read_to_string(&mut answer)
             .await
-            .map_err(unreachable)?;
+            .map_err(|source| RuntimeApiError::Unreachable {
+                socket: self.socket.clone(),
+                source,
+            })?;
         Ok(answer)
     }
 
@@ -191,29 +200,22 @@ impl RuntimeApi {
 
     /// Stops sending new requests to `name`; what it is serving finishes.
     pub async fn drain(&self, name: &str) -> Result<(), RuntimeApiError> {
-        self.expect(
-            &format!("set server {} state drain", server_path(name)),
-            &[],
-        )
-        .await
+        self.set_state(name, "drain").await
     }
 
     /// Takes `name` out of rotation entirely (maintenance).
     pub async fn disable(&self, name: &str) -> Result<(), RuntimeApiError> {
-        self.expect(
-            &format!("set server {} state maint", server_path(name)),
-            &[],
-        )
-        .await
+        self.set_state(name, "maint").await
     }
 
     /// Puts `name` back into rotation; health checks still apply.
     pub async fn enable(&self, name: &str) -> Result<(), RuntimeApiError> {
-        self.expect(
-            &format!("set server {} state ready", server_path(name)),
-            &[],
-        )
-        .await
+        self.set_state(name, "ready").await
+    }
+
+    async fn set_state(&self, name: &str, state: &str) -> Result<(), RuntimeApiError> {
+        let command = format!("set server {} state {state}", server_path(name));
+        self.expect(&command, &[]).await
     }
 
     /// Removes `name`, which must be drained or in maintenance.
@@ -277,17 +279,7 @@ impl RuntimeApi {
         &self,
     ) -> Result<tokio::io::Lines<tokio::io::BufReader<UnixStream>>, RuntimeApiError> {
         use tokio::io::AsyncBufReadExt;
-        let unreachable = |source| RuntimeApiError::Unreachable {
-            socket: self.socket.clone(),
-            source,
-        };
-        let mut stream = UnixStream::connect(&self.socket)
-            .await
-            .map_err(unreachable)?;
-        stream
-            .write_all(format!("show events {RING} -w -n\n").as_bytes())
-            .await
-            .map_err(unreachable)?;
+        let stream = self.send(&format!("show events {RING} -w -n")).await?;
         Ok(tokio::io::BufReader::new(stream).lines())
     }
 

@@ -115,6 +115,34 @@ pub fn instance_endpoints(state_dir: &std::path::Path) -> Result<InstanceEndpoin
     })
 }
 
+/// Starts `launch` for `name`, after checking that nobody else holds
+/// `address` (a clear error instead of a program failing to bind).
+fn start_process(
+    name: &str,
+    launch: &process::Launch,
+    address: std::net::SocketAddrV4,
+    fingerprint: String,
+) -> Result<state::Running, LocalError> {
+    if std::net::TcpListener::bind(address).is_err() {
+        return Err(LocalError::PortTaken {
+            component: name.to_owned(),
+            address,
+        });
+    }
+    let pid = launch.spawn().map_err(|source| LocalError::Spawn {
+        component: name.to_owned(),
+        program: launch.program.display().to_string(),
+        source,
+    })?;
+    Ok(state::Running {
+        program: launch.program_name(),
+        pid,
+        address,
+        fingerprint,
+        log: launch.log.clone(),
+    })
+}
+
 /// A digest of how a program is started (and of any configuration file it
 /// reads): a different digest means the running one must be replaced.
 fn fingerprint(launch: &process::Launch, extra: &str) -> String {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::stack::{text, Stack};
+use super::stack::{text, Stack, FAST_HEALTH_CHECKS};
 
 /// GETs of `/` from `workers` loops until stopped: (served by, failures).
 struct Load {
@@ -117,7 +117,7 @@ async fn set_latency(stack: &Stack, args: &[&str]) {
 
 #[tokio::test]
 async fn latency_grows_the_fleet_and_its_end_shrinks_it_without_a_failed_request() {
-    let timings = [
+    let mut timings = vec![
         "--min",
         "2",
         "--max",
@@ -128,13 +128,8 @@ async fn latency_grows_the_fleet_and_its_end_shrinks_it_without_a_failed_request
         "5s",
         "--grace-period",
         "2s",
-        "--health-interval",
-        "500ms",
-        "--health-rise",
-        "1",
-        "--health-fall",
-        "2",
     ];
+    timings.extend(FAST_HEALTH_CHECKS);
     let stack = Stack::up(3, &timings).await;
     let load = Load::start(&stack.url, 8);
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::stack::{text, Stack};
+use super::stack::{text, Stack, FAST_HEALTH_CHECKS};
 use crate::helpers::{Site, PASSWORD};
 use crate::images;
 use crate::scenario::{fetch_photo, image_src_in};
@@ -20,17 +20,11 @@ async fn up_twice_changes_nothing_and_a_level_change_keeps_the_data() {
     assert_eq!(response.status().as_u16(), 303);
     let before = stack.status().await;
 
-    let again = stack.up_again(1, &[]).await;
-    assert!(again.status.success(), "{}", text(&again.stderr));
-    assert!(
-        text(&again.stderr).contains("Nothing to change"),
-        "{}",
-        text(&again.stderr)
-    );
+    let again = stack.change_to(1, &[]).await;
+    assert!(again.contains("Nothing to change"), "{again}");
     assert_eq!(stack.status().await, before, "same processes, same pids");
 
-    let to_two = stack.up_again(2, &[]).await;
-    assert!(to_two.status.success(), "{}", text(&to_two.stderr));
+    stack.change_to(2, &[]).await;
     assert_eq!(
         stack.pid_of("mariadb").await,
         before["components"][1]["pid"].as_u64().unwrap() as u32,
@@ -61,12 +55,10 @@ async fn level_0_to_1_moves_users_and_photos_to_mariadb_and_the_shared_directory
     let response = stack.upload(photo.clone(), "ida.jpg", "image/jpeg").await;
     assert_eq!(response.status().as_u16(), 303);
 
-    let to_one = stack.up_again(1, &[]).await;
-    assert!(to_one.status.success(), "{}", text(&to_one.stderr));
+    let to_one = stack.change_to(1, &[]).await;
     assert!(
-        text(&to_one.stderr).contains("copied 1 user(s), 1 photo(s), 2 file(s)"),
-        "{}",
-        text(&to_one.stderr)
+        to_one.contains("copied 1 user(s), 1 photo(s), 2 file(s)"),
+        "{to_one}"
     );
     let fresh = stack.visitor();
     assert_eq!(fresh.login("ida", PASSWORD).await.status().as_u16(), 303);
@@ -89,8 +81,7 @@ async fn down_then_up_keeps_users_and_photos() {
     assert_eq!(response.status().as_u16(), 303);
     stack.down_and_check_nothing_is_left().await;
 
-    let up = stack.up_again(2, &[]).await;
-    assert!(up.status.success(), "{}", text(&up.stderr));
+    stack.change_to(2, &[]).await;
     let fresh = stack.visitor();
     assert_eq!(fresh.login("hal", PASSWORD).await.status().as_u16(), 303);
     let ids = fresh.feed_ids().await;
@@ -185,8 +176,7 @@ async fn up_again_replaces_a_crashed_instance() {
     let stack = Stack::up(1, &[]).await;
     let crashed = stack.pid_of("i-1").await;
     nix_kill(crashed);
-    let output = stack.up_again(1, &[]).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    stack.change_to(1, &[]).await;
     let status = stack.status().await;
     let i1 = &status["instances"][0];
     assert_ne!(i1["pid"].as_u64().unwrap() as u32, crashed);
@@ -196,15 +186,7 @@ async fn up_again_replaces_a_crashed_instance() {
 
 #[tokio::test]
 async fn sigkill_of_an_instance_under_a_stream_of_gets_fails_no_request() {
-    let checks = [
-        "--health-interval",
-        "500ms",
-        "--health-rise",
-        "1",
-        "--health-fall",
-        "2",
-    ];
-    let stack = Stack::up(1, &checks).await;
+    let stack = Stack::up(1, &FAST_HEALTH_CHECKS).await;
     let config =
         std::fs::read_to_string(stack.state_dir.path().join("haproxy/haproxy.cfg")).unwrap();
     assert!(config.contains("check inter 500 rise 1 fall 2"), "{config}");

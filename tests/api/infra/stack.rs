@@ -30,6 +30,16 @@ impl Site for Stack {
     }
 }
 
+/// Health checks fast enough for tests that wait on HAProxy's verdict.
+pub const FAST_HEALTH_CHECKS: [&str; 6] = [
+    "--health-interval",
+    "500ms",
+    "--health-rise",
+    "1",
+    "--health-fall",
+    "2",
+];
+
 /// Runs `photoscale` with `args` and the given extra environment.
 pub async fn photoscale(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_photoscale"));
@@ -48,15 +58,22 @@ impl Stack {
     /// `infra up --level N` plus `extra` flags; panics with the output on failure.
     pub async fn up(level: u8, extra: &[&str]) -> Stack {
         let stack = Self::unstarted();
-        let output = stack.up_again(level, extra).await;
+        stack.change_to(level, extra).await;
+        stack
+    }
+
+    /// `infra up` again on this stack (another level or other flags); panics
+    /// with the output on failure; returns what it said on stderr.
+    pub async fn change_to(&self, level: u8, extra: &[&str]) -> String {
+        let output = self.up_again(level, extra).await;
         assert!(
             output.status.success(),
             "infra up --level {level} failed:\n{}{}",
             text(&output.stdout),
             text(&output.stderr)
         );
-        assert_eq!(text(&output.stdout).trim(), stack.url, "up prints the URL");
-        stack
+        assert_eq!(text(&output.stdout).trim(), self.url, "up prints the URL");
+        text(&output.stderr)
     }
 
     /// A stack that has not been brought up yet (free ports, empty state).

@@ -25,7 +25,6 @@ impl Run<'_> {
             .arg(self.state_dir.root().display().to_string());
         let print = fingerprint(&launch, &text);
         if self.is_current(false, "autoscaler", &print).await {
-            self.report.unchanged.push("autoscaler".into());
             return Ok(());
         }
         let step = self

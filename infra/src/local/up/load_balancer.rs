@@ -37,7 +37,6 @@ impl Run<'_> {
         if self.is_current(false, "haproxy", &print).await {
             step = self.progress.step("haproxy", "checking its servers");
             self.sync_servers(&servers).await?;
-            self.report.unchanged.push("haproxy".into());
         } else {
             step = self
                 .progress

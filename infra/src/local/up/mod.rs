@@ -16,7 +16,7 @@ use super::process::{self, Launch};
 use super::progress::Progress;
 use super::services::{self, Service};
 use super::state::{write_private, Running, Secrets, StackState, StateDir};
-use super::{fingerprint, LocalError};
+use super::{fingerprint, start_process, LocalError};
 use crate::doctor::{self, BuildFeatures};
 use crate::plan::Addresses;
 use crate::spec::StackSpec;
@@ -36,12 +36,11 @@ pub struct UpOptions {
 }
 
 /// What `up` did, component by component.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct UpReport {
     pub url: String,
     pub started: Vec<String>,
     pub replaced: Vec<String>,
-    pub unchanged: Vec<String>,
     pub stopped: Vec<String>,
 }
 
@@ -246,7 +245,6 @@ impl Run<'_> {
         let launch = service.launch(&self.state_dir, address, &self.secrets)?;
         let print = fingerprint(&launch, "");
         if self.is_current(false, name, &print).await {
-            self.report.unchanged.push(name.to_owned());
             return Ok(());
         }
         let step = self.progress.step(name, &format!("starting on {address}"));
@@ -295,25 +293,7 @@ impl Run<'_> {
         address: SocketAddrV4,
         fingerprint: String,
     ) -> Result<Running, LocalError> {
-        let taken = std::net::TcpListener::bind(address).is_err();
-        if taken {
-            return Err(LocalError::PortTaken {
-                component: name.to_owned(),
-                address,
-            });
-        }
-        let pid = launch.spawn().map_err(|source| LocalError::Spawn {
-            component: name.to_owned(),
-            program: launch.program.display().to_string(),
-            source,
-        })?;
-        let running = Running {
-            program: launch.program_name(),
-            pid,
-            address,
-            fingerprint,
-            log: launch.log.clone(),
-        };
+        let running = start_process(name, launch, address, fingerprint)?;
         let map = if instance {
             &mut self.state.instances
         } else {
@@ -392,7 +372,6 @@ impl Run<'_> {
         );
         let print = fingerprint(&launch, config);
         if self.is_current(true, id, &print).await {
-            self.report.unchanged.push(id.to_owned());
             return Ok(());
         }
         let step = self.progress.step(id, &format!("starting on {address}"));
