@@ -6,9 +6,12 @@
 //! ```
 
 pub mod autoscale;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod doctor;
 pub mod local;
 pub mod plan;
+mod progress;
 pub mod spec;
 
 pub use spec::{Overrides, SpecError, StackSpec};

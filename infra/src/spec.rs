@@ -166,6 +166,8 @@ pub enum SpecError {
     NoAutoscaling { what: &'static str },
     #[error("{0}\n  fix: e.g. --alarm-period 10s --evaluation-periods 1 --high-latency 1s --low-latency 500ms")]
     BadAlarm(String),
+    #[error("{0}")]
+    NotOnAws(String),
 }
 
 const DEFAULT_PORT: u16 = 8080;
@@ -179,6 +181,9 @@ impl StackSpec {
         }
         let mut spec = Self::defaults(level, target);
         spec.apply(overrides)?;
+        if target == Target::Aws {
+            spec.check_for_aws(overrides)?;
+        }
         Ok(spec)
     }
 
@@ -220,6 +225,11 @@ impl StackSpec {
         }
         if level >= 2 {
             spec.storage = Storage::S3;
+        }
+        if let (Target::Aws, Some(lb)) = (target, spec.load_balancer.as_mut()) {
+            // An ALB listens on 80 and checks no more often than every 5 s.
+            lb.port = 80;
+            lb.health_check.interval_ms = 10_000;
         }
         if level >= 3 {
             spec.fleet = Fleet {
@@ -374,6 +384,34 @@ impl StackSpec {
             });
         }
         self.fleet = fleet;
+        Ok(())
+    }
+
+    /// What AWS itself cannot do: sub-5 s health checks, alarms on less than
+    /// a minute of ALB metrics, one cache cluster with two engines.
+    fn check_for_aws(&self, o: &Overrides) -> Result<(), SpecError> {
+        let fail = |text: String| Err(SpecError::NotOnAws(text));
+        if o.port.is_some() {
+            return fail("--port is for the local target; on AWS the load balancer listens on 80 (and 443 with --certificate-arn)\n  fix: leave --port out".into());
+        }
+        if let Some(lb) = &self.load_balancer {
+            let hc = &lb.health_check;
+            if !(5_000..=300_000).contains(&hc.interval_ms) || hc.interval_ms % 1000 != 0 {
+                return fail(format!("an ALB health check runs every 5 to 300 whole seconds, not every {} ms\n  fix: e.g. --health-interval 10s", hc.interval_ms));
+            }
+            if !(2..=10).contains(&hc.rise) || !(2..=10).contains(&hc.fall) {
+                return fail("an ALB health check needs 2 to 10 checks in a row to change state\n  fix: e.g. --health-rise 2 --health-fall 3".into());
+            }
+        }
+        if let Some(scaling) = &self.scaling {
+            if scaling.alarms.iter().any(|a| a.period_s % 60 != 0) {
+                return fail("CloudWatch has the load balancer's response time per minute, so an alarm period is a whole number of minutes\n  fix: e.g. --alarm-period 1m".into());
+            }
+        }
+        let memcached = self.sessions == Sessions::Memcached || self.cache == Cache::Memcached;
+        if memcached && self.needs_redis() {
+            return fail("on AWS one ElastiCache cluster serves sessions and the feed cache, so they use one engine\n  fix: use memcached for both, or redis for both (--sessions redis --cache redis)".into());
+        }
         Ok(())
     }
 

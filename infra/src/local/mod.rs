@@ -13,7 +13,6 @@ mod health;
 pub mod instances;
 mod logs;
 mod process;
-mod progress;
 pub mod services;
 pub mod state;
 mod status;

@@ -13,7 +13,7 @@ use super::haproxy::{self, RuntimeApi};
 use super::health::{port_open, wait_for_healthz, wait_for_port, Watched};
 use super::instances::{self, address_of, wanted_ids};
 use super::process::{self, Launch};
-use super::progress::Progress;
+use crate::progress::Progress;
 use super::services::{self, Service};
 use super::state::{write_private, Running, Secrets, StackState, StateDir};
 use super::{fingerprint, start_process, LocalError};
@@ -307,7 +307,7 @@ impl Run<'_> {
 
     fn finish_step(
         &mut self,
-        step: super::progress::Step,
+        step: crate::progress::Step,
         name: &str,
         replaced: bool,
         address: SocketAddrV4,

@@ -1,0 +1,88 @@
+//! The shared database (level 1+): RDS MySQL, reachable only from the app's
+//! security group, its master password from the stack's secrets.
+
+use aws_sdk_rds::types::Tag;
+
+use super::clients::Clients;
+use super::error::{api, code_of, AwsError};
+use super::inventory::Endpointed;
+use super::names::StackName;
+use super::{wait, AwsOptions};
+use crate::progress::Step;
+
+pub async fn ensure(
+    clients: &Clients,
+    options: &AwsOptions,
+    level: u8,
+    security_group: &str,
+    found: Option<&Endpointed>,
+) -> Result<(), AwsError> {
+    if found.is_some() {
+        return Ok(());
+    }
+    let stack = &options.stack;
+    let id = stack.main();
+    let password = super::secrets::read(clients, stack, "DB_PASSWORD").await?;
+    let tags = super::names::tags(stack, level)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build());
+    clients
+        .rds
+        .create_db_instance()
+        .db_instance_identifier(&id)
+        .engine("mysql")
+        .db_instance_class(&options.db_instance_class)
+        .allocated_storage(20)
+        .db_name("photoscale")
+        .master_username("photoscale")
+        .master_user_password(password)
+        .vpc_security_group_ids(security_group)
+        .publicly_accessible(false)
+        .storage_encrypted(true)
+        .backup_retention_period(1)
+        .set_tags(Some(tags.collect()))
+        .send()
+        .await
+        .map_err(api("CreateDBInstance", &id))?;
+    Ok(())
+}
+
+/// Waits until the database is available; returns its `host:port`.
+pub async fn wait_available(
+    clients: &Clients,
+    stack: &StackName,
+    options: &AwsOptions,
+    step: &Step,
+) -> Result<String, AwsError> {
+    let what = format!("RDS instance {} to be available (usually 5 to 15 minutes)", stack.main());
+    wait::until(step, &what, options.timeouts.database, options.timeouts.poll, || async {
+        let db = super::inventory::discover_database(clients, stack).await?;
+        Ok(db.filter(|d| d.status == "available").and_then(|d| d.endpoint))
+    })
+    .await
+}
+
+/// Deletes the database without a final snapshot (`down` deletes the stack's
+/// data) and waits until it is gone.
+pub async fn delete(clients: &Clients, stack: &StackName, options: &AwsOptions, step: &Step) -> Result<(), AwsError> {
+    let id = stack.main();
+    match clients
+        .rds
+        .delete_db_instance()
+        .db_instance_identifier(&id)
+        .skip_final_snapshot(true)
+        .delete_automated_backups(true)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if code_of(&e) == Some("DBInstanceNotFound") => return Ok(()),
+        Err(e) if code_of(&e) == Some("InvalidDBInstanceState") => {} // already being deleted
+        Err(e) => return Err(api("DeleteDBInstance", &id)(e)),
+    }
+    let what = format!("RDS instance {id} to be deleted");
+    wait::until(step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
+        Ok(super::inventory::discover_database(clients, stack).await?.is_none().then_some(()))
+    })
+    .await
+}

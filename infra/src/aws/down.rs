@@ -1,0 +1,104 @@
+//! `infra down --target aws`: delete everything the stack made, in the order
+//! AWS allows (what uses a thing goes before it), waiting where AWS works in
+//! the background. What to delete is found by name and tag, so leftovers of
+//! a failed run or a lost state file are found too.
+
+use super::clients::Clients;
+use super::error::AwsError;
+use super::{bucket, cache_cluster, database, fleet, iam, inventory, load_balancer, network, secrets, wait, AwsOptions};
+use crate::progress::{Progress, Step};
+
+#[derive(Debug, Default)]
+pub struct DownReport {
+    /// What was deleted, as "kind name".
+    pub deleted: Vec<String>,
+}
+
+pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
+    let clients = Clients::connect(&options.connection).await?;
+    let found = inventory::discover(&clients, &options.stack).await?;
+    let progress = Progress::new();
+    let mut report = DownReport::default();
+    let step = progress.step("fleet", "instances and autoscaling");
+    fleet::delete_scaling(&clients, options, &found, &step).await?;
+    let instances: Vec<String> = found.instances.iter().chain(&found.group_instances).map(|i| i.id.clone()).collect();
+    fleet::terminate(&clients, options, &instances, &step).await?;
+    report.deleted.extend(instances.iter().map(|id| format!("instance {id}")));
+    report.deleted.extend(found.alarms.iter().map(|a| format!("alarm {a}")));
+    if let Some(group) = &found.auto_scaling_group {
+        report.deleted.push(format!("Auto Scaling group {}", group.name));
+    }
+    step.done("gone");
+    let step = progress.step("lb", "load balancer");
+    load_balancer::delete(&clients, options, &found, &step).await?;
+    if let Some(lb) = &found.load_balancer {
+        report.deleted.push(format!("load balancer {}", lb.dns_name));
+    }
+    step.done("gone");
+    let services = async {
+        if found.database.is_none() {
+            return Ok(());
+        }
+        let step = progress.step("database", "RDS");
+        let done = database::delete(&clients, &options.stack, options, &step).await;
+        close(step, done)
+    };
+    let cache = async {
+        if found.cache_cluster.is_none() {
+            return Ok(());
+        }
+        let step = progress.step("cache", "ElastiCache");
+        let done = cache_cluster::delete(&clients, &options.stack, options, &step).await;
+        close(step, done)
+    };
+    tokio::try_join!(services, cache)?;
+    report.deleted.extend(found.database.iter().map(|d| format!("database {}", d.id)));
+    report.deleted.extend(found.cache_cluster.iter().map(|c| format!("cache cluster {}", c.id)));
+    let step = progress.step("network", "security groups");
+    delete_security_groups(&clients, options, &found, &step).await?;
+    report.deleted.extend(found.security_groups.keys().map(|k| format!("security group {}", options.stack.security_group(k))));
+    step.done("gone");
+    if let Some(name) = &found.bucket {
+        bucket::delete(&clients, name).await?;
+        report.deleted.push(format!("bucket {name} and its photos"));
+    }
+    iam::delete(&clients, &options.stack, &found).await?;
+    if found.role.is_some() {
+        report.deleted.push(format!("IAM role and instance profile {}", options.stack.role()));
+    }
+    secrets::delete(&clients, &options.stack).await?;
+    if found.secrets_parameter.is_some() {
+        report.deleted.push(format!("parameter {}", options.stack.secrets_parameter()));
+    }
+    super::remove_state(&options.state_dir, &options.stack)?;
+    Ok(report)
+}
+
+/// Groups trusted by others go last: cache and db trust app, app trusts lb.
+async fn delete_security_groups(
+    clients: &Clients,
+    options: &AwsOptions,
+    found: &inventory::Inventory,
+    step: &Step,
+) -> Result<(), AwsError> {
+    let mut kinds: Vec<&String> = found.security_groups.keys().collect();
+    let rank = |k: &str| ["cache", "db", "app", "lb"].iter().position(|x| *x == k).unwrap_or(0);
+    kinds.sort_by_key(|k| rank(k));
+    for kind in kinds {
+        let id = &found.security_groups[kind];
+        let what = format!("{} to be unused", options.stack.security_group(kind));
+        wait::until(step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
+            Ok(network::delete_group(clients, id).await?.then_some(()))
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+fn close(step: Step, done: Result<(), AwsError>) -> Result<(), AwsError> {
+    match &done {
+        Ok(()) => step.done("deleted"),
+        Err(e) => step.failed(&e.to_string()),
+    }
+    done
+}

@@ -1,0 +1,590 @@
+//! The app instances: standalone below level 3, launched by an Auto Scaling
+//! group from a launch template at level 3+, with the two CloudWatch alarms
+//! on the target group's response time wired to simple scaling policies.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{
+    Filter, HttpTokensState, IamInstanceProfileSpecification, InstanceMetadataOptionsRequest,
+    InstanceType, LaunchTemplateHttpTokensState, LaunchTemplateIamInstanceProfileSpecificationRequest,
+    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
+    RequestLaunchTemplateData, ResourceType, Tag as Ec2Tag, TagSpecification,
+};
+
+use super::clients::Clients;
+use super::error::{api, code_of, AwsError};
+use super::inventory::{AutoScalingGroup, Inventory, LaunchTemplate};
+use super::names::{StackName, CONFIG_TAG};
+use super::network::ec2_tags;
+use super::{wait, AwsOptions, Os};
+use crate::progress::Step;
+use crate::spec::{Comparison, Fleet, Scaling};
+
+/// What every app instance is made from.
+pub struct Blueprint {
+    pub image_id: String,
+    pub instance_type: String,
+    pub profile_arn: String,
+    pub security_group: String,
+    pub subnet_ids: Vec<String>,
+    /// Base64 of the user-data script.
+    pub user_data: String,
+    /// The configuration fingerprint (tag and launch template version description).
+    pub config: String,
+    pub level: u8,
+}
+
+impl Blueprint {
+    fn instance_tags(&self, stack: &StackName) -> Vec<Ec2Tag> {
+        let mut tags = ec2_tags(stack, self.level, &stack.instance());
+        tags.push(Ec2Tag::builder().key(CONFIG_TAG).value(&self.config).build());
+        tags
+    }
+}
+
+/// The AMI to use: `--ami`, else the newest Amazon Linux 2023 or Ubuntu 24.04.
+pub async fn image(clients: &Clients, options: &AwsOptions) -> Result<String, AwsError> {
+    if let Some(ami) = &options.ami {
+        return Ok(ami.clone());
+    }
+    let (owner, pattern) = match options.os {
+        Os::AmazonLinux => ("137112412989", "al2023-ami-2023.*-x86_64"),
+        Os::Ubuntu => ("099720109477", "ubuntu/images/hvm-ssd*/ubuntu-noble-24.04-amd64-server-*"),
+    };
+    let out = clients
+        .ec2
+        .describe_images()
+        .owners(owner)
+        .filters(Filter::builder().name("name").values(pattern).build())
+        .filters(Filter::builder().name("architecture").values("x86_64").build())
+        .filters(Filter::builder().name("state").values("available").build())
+        .send()
+        .await
+        .map_err(api("DescribeImages", pattern))?;
+    let newest = out
+        .images()
+        .iter()
+        .filter_map(|i| Some((i.creation_date().unwrap_or(""), i.name().unwrap_or(""), i.image_id()?)))
+        .max();
+    match newest {
+        Some((_, _, id)) => Ok(id.to_owned()),
+        None => Err(AwsError::Invalid(format!(
+            "no image named {pattern} from owner {owner} in {}\n  fix: pass --ami with an x86_64 AMI id of this region",
+            clients.region
+        ))),
+    }
+}
+
+/// Launches `count` standalone instances; returns their ids once running.
+pub async fn launch(
+    clients: &Clients,
+    options: &AwsOptions,
+    blueprint: &Blueprint,
+    count: usize,
+    step: &Step,
+) -> Result<Vec<String>, AwsError> {
+    let stack = &options.stack;
+    let mut ids = Vec::new();
+    for n in 0..count {
+        // Spread over the zones; an instance profile made seconds ago may not
+        // be visible to EC2 yet, so that one error is retried for a while.
+        let subnet = &blueprint.subnet_ids[n % blueprint.subnet_ids.len()];
+        let what = "the new instance profile to reach EC2";
+        let id = wait::until(step, what, options.timeouts.instances, options.timeouts.poll, || async {
+            let tags = TagSpecification::builder()
+                .resource_type(ResourceType::Instance)
+                .set_tags(Some(blueprint.instance_tags(stack)))
+                .build();
+            let result = clients
+                .ec2
+                .run_instances()
+                .image_id(&blueprint.image_id)
+                .instance_type(InstanceType::from(blueprint.instance_type.as_str()))
+                .min_count(1)
+                .max_count(1)
+                .subnet_id(subnet)
+                .security_group_ids(&blueprint.security_group)
+                .iam_instance_profile(IamInstanceProfileSpecification::builder().arn(&blueprint.profile_arn).build())
+                .metadata_options(InstanceMetadataOptionsRequest::builder().http_tokens(HttpTokensState::Required).build())
+                .user_data(&blueprint.user_data)
+                .tag_specifications(tags)
+                .send()
+                .await;
+            match result {
+                Ok(out) => Ok(out.instances().first().and_then(|i| i.instance_id()).map(str::to_owned)),
+                Err(e) if code_of(&e) == Some("InvalidParameterValue") && format!("{e:?}").contains("iamInstanceProfile") => Ok(None),
+                Err(e) => Err(api("RunInstances", stack.instance())(e)),
+            }
+        })
+        .await?;
+        ids.push(id);
+    }
+    wait_running(clients, options, &ids, step).await?;
+    Ok(ids)
+}
+
+async fn instance_states(clients: &Clients, ids: &[String]) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = clients
+        .ec2
+        .describe_instances()
+        .set_instance_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(api("DescribeInstances", ids.join(", ")))?;
+    Ok(out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter_map(|i| Some((i.instance_id()?.to_owned(), i.state()?.name()?.as_str().to_owned())))
+        .collect())
+}
+
+async fn wait_running(clients: &Clients, options: &AwsOptions, ids: &[String], step: &Step) -> Result<(), AwsError> {
+    let what = format!("{} to be running", ids.join(", "));
+    wait::until(step, &what, options.timeouts.instances, options.timeouts.poll, || async {
+        let states = instance_states(clients, ids).await?;
+        Ok(ids.iter().all(|id| states.get(id).map(String::as_str) == Some("running")).then_some(()))
+    })
+    .await
+}
+
+/// Terminates `ids` and waits until they are gone.
+pub async fn terminate(clients: &Clients, options: &AwsOptions, ids: &[String], step: &Step) -> Result<(), AwsError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    clients
+        .ec2
+        .terminate_instances()
+        .set_instance_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(api("TerminateInstances", ids.join(", ")))?;
+    let what = format!("{} to terminate", ids.join(", "));
+    wait::until(step, &what, options.timeouts.instances, options.timeouts.poll, || async {
+        let states = instance_states(clients, ids).await?;
+        Ok(states.values().all(|s| s == "terminated").then_some(()))
+    })
+    .await
+}
+
+/// The launch template, with a new default version when the configuration changed.
+pub async fn ensure_launch_template(
+    clients: &Clients,
+    stack: &StackName,
+    blueprint: &Blueprint,
+    found: Option<&LaunchTemplate>,
+) -> Result<String, AwsError> {
+    let name = stack.main();
+    let data = RequestLaunchTemplateData::builder()
+        .image_id(&blueprint.image_id)
+        .instance_type(InstanceType::from(blueprint.instance_type.as_str()))
+        .iam_instance_profile(
+            LaunchTemplateIamInstanceProfileSpecificationRequest::builder().arn(&blueprint.profile_arn).build(),
+        )
+        .security_group_ids(&blueprint.security_group)
+        .metadata_options(
+            LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                .http_tokens(LaunchTemplateHttpTokensState::Required)
+                .build(),
+        )
+        .user_data(&blueprint.user_data)
+        .tag_specifications(
+            LaunchTemplateTagSpecificationRequest::builder()
+                .resource_type(ResourceType::Instance)
+                .set_tags(Some(blueprint.instance_tags(stack)))
+                .build(),
+        )
+        .build();
+    match found {
+        Some(t) if t.config.as_deref() == Some(&blueprint.config) => Ok(t.id.clone()),
+        Some(t) => {
+            let out = clients
+                .ec2
+                .create_launch_template_version()
+                .launch_template_id(&t.id)
+                .version_description(&blueprint.config)
+                .launch_template_data(data)
+                .send()
+                .await
+                .map_err(api("CreateLaunchTemplateVersion", &name))?;
+            let version = out
+                .launch_template_version()
+                .and_then(|v| v.version_number())
+                .unwrap_or(t.latest_version + 1);
+            clients
+                .ec2
+                .modify_launch_template()
+                .launch_template_id(&t.id)
+                .default_version(version.to_string())
+                .send()
+                .await
+                .map_err(api("ModifyLaunchTemplate", &name))?;
+            Ok(t.id.clone())
+        }
+        None => {
+            let tags = TagSpecification::builder()
+                .resource_type(ResourceType::LaunchTemplate)
+                .set_tags(Some(ec2_tags(stack, blueprint.level, &name)))
+                .build();
+            let out = clients
+                .ec2
+                .create_launch_template()
+                .launch_template_name(&name)
+                .version_description(&blueprint.config)
+                .launch_template_data(data)
+                .tag_specifications(tags)
+                .send()
+                .await
+                .map_err(api("CreateLaunchTemplate", &name))?;
+            Ok(out
+                .launch_template()
+                .and_then(|t| t.launch_template_id())
+                .unwrap_or_default()
+                .to_owned())
+        }
+    }
+}
+
+fn asg_tags(stack: &StackName, blueprint: &Blueprint) -> Vec<aws_sdk_autoscaling::types::Tag> {
+    let mut tags = super::names::tags(stack, blueprint.level);
+    tags.push((CONFIG_TAG.to_owned(), blueprint.config.clone()));
+    tags.push(("Name".to_owned(), stack.instance()));
+    tags.into_iter()
+        .map(|(k, v)| {
+            aws_sdk_autoscaling::types::Tag::builder()
+                .resource_id(stack.main())
+                .resource_type("auto-scaling-group")
+                .key(k)
+                .value(v)
+                .propagate_at_launch(true)
+                .build()
+        })
+        .collect()
+}
+
+/// What `ensure_group` needs besides the blueprint.
+pub struct GroupSettings<'a> {
+    pub fleet: Fleet,
+    pub scaling: &'a Scaling,
+    pub template_id: &'a str,
+    pub target_group: &'a str,
+}
+
+/// The Auto Scaling group: created, or its sizes, health check and template set again.
+pub async fn ensure_group(
+    clients: &Clients,
+    options: &AwsOptions,
+    blueprint: &Blueprint,
+    settings: &GroupSettings<'_>,
+    found: Option<&AutoScalingGroup>,
+) -> Result<(), AwsError> {
+    let stack = &options.stack;
+    let name = stack.main();
+    let template = aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+        .launch_template_id(settings.template_id)
+        .version("$Latest")
+        .build();
+    let fleet = settings.fleet;
+    let (min, max) = (fleet.min as i32, fleet.max as i32);
+    let grace = settings.scaling.health_check_grace_period_s as i32;
+    let cooldown = settings.scaling.cooldown_s as i32;
+    match found {
+        None => {
+            clients
+                .autoscaling
+                .create_auto_scaling_group()
+                .auto_scaling_group_name(&name)
+                .launch_template(template)
+                .min_size(min)
+                .max_size(max)
+                .desired_capacity(fleet.desired as i32)
+                .vpc_zone_identifier(blueprint.subnet_ids.join(","))
+                .target_group_arns(settings.target_group)
+                .health_check_type("ELB")
+                .health_check_grace_period(grace)
+                .default_cooldown(cooldown)
+                .set_tags(Some(asg_tags(stack, blueprint)))
+                .send()
+                .await
+                .map_err(api("CreateAutoScalingGroup", &name))?;
+        }
+        Some(group) => {
+            // Keep what the alarms scaled to, unless --desired says otherwise.
+            let desired = if options.desired_given {
+                fleet.desired as i32
+            } else {
+                group.desired.clamp(min, max)
+            };
+            clients
+                .autoscaling
+                .update_auto_scaling_group()
+                .auto_scaling_group_name(&name)
+                .launch_template(template)
+                .min_size(min)
+                .max_size(max)
+                .desired_capacity(desired)
+                .health_check_type("ELB")
+                .health_check_grace_period(grace)
+                .default_cooldown(cooldown)
+                .send()
+                .await
+                .map_err(api("UpdateAutoScalingGroup", &name))?;
+            clients
+                .autoscaling
+                .create_or_update_tags()
+                .set_tags(Some(asg_tags(stack, blueprint)))
+                .send()
+                .await
+                .map_err(api("CreateOrUpdateTags", &name))?;
+        }
+    }
+    Ok(())
+}
+
+/// The simple scaling policies and the alarms that trigger them.
+pub async fn ensure_alarms(
+    clients: &Clients,
+    options: &AwsOptions,
+    level: u8,
+    scaling: &Scaling,
+    load_balancer_arn: &str,
+    target_group_arn: &str,
+    topic: Option<&str>,
+) -> Result<(), AwsError> {
+    let stack = &options.stack;
+    let group = stack.main();
+    for alarm in &scaling.alarms {
+        let policy_name = policy_name(alarm.adjustment);
+        let policy = clients
+            .autoscaling
+            .put_scaling_policy()
+            .auto_scaling_group_name(&group)
+            .policy_name(policy_name)
+            .policy_type("SimpleScaling")
+            .adjustment_type("ChangeInCapacity")
+            .scaling_adjustment(alarm.adjustment)
+            .cooldown(scaling.cooldown_s as i32)
+            .send()
+            .await
+            .map_err(api("PutScalingPolicy", format!("{group}/{policy_name}")))?;
+        let policy_arn = policy.policy_arn().unwrap_or_default().to_owned();
+        let name = stack.alarm(&alarm.name);
+        let comparison = match alarm.comparison {
+            Comparison::GreaterThanThreshold => aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            Comparison::LessThanThreshold => aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold,
+        };
+        let mut actions = vec![policy_arn];
+        actions.extend(topic.map(str::to_owned));
+        let tags = super::names::tags(stack, level)
+            .into_iter()
+            .map(|(k, v)| aws_sdk_cloudwatch::types::Tag::builder().key(k).value(v).build());
+        clients
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name(&name)
+            .alarm_description(format!("photoscale {stack}: {} average response time, {policy_name}", alarm.comparison.describe()))
+            .namespace("AWS/ApplicationELB")
+            .metric_name(&alarm.metric)
+            .dimensions(dimension("LoadBalancer", load_balancer_dimension(load_balancer_arn)))
+            .dimensions(dimension("TargetGroup", target_group_dimension(target_group_arn)))
+            .statistic(aws_sdk_cloudwatch::types::Statistic::from(alarm.statistic.as_str()))
+            .period(alarm.period_s as i32)
+            .evaluation_periods(alarm.evaluation_periods as i32)
+            .datapoints_to_alarm(alarm.datapoints_to_alarm as i32)
+            // TargetResponseTime is in seconds.
+            .threshold(alarm.threshold_ms as f64 / 1000.0)
+            .comparison_operator(comparison)
+            .set_alarm_actions(Some(actions))
+            .set_tags(Some(tags.collect()))
+            .send()
+            .await
+            .map_err(api("PutMetricAlarm", &name))?;
+    }
+    Ok(())
+}
+
+pub fn policy_name(adjustment: i32) -> &'static str {
+    if adjustment > 0 {
+        "scale-out"
+    } else {
+        "scale-in"
+    }
+}
+
+fn dimension(name: &str, value: &str) -> aws_sdk_cloudwatch::types::Dimension {
+    aws_sdk_cloudwatch::types::Dimension::builder().name(name).value(value).build()
+}
+
+/// `app/NAME/ID`: the load balancer's ARN after `loadbalancer/`.
+pub fn load_balancer_dimension(arn: &str) -> &str {
+    arn.split_once(":loadbalancer/").map_or(arn, |(_, rest)| rest)
+}
+
+/// `targetgroup/NAME/ID`: the target group's ARN after the last `:`.
+pub fn target_group_dimension(arn: &str) -> &str {
+    arn.rsplit_once(':').map_or(arn, |(_, rest)| rest)
+}
+
+/// The topic alarm notifications go to: --notify-topic, or our own for --notify-email.
+pub async fn ensure_topic(
+    clients: &Clients,
+    options: &AwsOptions,
+    level: u8,
+) -> Result<Option<String>, AwsError> {
+    if let Some(arn) = &options.notify_topic_arn {
+        return Ok(Some(arn.clone()));
+    }
+    let Some(email) = &options.notify_email else {
+        return Ok(None);
+    };
+    let stack = &options.stack;
+    let name = stack.topic();
+    let tags = super::names::tags(stack, level)
+        .into_iter()
+        .map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build().expect("key and value are set"));
+    // CreateTopic returns the existing topic when it is there.
+    let topic = clients
+        .sns
+        .create_topic()
+        .name(&name)
+        .set_tags(Some(tags.collect()))
+        .send()
+        .await
+        .map_err(api("CreateTopic", &name))?;
+    let arn = topic.topic_arn().unwrap_or_default().to_owned();
+    let subscriptions = clients
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&arn)
+        .send()
+        .await
+        .map_err(api("ListSubscriptionsByTopic", &name))?;
+    if !subscriptions.subscriptions().iter().any(|s| s.endpoint() == Some(email.as_str())) {
+        clients
+            .sns
+            .subscribe()
+            .topic_arn(&arn)
+            .protocol("email")
+            .endpoint(email)
+            .send()
+            .await
+            .map_err(api("Subscribe", &name))?;
+    }
+    Ok(Some(arn))
+}
+
+/// Replaces the group's instances whose configuration is stale, one at a
+/// time: the group launches a replacement, which must pass the health check
+/// before the next one goes.
+pub async fn roll_group(
+    clients: &Clients,
+    options: &AwsOptions,
+    stale: &[String],
+    target_group: &str,
+    step: &Step,
+) -> Result<(), AwsError> {
+    for id in stale {
+        step.waiting(&format!("replacing {id}"));
+        clients
+            .autoscaling
+            .terminate_instance_in_auto_scaling_group()
+            .instance_id(id)
+            .should_decrement_desired_capacity(false)
+            .send()
+            .await
+            .map_err(api("TerminateInstanceInAutoScalingGroup", id))?;
+        let what = format!("a replacement for {id} to pass the health check");
+        wait::until(step, &what, options.timeouts.instances, options.timeouts.poll, || async {
+            let found = super::inventory::discover(clients, &options.stack).await?;
+            let group = found.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
+            let fresh: Vec<String> = found
+                .group_instances
+                .iter()
+                .filter(|i| !stale.contains(&i.id) && i.state == "running")
+                .map(|i| i.id.clone())
+                .collect();
+            if fresh.len() + stale_left(&found, stale) < group {
+                return Ok(None);
+            }
+            super::load_balancer::wait_healthy(clients, options, target_group, &fresh, step).await?;
+            Ok(Some(()))
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+fn stale_left(found: &Inventory, stale: &[String]) -> usize {
+    found.group_instances.iter().filter(|i| stale.contains(&i.id)).count()
+}
+
+/// Alarms, the group (and its policies and instances), the launch template
+/// and our own topic.
+pub async fn delete_scaling(clients: &Clients, options: &AwsOptions, found: &Inventory, step: &Step) -> Result<(), AwsError> {
+    if !found.alarms.is_empty() {
+        clients
+            .cloudwatch
+            .delete_alarms()
+            .set_alarm_names(Some(found.alarms.clone()))
+            .send()
+            .await
+            .map_err(api("DeleteAlarms", found.alarms.join(", ")))?;
+    }
+    let stack = &options.stack;
+    if let Some(group) = &found.auto_scaling_group {
+        match clients
+            .autoscaling
+            .delete_auto_scaling_group()
+            .auto_scaling_group_name(&group.name)
+            .force_delete(true)
+            .send()
+            .await
+        {
+            Err(e) if !format!("{e:?}").contains("not found") => {
+                return Err(api("DeleteAutoScalingGroup", &group.name)(e))
+            }
+            _ => {}
+        }
+        let what = format!("Auto Scaling group {} and its instances to be deleted", group.name);
+        wait::until(step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
+            let now = super::inventory::discover(clients, stack).await?;
+            Ok((now.auto_scaling_group.is_none() && now.group_instances.is_empty()).then_some(()))
+        })
+        .await?;
+    }
+    if let Some(template) = &found.launch_template {
+        match clients.ec2.delete_launch_template().launch_template_id(&template.id).send().await {
+            Err(e) if !code_of(&e).is_some_and(|c| c.contains("NotFound")) => {
+                return Err(api("DeleteLaunchTemplate", &template.id)(e))
+            }
+            _ => {}
+        }
+    }
+    if let (Some(topic), None) = (&found.topic, &options.notify_topic_arn) {
+        clients.sns.delete_topic().topic_arn(topic).send().await.map_err(api("DeleteTopic", topic))?;
+    }
+    Ok(())
+}
+
+impl Comparison {
+    fn describe(&self) -> &'static str {
+        match self {
+            Comparison::GreaterThanThreshold => "high",
+            Comparison::LessThanThreshold => "low",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alarm_dimensions_come_from_the_arns() {
+        let lb = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/photoscale-demo/50dc6c495c0c9188";
+        let tg = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/photoscale-demo/73e2d6bc24d8a067";
+        assert_eq!(load_balancer_dimension(lb), "app/photoscale-demo/50dc6c495c0c9188");
+        assert_eq!(target_group_dimension(tg), "targetgroup/photoscale-demo/73e2d6bc24d8a067");
+    }
+}

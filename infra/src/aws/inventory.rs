@@ -1,0 +1,571 @@
+//! What the stack has in AWS, found by asking: by tag where AWS can filter on
+//! tags (EC2), by the stack's names elsewhere, checking the stack tag so a
+//! stranger's resource of the same name is never taken for ours.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::Filter;
+use serde::Serialize;
+
+use super::clients::Clients;
+use super::error::{api, code_of, AwsError};
+use super::names::{StackName, CONFIG_TAG, LEVEL_TAG, STACK_TAG};
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inventory {
+    pub stack: String,
+    pub region: String,
+    /// Security groups by kind (lb, app, db, cache) → group id.
+    pub security_groups: BTreeMap<String, String>,
+    /// App instances not in an Auto Scaling group (levels 0 to 2).
+    pub instances: Vec<Instance>,
+    /// Instances the Auto Scaling group launched.
+    pub group_instances: Vec<Instance>,
+    pub load_balancer: Option<LoadBalancer>,
+    pub target_group: Option<Arn>,
+    pub listeners: Vec<String>,
+    pub database: Option<Endpointed>,
+    pub cache_cluster: Option<CacheCluster>,
+    pub bucket: Option<String>,
+    pub role: Option<String>,
+    pub role_policies: Vec<String>,
+    pub instance_profile: Option<String>,
+    pub launch_template: Option<LaunchTemplate>,
+    pub auto_scaling_group: Option<AutoScalingGroup>,
+    pub scaling_policies: Vec<String>,
+    pub alarms: Vec<String>,
+    pub topic: Option<String>,
+    pub secrets_parameter: Option<String>,
+    /// The level the stack was last brought to (from the tags).
+    pub level: Option<u8>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Instance {
+    pub id: String,
+    pub state: String,
+    pub config: Option<String>,
+    pub public_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadBalancer {
+    pub arn: String,
+    pub dns_name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Arn(pub String);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpointed {
+    pub id: String,
+    pub status: String,
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheCluster {
+    pub id: String,
+    pub engine: String,
+    pub status: String,
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LaunchTemplate {
+    pub id: String,
+    pub latest_version: i64,
+    /// The configuration fingerprint of the latest version.
+    pub config: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AutoScalingGroup {
+    pub name: String,
+    pub min: i32,
+    pub max: i32,
+    pub desired: i32,
+}
+
+impl Inventory {
+    /// True when nothing of the stack exists.
+    pub fn is_empty(&self) -> bool {
+        self.security_groups.is_empty()
+            && self.instances.is_empty()
+            && self.group_instances.is_empty()
+            && self.load_balancer.is_none()
+            && self.target_group.is_none()
+            && self.database.is_none()
+            && self.cache_cluster.is_none()
+            && self.bucket.is_none()
+            && self.role.is_none()
+            && self.instance_profile.is_none()
+            && self.launch_template.is_none()
+            && self.auto_scaling_group.is_none()
+            && self.alarms.is_empty()
+            && self.topic.is_none()
+            && self.secrets_parameter.is_none()
+    }
+
+    /// Where users browse to: the load balancer, else the one instance.
+    pub fn url(&self) -> Option<String> {
+        if let Some(lb) = &self.load_balancer {
+            return Some(format!("http://{}/", lb.dns_name));
+        }
+        let address = self.instances.iter().find_map(|i| i.public_address.clone())?;
+        Some(format!("http://{address}/"))
+    }
+}
+
+/// Everything of `stack` that exists now.
+pub async fn discover(clients: &Clients, stack: &StackName) -> Result<Inventory, AwsError> {
+    let mut found = Inventory {
+        stack: stack.to_string(),
+        region: clients.region.clone(),
+        ..Default::default()
+    };
+    found.security_groups = security_groups(clients, stack).await?;
+    let (instances, level) = instances(clients, stack).await?;
+    (found.instances, found.group_instances) = instances;
+    found.level = level;
+    found.load_balancer = discover_load_balancer(clients, stack).await?;
+    found.target_group = target_group(clients, stack).await?;
+    if let Some(lb) = &found.load_balancer {
+        found.listeners = listeners(clients, &lb.arn).await?;
+    }
+    found.database = discover_database(clients, stack).await?;
+    found.cache_cluster = discover_cache_cluster(clients, stack).await?;
+    found.bucket = bucket(clients, stack).await?;
+    (found.role, found.role_policies) = role(clients, stack).await?;
+    found.instance_profile = instance_profile(clients, stack).await?;
+    found.launch_template = launch_template(clients, stack).await?;
+    found.auto_scaling_group = auto_scaling_group(clients, stack).await?;
+    if found.auto_scaling_group.is_some() {
+        found.scaling_policies = scaling_policies(clients, stack).await?;
+    }
+    found.alarms = alarms(clients, stack).await?;
+    found.topic = topic(clients, stack).await?;
+    found.secrets_parameter = secrets_parameter(clients, stack).await?;
+    Ok(found)
+}
+
+pub fn stack_filter(stack: &StackName) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{STACK_TAG}"))
+        .values(stack.as_str())
+        .build()
+}
+
+fn not_ours(kind: &str, name: &str, stack: &StackName) -> AwsError {
+    AwsError::Invalid(format!(
+        "a {kind} named {name} exists but is not tagged {STACK_TAG}={stack}, so photoscale will not touch it\n  fix: choose another --stack name, or delete or rename that {kind}"
+    ))
+}
+
+fn has_stack_tag<'a>(mut tags: impl Iterator<Item = (&'a str, &'a str)>, stack: &StackName) -> bool {
+    tags.any(|(k, v)| k == STACK_TAG && v == stack.as_str())
+}
+
+async fn security_groups(
+    clients: &Clients,
+    stack: &StackName,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = clients
+        .ec2
+        .describe_security_groups()
+        .filters(stack_filter(stack))
+        .send()
+        .await
+        .map_err(api("DescribeSecurityGroups", format!("stack {stack}")))?;
+    let prefix = format!("{}-", stack.main());
+    Ok(out
+        .security_groups()
+        .iter()
+        .filter_map(|g| {
+            let kind = g.group_name()?.strip_prefix(&prefix)?;
+            Some((kind.to_owned(), g.group_id()?.to_owned()))
+        })
+        .collect())
+}
+
+type Instances = (Vec<Instance>, Vec<Instance>);
+
+async fn instances(
+    clients: &Clients,
+    stack: &StackName,
+) -> Result<(Instances, Option<u8>), AwsError> {
+    let live = Filter::builder()
+        .name("instance-state-name")
+        .set_values(Some(
+            ["pending", "running", "stopping", "stopped"].map(String::from).to_vec(),
+        ))
+        .build();
+    let out = clients
+        .ec2
+        .describe_instances()
+        .filters(stack_filter(stack))
+        .filters(live)
+        .send()
+        .await
+        .map_err(api("DescribeInstances", format!("stack {stack}")))?;
+    let (mut standalone, mut grouped, mut level) = (Vec::new(), Vec::new(), None);
+    for instance in out.reservations().iter().flat_map(|r| r.instances()) {
+        let tag = |key: &str| {
+            instance
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(key))
+                .and_then(|t| t.value())
+                .map(str::to_owned)
+        };
+        level = level.max(tag(LEVEL_TAG).and_then(|l| l.parse().ok()));
+        let found = Instance {
+            id: instance.instance_id().unwrap_or_default().to_owned(),
+            state: instance
+                .state()
+                .and_then(|s| s.name())
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default(),
+            config: tag(CONFIG_TAG),
+            public_address: instance
+                .public_dns_name()
+                .filter(|d| !d.is_empty())
+                .or(instance.public_ip_address())
+                .map(str::to_owned),
+        };
+        match tag("aws:autoscaling:groupName") {
+            Some(_) => grouped.push(found),
+            None => standalone.push(found),
+        }
+    }
+    standalone.sort_by(|a, b| a.id.cmp(&b.id));
+    grouped.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(((standalone, grouped), level))
+}
+
+pub async fn discover_load_balancer(
+    clients: &Clients,
+    stack: &StackName,
+) -> Result<Option<LoadBalancer>, AwsError> {
+    let name = stack.main();
+    let out = match clients.elb.describe_load_balancers().names(&name).send().await {
+        Ok(out) => out,
+        Err(e) if code_of(&e) == Some("LoadBalancerNotFound") => return Ok(None),
+        Err(e) => return Err(api("DescribeLoadBalancers", &name)(e)),
+    };
+    let Some(lb) = out.load_balancers().first() else {
+        return Ok(None);
+    };
+    let arn = lb.load_balancer_arn().unwrap_or_default().to_owned();
+    if !elb_is_ours(clients, &arn, stack).await? {
+        return Err(not_ours("load balancer", &name, stack));
+    }
+    Ok(Some(LoadBalancer {
+        arn,
+        dns_name: lb.dns_name().unwrap_or_default().to_owned(),
+    }))
+}
+
+async fn target_group(clients: &Clients, stack: &StackName) -> Result<Option<Arn>, AwsError> {
+    let name = stack.main();
+    let out = match clients.elb.describe_target_groups().names(&name).send().await {
+        Ok(out) => out,
+        Err(e) if code_of(&e) == Some("TargetGroupNotFound") => return Ok(None),
+        Err(e) => return Err(api("DescribeTargetGroups", &name)(e)),
+    };
+    let Some(arn) = out.target_groups().first().and_then(|t| t.target_group_arn()) else {
+        return Ok(None);
+    };
+    if !elb_is_ours(clients, arn, stack).await? {
+        return Err(not_ours("target group", &name, stack));
+    }
+    Ok(Some(Arn(arn.to_owned())))
+}
+
+async fn elb_is_ours(clients: &Clients, arn: &str, stack: &StackName) -> Result<bool, AwsError> {
+    let out = clients
+        .elb
+        .describe_tags()
+        .resource_arns(arn)
+        .send()
+        .await
+        .map_err(api("DescribeTags", arn))?;
+    let tags = out.tag_descriptions().iter().flat_map(|d| d.tags());
+    Ok(has_stack_tag(
+        tags.map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
+        stack,
+    ))
+}
+
+async fn listeners(clients: &Clients, lb_arn: &str) -> Result<Vec<String>, AwsError> {
+    let out = clients
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .map_err(api("DescribeListeners", lb_arn))?;
+    Ok(out
+        .listeners()
+        .iter()
+        .filter_map(|l| l.listener_arn().map(str::to_owned))
+        .collect())
+}
+
+pub async fn discover_database(clients: &Clients, stack: &StackName) -> Result<Option<Endpointed>, AwsError> {
+    let id = stack.main();
+    let out = match clients
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(&id)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if code_of(&e) == Some("DBInstanceNotFound") => return Ok(None),
+        Err(e) => return Err(api("DescribeDBInstances", &id)(e)),
+    };
+    let Some(db) = out.db_instances().first() else {
+        return Ok(None);
+    };
+    let tags = db.tag_list().iter();
+    if !has_stack_tag(tags.map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
+        return Err(not_ours("database", &id, stack));
+    }
+    Ok(Some(Endpointed {
+        id,
+        status: db.db_instance_status().unwrap_or_default().to_owned(),
+        endpoint: db.endpoint().and_then(|e| {
+            Some(format!("{}:{}", e.address()?, e.port().unwrap_or(3306)))
+        }),
+    }))
+}
+
+pub async fn discover_cache_cluster(
+    clients: &Clients,
+    stack: &StackName,
+) -> Result<Option<CacheCluster>, AwsError> {
+    let id = stack.main();
+    let out = match clients
+        .elasticache
+        .describe_cache_clusters()
+        .cache_cluster_id(&id)
+        .show_cache_node_info(true)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if code_of(&e) == Some("CacheClusterNotFound") => return Ok(None),
+        Err(e) => return Err(api("DescribeCacheClusters", &id)(e)),
+    };
+    let Some(cluster) = out.cache_clusters().first() else {
+        return Ok(None);
+    };
+    if let Some(arn) = cluster.arn() {
+        let tags = clients
+            .elasticache
+            .list_tags_for_resource()
+            .resource_name(arn)
+            .send()
+            .await
+            .map_err(api("ListTagsForResource", arn))?;
+        let tags = tags.tag_list().iter();
+        if !has_stack_tag(tags.map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
+            return Err(not_ours("cache cluster", &id, stack));
+        }
+    }
+    // Memcached answers on its configuration endpoint, Redis on its node.
+    let endpoint = cluster.configuration_endpoint().or_else(|| {
+        cluster
+            .cache_nodes()
+            .first()
+            .and_then(|n| n.endpoint())
+    });
+    Ok(Some(CacheCluster {
+        id,
+        engine: cluster.engine().unwrap_or_default().to_owned(),
+        status: cluster.cache_cluster_status().unwrap_or_default().to_owned(),
+        endpoint: endpoint.and_then(|e| Some(format!("{}:{}", e.address()?, e.port()?))),
+    }))
+}
+
+async fn bucket(clients: &Clients, stack: &StackName) -> Result<Option<String>, AwsError> {
+    let name = stack.bucket(&clients.account, &clients.region);
+    match clients.s3.head_bucket().bucket(&name).send().await {
+        Ok(_) => {}
+        Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => return Ok(None),
+        Err(e) => return Err(api("HeadBucket", &name)(e)),
+    }
+    let tags = match clients.s3.get_bucket_tagging().bucket(&name).send().await {
+        Ok(out) => out.tag_set().to_vec(),
+        Err(e) if code_of(&e) == Some("NoSuchTagSet") => Vec::new(),
+        Err(e) => return Err(api("GetBucketTagging", &name)(e)),
+    };
+    if !has_stack_tag(tags.iter().map(|t| (t.key(), t.value())), stack) {
+        return Err(not_ours("bucket", &name, stack));
+    }
+    Ok(Some(name))
+}
+
+async fn role(
+    clients: &Clients,
+    stack: &StackName,
+) -> Result<(Option<String>, Vec<String>), AwsError> {
+    let name = stack.role();
+    let role = match clients.iam.get_role().role_name(&name).send().await {
+        Ok(out) => out.role,
+        Err(e) if code_of(&e) == Some("NoSuchEntity") => return Ok((None, Vec::new())),
+        Err(e) => return Err(api("GetRole", &name)(e)),
+    };
+    let Some(role) = role else {
+        return Ok((None, Vec::new()));
+    };
+    if !has_stack_tag(role.tags().iter().map(|t| (t.key(), t.value())), stack) {
+        return Err(not_ours("IAM role", &name, stack));
+    }
+    let policies = clients
+        .iam
+        .list_role_policies()
+        .role_name(&name)
+        .send()
+        .await
+        .map_err(api("ListRolePolicies", &name))?;
+    Ok((Some(name), policies.policy_names().to_vec()))
+}
+
+async fn instance_profile(
+    clients: &Clients,
+    stack: &StackName,
+) -> Result<Option<String>, AwsError> {
+    let name = stack.role();
+    match clients
+        .iam
+        .get_instance_profile()
+        .instance_profile_name(&name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.instance_profile.map(|p| p.arn)),
+        Err(e) if code_of(&e) == Some("NoSuchEntity") => Ok(None),
+        Err(e) => Err(api("GetInstanceProfile", &name)(e)),
+    }
+}
+
+async fn launch_template(
+    clients: &Clients,
+    stack: &StackName,
+) -> Result<Option<LaunchTemplate>, AwsError> {
+    let out = clients
+        .ec2
+        .describe_launch_templates()
+        .filters(stack_filter(stack))
+        .send()
+        .await
+        .map_err(api("DescribeLaunchTemplates", format!("stack {stack}")))?;
+    let Some(template) = out.launch_templates().first() else {
+        return Ok(None);
+    };
+    let id = template.launch_template_id().unwrap_or_default().to_owned();
+    let versions = clients
+        .ec2
+        .describe_launch_template_versions()
+        .launch_template_id(&id)
+        .versions("$Latest")
+        .send()
+        .await
+        .map_err(api("DescribeLaunchTemplateVersions", &id))?;
+    let latest = versions.launch_template_versions().first();
+    Ok(Some(LaunchTemplate {
+        id,
+        latest_version: template.latest_version_number().unwrap_or(1),
+        config: latest.and_then(|v| v.version_description()).map(str::to_owned),
+    }))
+}
+
+async fn auto_scaling_group(
+    clients: &Clients,
+    stack: &StackName,
+) -> Result<Option<AutoScalingGroup>, AwsError> {
+    let name = stack.main();
+    let out = clients
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(&name)
+        .send()
+        .await
+        .map_err(api("DescribeAutoScalingGroups", &name))?;
+    let Some(group) = out.auto_scaling_groups().first() else {
+        return Ok(None);
+    };
+    if group.status().is_some_and(|s| s.contains("Delete")) {
+        return Ok(None);
+    }
+    Ok(Some(AutoScalingGroup {
+        name,
+        min: group.min_size().unwrap_or(0),
+        max: group.max_size().unwrap_or(0),
+        desired: group.desired_capacity().unwrap_or(0),
+    }))
+}
+
+async fn scaling_policies(clients: &Clients, stack: &StackName) -> Result<Vec<String>, AwsError> {
+    let name = stack.main();
+    let out = clients
+        .autoscaling
+        .describe_policies()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .map_err(api("DescribePolicies", &name))?;
+    Ok(out
+        .scaling_policies()
+        .iter()
+        .filter_map(|p| p.policy_name().map(str::to_owned))
+        .collect())
+}
+
+async fn alarms(clients: &Clients, stack: &StackName) -> Result<Vec<String>, AwsError> {
+    let out = clients
+        .cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(format!("{}-", stack.main()))
+        .send()
+        .await
+        .map_err(api("DescribeAlarms", format!("stack {stack}")))?;
+    Ok(out
+        .metric_alarms()
+        .iter()
+        .filter_map(|a| a.alarm_name().map(str::to_owned))
+        .collect())
+}
+
+async fn topic(clients: &Clients, stack: &StackName) -> Result<Option<String>, AwsError> {
+    let suffix = format!(":{}", stack.topic());
+    let mut pages = clients.sns.list_topics().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(api("ListTopics", stack.topic()))?;
+        if let Some(arn) = page
+            .topics()
+            .iter()
+            .filter_map(|t| t.topic_arn())
+            .find(|arn| arn.ends_with(&suffix))
+        {
+            return Ok(Some(arn.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+async fn secrets_parameter(
+    clients: &Clients,
+    stack: &StackName,
+) -> Result<Option<String>, AwsError> {
+    let name = stack.secrets_parameter();
+    // Without decryption: only whether it exists.
+    match clients.ssm.get_parameter().name(&name).send().await {
+        Ok(_) => Ok(Some(name)),
+        Err(e) if code_of(&e) == Some("ParameterNotFound") => Ok(None),
+        Err(e) => Err(api("GetParameter", &name)(e)),
+    }
+}

@@ -1,0 +1,321 @@
+//! `infra up --target aws`: find what exists, create what is missing, change
+//! what differs, and delete what the level no longer wants, in an order where
+//! the site keeps answering. Every step first looks at what exists, so a run
+//! that failed half-way is finished by running `up` again.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+
+use super::clients::Clients;
+use super::error::AwsError;
+use super::fleet::{self, Blueprint, GroupSettings};
+use super::inventory::{self, Inventory};
+use super::load_balancer::{self, Balancer};
+use super::network::{self, Network};
+use super::plan::{self, Action, Change, Wanted};
+use super::user_data::{Endpoints, Intent, Script};
+use super::{bucket, cache_cluster, database, iam, secrets, wait, AwsOptions};
+use crate::progress::{Progress, Step};
+use crate::spec::StackSpec;
+
+#[derive(Debug)]
+pub struct UpReport {
+    /// Where to browse to.
+    pub url: Option<String>,
+    /// What this run found to do.
+    pub changes: Vec<Change>,
+    /// What exists now.
+    pub inventory: Inventory,
+}
+
+impl UpReport {
+    pub fn changed_nothing(&self) -> bool {
+        plan::nothing_to_do(&self.changes)
+    }
+}
+
+/// Brings `options.stack` to `spec`.
+pub async fn up(spec: &StackSpec, options: &AwsOptions) -> Result<UpReport, AwsError> {
+    if options.app.url.is_none() {
+        return Err(AwsError::Invalid(
+            "--app-url is missing: the instances download photoscale from it at boot\n  fix: build it (`cargo build --release --features s3`), put target/release/photoscale where the instances can fetch it (e.g. a GitHub release or a presigned S3 URL) and pass --app-url URL [--app-sha256 HEX]".into(),
+        ));
+    }
+    let clients = Clients::connect(&options.connection).await?;
+    let found = inventory::discover(&clients, &options.stack).await?;
+    let wanted = plan::wanted(spec, options, &clients);
+    let changes = plan::changes(&wanted, &found);
+    let network = network::find(&clients, options.vpc.as_deref()).await?;
+    let run = Run {
+        clients: &clients,
+        options,
+        spec,
+        wanted: &wanted,
+        found: &found,
+        network: &network,
+        progress: Progress::new(),
+    };
+    run.apply(&changes).await?;
+    let now = inventory::discover(&clients, &options.stack).await?;
+    super::save_state(&options.state_dir, &options.stack, &now)?;
+    Ok(UpReport {
+        url: now.url(),
+        changes,
+        inventory: now,
+    })
+}
+
+struct Run<'a> {
+    clients: &'a Clients,
+    options: &'a AwsOptions,
+    spec: &'a StackSpec,
+    wanted: &'a Wanted,
+    found: &'a Inventory,
+    network: &'a Network,
+    progress: Progress,
+}
+
+impl Run<'_> {
+    async fn apply(&self, changes: &[Change]) -> Result<(), AwsError> {
+        let (clients, stack, level) = (self.clients, &self.options.stack, self.spec.level);
+        secrets::ensure(clients, stack, self.found.secrets_parameter.is_some()).await?;
+        let groups = self.security_groups().await?;
+        let step = self.progress.step("iam", "role and instance profile");
+        let profile_arn = iam::ensure(clients, stack, level, self.found, self.wanted.bucket.as_deref()).await?;
+        step.done("role, instance profile and policies");
+        if let Some(name) = &self.wanted.bucket {
+            bucket::ensure(clients, stack, level, name, self.found.bucket.is_some()).await?;
+        }
+        let endpoints = self.data_services(&groups).await?;
+        let balancer = match self.spec.load_balancer.as_ref().filter(|_| self.wanted.load_balancer) {
+            Some(lb) => {
+                let step = self.progress.step("lb", "load balancer");
+                let made = load_balancer::ensure(clients, self.options, level, self.network, &groups["lb"], &lb.health_check, self.found).await?;
+                step.done(&made.load_balancer.dns_name);
+                Some(made)
+            }
+            None => None,
+        };
+        let blueprint = self.blueprint(&groups["app"], profile_arn, &endpoints).await?;
+        match &self.spec.scaling {
+            Some(_) => self.scaling_fleet(&blueprint, balancer.as_ref()).await?,
+            None => self.standalone_fleet(&blueprint, balancer.as_ref()).await?,
+        }
+        self.delete_unwanted(changes).await
+    }
+
+    /// The security groups the level wants, each with exactly its rules.
+    async fn security_groups(&self) -> Result<BTreeMap<&'static str, String>, AwsError> {
+        let mut ids: BTreeMap<&'static str, String> = BTreeMap::new();
+        let cache_port = self.wanted.cache_engine.map_or(11211, cache_cluster::port);
+        let mut kinds = self.wanted.security_groups.clone();
+        if self.found.database.is_some() && !kinds.contains(&"db") {
+            kinds.push("db"); // the kept database stays reachable
+        }
+        for kind in kinds {
+            let rules = network::rules(
+                kind,
+                self.wanted.https,
+                cache_port,
+                ids.get("lb").map(String::as_str),
+                ids.get("app").map(String::as_str),
+            );
+            let id = network::ensure_group(
+                self.clients,
+                &self.options.stack,
+                self.spec.level,
+                self.network,
+                kind,
+                self.found.security_groups.get(kind),
+                &rules,
+            )
+            .await?;
+            ids.insert(kind, id);
+        }
+        Ok(ids)
+    }
+
+    /// RDS and ElastiCache: both created first, then waited for together.
+    async fn data_services(&self, groups: &BTreeMap<&'static str, String>) -> Result<Endpoints, AwsError> {
+        let (clients, options, level) = (self.clients, self.options, self.spec.level);
+        if self.wanted.database {
+            database::ensure(clients, options, level, &groups["db"], self.found.database.as_ref()).await?;
+        }
+        if let Some(engine) = self.wanted.cache_engine {
+            let mut exists = self.found.cache_cluster.is_some();
+            if self.found.cache_cluster.as_ref().is_some_and(|c| c.engine != engine) {
+                let step = self.progress.step("cache", "replacing the cluster's engine");
+                cache_cluster::delete(clients, &options.stack, options, &step).await?;
+                step.done(&format!("deleted, now {engine}"));
+                exists = false;
+            }
+            cache_cluster::ensure(clients, options, level, engine, &groups["cache"], exists).await?;
+        }
+        let database = async {
+            if !self.wanted.database {
+                return Ok(None);
+            }
+            let step = self.progress.step("database", "RDS MySQL");
+            let endpoint = database::wait_available(clients, &options.stack, options, &step).await;
+            finish(step, endpoint).map(Some)
+        };
+        let cache = async {
+            if self.wanted.cache_engine.is_none() {
+                return Ok(None);
+            }
+            let step = self.progress.step("cache", "ElastiCache");
+            let endpoint = cache_cluster::wait_available(clients, &options.stack, options, &step).await;
+            finish(step, endpoint).map(Some)
+        };
+        let (database, cache) = tokio::try_join!(database, cache)?;
+        Ok(Endpoints { database, cache })
+    }
+
+    async fn blueprint(&self, security_group: &str, profile_arn: String, endpoints: &Endpoints) -> Result<Blueprint, AwsError> {
+        let intent = Intent::new(self.spec, self.options, self.wanted.bucket.as_deref());
+        let script = Script {
+            intent: &intent,
+            level: self.spec.level,
+            region: &self.clients.region,
+            secrets_parameter: &self.options.stack.secrets_parameter(),
+            endpoints,
+        }
+        .render();
+        Ok(Blueprint {
+            image_id: fleet::image(self.clients, self.options).await?,
+            instance_type: self.options.instance_type.clone(),
+            profile_arn,
+            security_group: security_group.to_owned(),
+            subnet_ids: self.network.subnet_ids.clone(),
+            user_data: base64::engine::general_purpose::STANDARD.encode(script),
+            config: self.wanted.config.clone(),
+            level: self.spec.level,
+        })
+    }
+
+    /// Levels 0 to 2: keep the instances with the wanted configuration, start
+    /// the missing ones, and retire the rest once the new ones are healthy.
+    async fn standalone_fleet(&self, blueprint: &Blueprint, balancer: Option<&Balancer>) -> Result<(), AwsError> {
+        let (clients, options) = (self.clients, self.options);
+        let want = self.wanted.instances as usize;
+        let (current, stale): (Vec<_>, Vec<_>) = self
+            .found
+            .instances
+            .iter()
+            .partition(|i| i.config.as_deref() == Some(&self.wanted.config) && i.state != "stopped");
+        let keep: Vec<String> = current.iter().take(want).map(|i| i.id.clone()).collect();
+        let mut retire: Vec<String> = current.iter().skip(want).map(|i| i.id.clone()).collect();
+        retire.extend(stale.iter().map(|i| i.id.clone()));
+        let step = self.progress.step("instances", "app instances");
+        let started = fleet::launch(clients, options, blueprint, want - keep.len(), &step).await?;
+        if let Some(balancer) = balancer {
+            let all: Vec<String> = keep.iter().chain(&started).cloned().collect();
+            load_balancer::register(clients, &balancer.target_group, &all).await?;
+            load_balancer::wait_healthy(clients, options, &balancer.target_group, &all, &step).await?;
+            load_balancer::deregister(clients, &balancer.target_group, &retire).await?;
+        }
+        // Coming down from level 3: the group goes once its replacements serve.
+        fleet::delete_scaling(clients, options, self.found, &step).await?;
+        fleet::terminate(clients, options, &retire, &step).await?;
+        step.done(&format!("{} kept, {} started, {} retired", keep.len(), started.len(), retire.len()));
+        Ok(())
+    }
+
+    /// Level 3+: launch template, group, alarms and policies; then stale
+    /// group instances are rolled and standalone ones retired.
+    async fn scaling_fleet(&self, blueprint: &Blueprint, balancer: Option<&Balancer>) -> Result<(), AwsError> {
+        let (clients, options, level) = (self.clients, self.options, self.spec.level);
+        let (Some(scaling), Some(balancer)) = (&self.spec.scaling, balancer) else {
+            return Err(AwsError::Invalid("autoscaling needs the load balancer (level 3+)".into()));
+        };
+        let step = self.progress.step("group", "launch template and Auto Scaling group");
+        let template_id = fleet::ensure_launch_template(clients, &options.stack, blueprint, self.found.launch_template.as_ref()).await?;
+        let settings = GroupSettings {
+            fleet: self.spec.fleet,
+            scaling,
+            template_id: &template_id,
+            target_group: &balancer.target_group,
+        };
+        fleet::ensure_group(clients, options, blueprint, &settings, self.found.auto_scaling_group.as_ref()).await?;
+        let topic = fleet::ensure_topic(clients, options, level).await?;
+        fleet::ensure_alarms(clients, options, level, scaling, &balancer.load_balancer.arn, &balancer.target_group, topic.as_deref()).await?;
+        let stale: Vec<String> = self
+            .found
+            .group_instances
+            .iter()
+            .filter(|i| i.config.as_deref() != Some(&self.wanted.config))
+            .map(|i| i.id.clone())
+            .collect();
+        self.wait_group_healthy(&balancer.target_group, &stale, &step).await?;
+        fleet::roll_group(clients, options, &stale, &balancer.target_group, &step).await?;
+        let standalone: Vec<String> = self.found.instances.iter().map(|i| i.id.clone()).collect();
+        load_balancer::deregister(clients, &balancer.target_group, &standalone).await?;
+        fleet::terminate(clients, options, &standalone, &step).await?;
+        step.done(&format!("group of {}..{}, {} rolled, {} standalone retired", self.spec.fleet.min, self.spec.fleet.max, stale.len(), standalone.len()));
+        Ok(())
+    }
+
+    /// Waits until the group has its desired number of running instances,
+    /// all passing the health check (`stale` ones are counted, not checked).
+    async fn wait_group_healthy(&self, target_group: &str, stale: &[String], step: &Step) -> Result<(), AwsError> {
+        let (clients, options) = (self.clients, self.options);
+        let what = "the Auto Scaling group's instances to be running";
+        let fresh = wait::until(step, what, options.timeouts.instances, options.timeouts.poll, || async {
+            let now = inventory::discover(clients, &options.stack).await?;
+            let desired = now.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
+            let running: Vec<String> = now.group_instances.iter().filter(|i| i.state == "running").map(|i| i.id.clone()).collect();
+            Ok((running.len() >= desired).then(|| running.into_iter().filter(|id| !stale.contains(id)).collect::<Vec<_>>()))
+        })
+        .await?;
+        load_balancer::wait_healthy(clients, options, target_group, &fresh, step).await
+    }
+
+    /// What the level no longer wants (never the database or the bucket).
+    async fn delete_unwanted(&self, changes: &[Change]) -> Result<(), AwsError> {
+        let (clients, options) = (self.clients, self.options);
+        let deleting = |kind: &str| changes.iter().any(|c| c.kind == kind && c.action == Action::Delete);
+        if deleting("load balancer") || deleting("target group") {
+            let step = self.progress.step("lb", "deleting");
+            let deleted = load_balancer::delete(clients, options, self.found, &step).await;
+            finish(step, deleted.map(|()| "deleted"))?;
+        }
+        if deleting("cache cluster") {
+            let step = self.progress.step("cache", "deleting");
+            let deleted = cache_cluster::delete(clients, &options.stack, options, &step).await;
+            finish(step, deleted.map(|()| "deleted"))?;
+        }
+        if deleting("SNS topic") && options.notify_topic_arn.is_none() {
+            if let Some(topic) = &self.found.topic {
+                clients.sns.delete_topic().topic_arn(topic).send().await.map_err(super::error::api("DeleteTopic", topic))?;
+            }
+        }
+        let groups: Vec<&Change> = changes.iter().filter(|c| c.kind == "security group" && c.action == Action::Delete).collect();
+        // Groups trusted by others go last: cache and db trust app, app trusts lb.
+        for kind in ["cache", "db", "app", "lb"] {
+            let Some(change) = groups.iter().find(|c| c.name.ends_with(&format!("-{kind}"))) else {
+                continue;
+            };
+            let Some(id) = self.found.security_groups.get(kind) else {
+                continue;
+            };
+            let step = self.progress.step("network", &format!("deleting {}", change.name));
+            let what = format!("{} to be unused (instances and load balancers release it)", change.name);
+            let deleted = wait::until(&step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
+                Ok(network::delete_group(clients, id).await?.then_some(()))
+            })
+            .await;
+            finish(step, deleted.map(|()| "deleted"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Ends a progress step with the result's outcome.
+fn finish<T: std::fmt::Display>(step: Step, result: Result<T, AwsError>) -> Result<T, AwsError> {
+    match &result {
+        Ok(done) => step.done(&done.to_string()),
+        Err(e) => step.failed(&e.to_string()),
+    }
+    result
+}

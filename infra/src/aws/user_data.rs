@@ -1,0 +1,350 @@
+//! The script every instance runs at first boot (EC2 user data): install
+//! photoscale, write the level's configuration, fetch the stack's secrets
+//! from SSM (never part of the script), and start a systemd service.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::plan::cache_engine;
+use super::{AwsOptions, Os, APP_PORT, DIRECT_PORT};
+use crate::spec::{Cache, Database, Sessions, StackSpec, Storage};
+
+/// Where photos live at level 1 (an NFS mount when --nfs is given).
+pub const SHARED_PHOTOS_DIR: &str = "/srv/photoscale/photos";
+const DATA_DIR: &str = "/var/lib/photoscale";
+
+/// What decides an instance's configuration; its fingerprint tags the
+/// instances, so a change is seen and they are replaced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Intent {
+    pub stack: String,
+    pub port: u16,
+    pub database: bool,
+    pub storage: Storage,
+    pub sessions: Sessions,
+    pub cache: Cache,
+    pub cache_engine: Option<&'static str>,
+    pub bucket: Option<String>,
+    pub nfs: Option<String>,
+    pub https: bool,
+    pub app_url: Option<String>,
+    pub app_sha256: Option<String>,
+    pub ami: Option<String>,
+    pub os: Os,
+    pub instance_type: String,
+}
+
+impl Intent {
+    pub fn new(spec: &StackSpec, options: &AwsOptions, bucket: Option<&str>) -> Self {
+        Self {
+            stack: options.stack.to_string(),
+            port: if spec.load_balancer.is_some() { APP_PORT } else { DIRECT_PORT },
+            database: spec.database == Database::Mariadb,
+            storage: spec.storage,
+            sessions: spec.sessions,
+            cache: spec.cache,
+            cache_engine: cache_engine(spec),
+            bucket: bucket.map(str::to_owned),
+            nfs: (spec.storage == Storage::Shared).then(|| options.nfs.clone()).flatten(),
+            https: spec.load_balancer.is_some() && options.certificate_arn.is_some(),
+            app_url: options.app.url.clone(),
+            app_sha256: options.app.sha256.clone(),
+            ami: options.ami.clone(),
+            os: options.os,
+            instance_type: options.instance_type.clone(),
+        }
+    }
+
+    /// A short hash of everything above.
+    pub fn fingerprint(&self) -> String {
+        let json = serde_json::to_vec(self).expect("the intent serialises");
+        hex::encode(&Sha256::digest(json)[..8])
+    }
+}
+
+/// Addresses known once the stack's services exist.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    /// `host:port` of the RDS instance.
+    pub database: Option<String>,
+    /// `host:port` of the ElastiCache cluster.
+    pub cache: Option<String>,
+}
+
+/// Everything the script needs.
+pub struct Script<'a> {
+    pub intent: &'a Intent,
+    pub level: u8,
+    pub region: &'a str,
+    pub secrets_parameter: &'a str,
+    pub endpoints: &'a Endpoints,
+}
+
+impl Script<'_> {
+    /// The bash script.
+    pub fn render(&self) -> String {
+        let i = self.intent;
+        let mut s = String::new();
+        s.push_str(&format!(
+            "#!/bin/bash\n# photoscale level {} instance, written by `photoscale infra up --target aws`.\n",
+            self.level
+        ));
+        s.push_str("set -euo pipefail\nexec >>/var/log/photoscale-bootstrap.log 2>&1\n\n");
+        s.push_str(&format!("REGION={}\n", quote(self.region)));
+        s.push_str(&format!("SECRETS_PARAMETER={}\n", quote(self.secrets_parameter)));
+        s.push_str(&format!(
+            "APP_URL={}\n",
+            quote(i.app_url.as_deref().unwrap_or(""))
+        ));
+        s.push_str(&format!(
+            "APP_SHA256={}\n\n",
+            quote(i.app_sha256.as_deref().unwrap_or(""))
+        ));
+        s.push_str(INSTALL_TOOLS);
+        if let Some(export) = &i.nfs {
+            s.push_str(&mount_nfs(export));
+        }
+        s.push_str(INSTALL_APP);
+        s.push_str(&heredoc(
+            "/etc/photoscale/photoscale.toml",
+            &self.app_config(),
+        ));
+        s.push_str(&self.secrets_env());
+        s.push_str(&heredoc(
+            "/etc/systemd/system/photoscale.service",
+            &self.unit(),
+        ));
+        s.push_str("systemctl daemon-reload\nsystemctl enable --now photoscale.service\n");
+        s
+    }
+
+    /// The configuration file (no secrets: those come from the environment).
+    pub fn app_config(&self) -> String {
+        let i = self.intent;
+        let mut c = format!("bind = \"0.0.0.0:{}\"\ndata_dir = \"{DATA_DIR}\"\n", i.port);
+        c.push_str("\n[storage]\n");
+        match i.storage {
+            Storage::Local => c.push_str("backend = \"local\"\n"),
+            Storage::Shared => {
+                c.push_str(&format!("backend = \"shared\"\npath = \"{SHARED_PHOTOS_DIR}\"\n"))
+            }
+            Storage::S3 => c.push_str(&format!(
+                "backend = \"s3\"\n\n[storage.s3]\nbucket = {}\nregion = {}\n",
+                toml_string(i.bucket.as_deref().unwrap_or("")),
+                toml_string(self.region)
+            )),
+        }
+        let server = |db: u8| match (i.cache_engine, &self.endpoints.cache) {
+            (Some("redis"), Some(at)) => format!("url = \"redis://{at}/{db}\"\n"),
+            (Some(_), Some(at)) => format!("url = \"memcache://{at}\"\n"),
+            _ => String::new(),
+        };
+        let sessions = match i.sessions {
+            Sessions::Memory => "memory",
+            Sessions::Cookie => "cookie",
+            Sessions::Memcached => "memcached",
+            Sessions::Redis => "redis",
+        };
+        c.push_str(&format!("\n[sessions]\nbackend = \"{sessions}\"\n"));
+        if matches!(i.sessions, Sessions::Memcached | Sessions::Redis) {
+            c.push_str(&server(0));
+        }
+        // Without HTTPS at the load balancer a Secure cookie never comes back.
+        c.push_str(&format!("secure_cookie = {}\n", i.https));
+        let cache = match i.cache {
+            Cache::None => "none",
+            Cache::Memcached => "memcached",
+            Cache::Redis => "redis",
+        };
+        c.push_str(&format!("\n[cache]\nbackend = \"{cache}\"\n"));
+        if i.cache != Cache::None {
+            c.push_str(&server(1));
+        }
+        c
+    }
+
+    /// Secrets go from SSM into a root-only environment file for systemd.
+    fn secrets_env(&self) -> String {
+        let mut s = String::from(FETCH_SECRETS);
+        s.push_str("umask 077\n{\n");
+        s.push_str("  echo \"PHOTOSCALE_INSTANCE__ID=$instance_id\"\n");
+        s.push_str("  echo \"PHOTOSCALE_ADMIN__TOKEN=$(secret ADMIN_TOKEN)\"\n");
+        s.push_str("  echo \"PHOTOSCALE_SESSIONS__KEY=$(secret SESSION_KEY)\"\n");
+        if let (true, Some(at)) = (self.intent.database, &self.endpoints.database) {
+            s.push_str(&format!(
+                "  echo \"PHOTOSCALE_DATABASE__URL=mysql://photoscale:$(secret DB_PASSWORD)@{at}/photoscale\"\n"
+            ));
+        }
+        s.push_str("} >/etc/photoscale/secrets.env\numask 022\n\n");
+        s
+    }
+
+    fn unit(&self) -> String {
+        let mut u = format!(
+            "[Unit]\nDescription=photoscale (level {})\nAfter=network-online.target\nWants=network-online.target\n\n[Service]\nUser=photoscale\nGroup=photoscale\n",
+            self.level
+        );
+        u.push_str("EnvironmentFile=/etc/photoscale/secrets.env\n");
+        u.push_str("ExecStart=/usr/local/bin/photoscale --config /etc/photoscale/photoscale.toml serve\n");
+        u.push_str("Restart=always\nRestartSec=2\nNoNewPrivileges=true\nProtectSystem=strict\nProtectHome=true\n");
+        u.push_str(&format!("ReadWritePaths={DATA_DIR} /srv/photoscale\n"));
+        if self.intent.port < 1024 {
+            // Level 0 serves port 80 itself, without running as root.
+            u.push_str("AmbientCapabilities=CAP_NET_BIND_SERVICE\n");
+        }
+        u.push_str("\n[Install]\nWantedBy=multi-user.target\n");
+        u
+    }
+}
+
+const INSTALL_TOOLS: &str = r#"# The AWS CLI reads the secrets; Amazon Linux has it, Ubuntu gets it.
+if ! command -v aws >/dev/null 2>&1; then
+  if command -v snap >/dev/null 2>&1; then
+    snap install aws-cli --classic
+  elif command -v dnf >/dev/null 2>&1; then
+    dnf install -y awscli
+  else
+    apt-get update && apt-get install -y awscli
+  fi
+fi
+
+"#;
+
+const INSTALL_APP: &str = r#"id photoscale >/dev/null 2>&1 || useradd --system --home-dir /var/lib/photoscale --shell /usr/sbin/nologin photoscale
+install -d -o photoscale -g photoscale -m 0750 /var/lib/photoscale
+install -d -o photoscale -g photoscale -m 0750 /srv/photoscale /srv/photoscale/photos
+install -d -m 0755 /etc/photoscale
+
+if [ -z "$APP_URL" ]; then
+  echo "no --app-url was given to infra up: cannot download photoscale" >&2
+  exit 1
+fi
+curl -fsSL --retry 5 -o /usr/local/bin/photoscale.download "$APP_URL"
+if [ -n "$APP_SHA256" ]; then
+  echo "$APP_SHA256  /usr/local/bin/photoscale.download" | sha256sum -c -
+fi
+install -m 0755 /usr/local/bin/photoscale.download /usr/local/bin/photoscale
+rm -f /usr/local/bin/photoscale.download
+
+"#;
+
+const FETCH_SECRETS: &str = r#"secrets=$(aws ssm get-parameter --region "$REGION" --name "$SECRETS_PARAMETER" --with-decryption --query Parameter.Value --output text)
+secret() { printf '%s\n' "$secrets" | sed -n "s/^$1=//p"; }
+imds_token=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
+instance_id=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/instance-id)
+"#;
+
+fn mount_nfs(export: &str) -> String {
+    format!(
+        "# Photos on the shared NFS export (level 1).\nNFS_EXPORT={}\ncommand -v mount.nfs4 >/dev/null 2>&1 || (dnf install -y nfs-utils || apt-get install -y nfs-common)\ninstall -d {SHARED_PHOTOS_DIR}\ngrep -q \" {SHARED_PHOTOS_DIR} \" /etc/fstab || echo \"$NFS_EXPORT {SHARED_PHOTOS_DIR} nfs4 nfsvers=4.1,_netdev 0 0\" >>/etc/fstab\nmountpoint -q {SHARED_PHOTOS_DIR} || mount {SHARED_PHOTOS_DIR}\n\n",
+        quote(export)
+    )
+}
+
+/// `text` written to `path` by a quoted here-document (no expansion).
+fn heredoc(path: &str, text: &str) -> String {
+    let mut end = String::from("PHOTOSCALE_EOF");
+    while text.lines().any(|l| l == end) {
+        end.push('_');
+    }
+    format!("cat >{path} <<'{end}'\n{text}{end}\n\n")
+}
+
+/// A single-quoted shell word.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::{Connection, StackName};
+    use crate::spec::{Overrides, Target};
+
+    fn script_for(level: u8, options: &AwsOptions) -> String {
+        let spec = StackSpec::for_level(level, Target::Aws, &Overrides::default()).unwrap();
+        let bucket = (spec.storage == Storage::S3).then_some("photoscale-demo-123-eu-west-1");
+        let intent = Intent::new(&spec, options, bucket);
+        let endpoints = Endpoints {
+            database: Some("db.example:3306".into()),
+            cache: Some("cache.example:11211".into()),
+        };
+        Script {
+            intent: &intent,
+            level,
+            region: "eu-west-1",
+            secrets_parameter: "/photoscale/demo/secrets",
+            endpoints: &endpoints,
+        }
+        .render()
+    }
+
+    fn options() -> AwsOptions {
+        let mut options = AwsOptions::new(
+            StackName::parse("demo").unwrap(),
+            Connection::default(),
+            "/tmp".into(),
+        );
+        options.app.url = Some("https://example.com/photo's/photoscale".into());
+        options.nfs = Some("fs-1.efs.eu-west-1.amazonaws.com:/".into());
+        options
+    }
+
+    /// `bash -n` parses the script without running it.
+    fn assert_bash_accepts(script: &str, level: u8) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("user-data-{level}.sh"));
+        std::fs::write(&path, script).unwrap();
+        let out = std::process::Command::new("bash").arg("-n").arg(&path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "level {level}: bash -n failed: {}\n{script}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn every_level_renders_a_script_bash_accepts() {
+        for level in 0..=crate::spec::MAX_LEVEL {
+            let script = script_for(level, &options());
+            assert_bash_accepts(&script, level);
+            assert!(script.contains("systemctl enable --now photoscale.service"));
+            assert!(script.contains("'https://example.com/photo'\\''s/photoscale'"), "quoted URL");
+            assert!(!script.contains("DB_PASSWORD="), "no secret value is in user data");
+        }
+    }
+
+    #[test]
+    fn each_level_configures_its_backends() {
+        let at0 = script_for(0, &options());
+        assert!(at0.contains("bind = \"0.0.0.0:80\""));
+        assert!(at0.contains("AmbientCapabilities=CAP_NET_BIND_SERVICE"));
+        assert!(!at0.contains("DATABASE__URL"), "level 0 keeps SQLite");
+        let at1 = script_for(1, &options());
+        assert!(at1.contains("bind = \"0.0.0.0:8080\""));
+        assert!(at1.contains("mysql://photoscale:$(secret DB_PASSWORD)@db.example:3306/photoscale"));
+        assert!(at1.contains("url = \"memcache://cache.example:11211\""));
+        assert!(at1.contains("mount {SHARED_PHOTOS_DIR}".replace("{SHARED_PHOTOS_DIR}", SHARED_PHOTOS_DIR).as_str()));
+        let at2 = script_for(2, &options());
+        assert!(at2.contains("backend = \"s3\""));
+        assert!(at2.contains("bucket = \"photoscale-demo-123-eu-west-1\""));
+        assert!(!at2.contains("NFS_EXPORT"), "no NFS once photos are in S3");
+        let at4 = script_for(4, &options());
+        assert!(at4.contains("[cache]\nbackend = \"memcached\"\nurl = \"memcache://cache.example:11211\""));
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_configuration() {
+        let spec = |level| StackSpec::for_level(level, Target::Aws, &Overrides::default()).unwrap();
+        let options = options();
+        let at = |level| Intent::new(&spec(level), &options, None).fingerprint();
+        assert_eq!(at(1), at(1));
+        assert_ne!(at(0), at(1));
+        assert_eq!(at(3), Intent::new(&spec(3), &options, None).fingerprint());
+        assert_ne!(at(3), at(4), "the feed cache changes the configuration");
+    }
+}
