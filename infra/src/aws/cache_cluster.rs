@@ -83,9 +83,12 @@ pub async fn delete(clients: &Clients, stack: &StackName, options: &AwsOptions, 
         Err(e) if code_of(&e) == Some("InvalidCacheClusterState") => {} // already being deleted
         Err(e) => return Err(api("DeleteCacheCluster", &id)(e)),
     }
-    let what = format!("ElastiCache cluster {id} to be deleted");
+    // Deleting takes minutes; the cache's security group cannot go before it
+    // is gone, and that deletion waits for it. Here: until it is under way.
+    let what = format!("ElastiCache to start deleting cluster {id}");
     wait::until(step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
-        Ok(super::inventory::discover_cache_cluster(clients, stack).await?.is_none().then_some(()))
+        let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
+        Ok(cluster.is_none_or(|c| c.status == "deleting").then_some(()))
     })
     .await
 }

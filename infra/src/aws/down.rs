@@ -43,8 +43,9 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
         let done = database::delete(&clients, &options.stack, options, &step).await;
         close(step, done)
     };
+    let cache_cluster = found.cache_cluster.as_ref().filter(|c| c.status != "deleting");
     let cache = async {
-        if found.cache_cluster.is_none() {
+        if cache_cluster.is_none() {
             return Ok(());
         }
         let step = progress.step("cache", "ElastiCache");
@@ -53,7 +54,7 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
     };
     tokio::try_join!(services, cache)?;
     report.deleted.extend(found.database.iter().map(|d| format!("database {}", d.id)));
-    report.deleted.extend(found.cache_cluster.iter().map(|c| format!("cache cluster {}", c.id)));
+    report.deleted.extend(cache_cluster.map(|c| format!("cache cluster {}", c.id)));
     let step = progress.step("network", "security groups");
     delete_security_groups(&clients, options, &found, &step).await?;
     report.deleted.extend(found.security_groups.keys().map(|k| format!("security group {}", options.stack.security_group(k))));

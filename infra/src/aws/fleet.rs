@@ -168,14 +168,17 @@ pub async fn terminate(clients: &Clients, options: &AwsOptions, ids: &[String], 
     .await
 }
 
-/// The launch template, with a new default version when the configuration changed.
+/// The launch template of the blueprint's configuration, created when missing.
 pub async fn ensure_launch_template(
     clients: &Clients,
     stack: &StackName,
     blueprint: &Blueprint,
-    found: Option<&LaunchTemplate>,
+    found: &[LaunchTemplate],
 ) -> Result<String, AwsError> {
-    let name = stack.main();
+    if let Some(t) = found.iter().find(|t| t.config.as_deref() == Some(&blueprint.config)) {
+        return Ok(t.id.clone());
+    }
+    let name = stack.launch_template(&blueprint.config);
     let data = RequestLaunchTemplateData::builder()
         .image_id(&blueprint.image_id)
         .instance_type(InstanceType::from(blueprint.instance_type.as_str()))
@@ -196,54 +199,40 @@ pub async fn ensure_launch_template(
                 .build(),
         )
         .build();
-    match found {
-        Some(t) if t.config.as_deref() == Some(&blueprint.config) => Ok(t.id.clone()),
-        Some(t) => {
-            let out = clients
-                .ec2
-                .create_launch_template_version()
-                .launch_template_id(&t.id)
-                .version_description(&blueprint.config)
-                .launch_template_data(data)
-                .send()
-                .await
-                .map_err(api("CreateLaunchTemplateVersion", &name))?;
-            let version = out
-                .launch_template_version()
-                .and_then(|v| v.version_number())
-                .unwrap_or(t.latest_version + 1);
-            clients
-                .ec2
-                .modify_launch_template()
-                .launch_template_id(&t.id)
-                .default_version(version.to_string())
-                .send()
-                .await
-                .map_err(api("ModifyLaunchTemplate", &name))?;
-            Ok(t.id.clone())
-        }
-        None => {
-            let tags = TagSpecification::builder()
-                .resource_type(ResourceType::LaunchTemplate)
-                .set_tags(Some(ec2_tags(stack, blueprint.level, &name)))
-                .build();
-            let out = clients
-                .ec2
-                .create_launch_template()
-                .launch_template_name(&name)
-                .version_description(&blueprint.config)
-                .launch_template_data(data)
-                .tag_specifications(tags)
-                .send()
-                .await
-                .map_err(api("CreateLaunchTemplate", &name))?;
-            Ok(out
-                .launch_template()
-                .and_then(|t| t.launch_template_id())
-                .unwrap_or_default()
-                .to_owned())
+    let mut tags = ec2_tags(stack, blueprint.level, &name);
+    tags.push(Ec2Tag::builder().key(CONFIG_TAG).value(&blueprint.config).build());
+    let tags = TagSpecification::builder()
+        .resource_type(ResourceType::LaunchTemplate)
+        .set_tags(Some(tags))
+        .build();
+    let out = clients
+        .ec2
+        .create_launch_template()
+        .launch_template_name(&name)
+        .version_description(&blueprint.config)
+        .launch_template_data(data)
+        .tag_specifications(tags)
+        .send()
+        .await
+        .map_err(api("CreateLaunchTemplate", &name))?;
+    Ok(out
+        .launch_template()
+        .and_then(|t| t.launch_template_id())
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// Deletes launch templates (those of an old configuration, or all).
+pub async fn delete_templates(clients: &Clients, templates: &[&LaunchTemplate]) -> Result<(), AwsError> {
+    for template in templates {
+        match clients.ec2.delete_launch_template().launch_template_id(&template.id).send().await {
+            Err(e) if !code_of(&e).is_some_and(|c| c.contains("NotFound")) => {
+                return Err(api("DeleteLaunchTemplate", &template.name)(e))
+            }
+            _ => {}
         }
     }
+    Ok(())
 }
 
 fn asg_tags(stack: &StackName, blueprint: &Blueprint) -> Vec<aws_sdk_autoscaling::types::Tag> {
@@ -368,7 +357,10 @@ pub async fn ensure_alarms(
             .send()
             .await
             .map_err(api("PutScalingPolicy", format!("{group}/{policy_name}")))?;
-        let policy_arn = policy.policy_arn().unwrap_or_default().to_owned();
+        let policy_arn = match policy.policy_arn().filter(|arn| !arn.is_empty()) {
+            Some(arn) => arn.to_owned(),
+            None => policy_arn(clients, &group, policy_name).await?,
+        };
         let name = stack.alarm(&alarm.name);
         let comparison = match alarm.comparison {
             Comparison::GreaterThanThreshold => aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
@@ -402,6 +394,23 @@ pub async fn ensure_alarms(
             .map_err(api("PutMetricAlarm", &name))?;
     }
     Ok(())
+}
+
+/// The ARN of an existing policy (for when PutScalingPolicy does not say it).
+async fn policy_arn(clients: &Clients, group: &str, policy: &str) -> Result<String, AwsError> {
+    let out = clients
+        .autoscaling
+        .describe_policies()
+        .auto_scaling_group_name(group)
+        .policy_names(policy)
+        .send()
+        .await
+        .map_err(api("DescribePolicies", format!("{group}/{policy}")))?;
+    out.scaling_policies()
+        .iter()
+        .find_map(|p| p.policy_arn().filter(|arn| !arn.is_empty()))
+        .map(str::to_owned)
+        .ok_or_else(|| AwsError::Invalid(format!("Auto Scaling has no ARN for policy {policy} of {group}\n  fix: run `photoscale infra up --target aws` again")))
 }
 
 pub fn policy_name(adjustment: i32) -> &'static str {
@@ -475,8 +484,9 @@ pub async fn ensure_topic(
 }
 
 /// Replaces the group's instances whose configuration is stale, one at a
-/// time: the group launches a replacement, which must pass the health check
-/// before the next one goes.
+/// time: detached (which takes it out of the load balancer and makes the
+/// group launch a replacement), then terminated once the replacement passes
+/// the health check.
 pub async fn roll_group(
     clients: &Clients,
     options: &AwsOptions,
@@ -484,39 +494,37 @@ pub async fn roll_group(
     target_group: &str,
     step: &Step,
 ) -> Result<(), AwsError> {
+    let group = options.stack.main();
     for id in stale {
         step.waiting(&format!("replacing {id}"));
         clients
             .autoscaling
-            .terminate_instance_in_auto_scaling_group()
-            .instance_id(id)
+            .detach_instances()
+            .auto_scaling_group_name(&group)
+            .instance_ids(id)
             .should_decrement_desired_capacity(false)
             .send()
             .await
-            .map_err(api("TerminateInstanceInAutoScalingGroup", id))?;
-        let what = format!("a replacement for {id} to pass the health check");
-        wait::until(step, &what, options.timeouts.instances, options.timeouts.poll, || async {
+            .map_err(api("DetachInstances", id))?;
+        let what = format!("a replacement for {id} to be running");
+        let fresh = wait::until(step, &what, options.timeouts.instances, options.timeouts.poll, || async {
             let found = super::inventory::discover(clients, &options.stack).await?;
-            let group = found.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
-            let fresh: Vec<String> = found
+            let desired = found.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
+            let running: Vec<String> = found
                 .group_instances
                 .iter()
-                .filter(|i| !stale.contains(&i.id) && i.state == "running")
+                .filter(|i| i.state == "running")
                 .map(|i| i.id.clone())
                 .collect();
-            if fresh.len() + stale_left(&found, stale) < group {
-                return Ok(None);
-            }
-            super::load_balancer::wait_healthy(clients, options, target_group, &fresh, step).await?;
-            Ok(Some(()))
+            Ok((running.len() >= desired).then(|| {
+                running.into_iter().filter(|i| !stale.contains(i)).collect::<Vec<_>>()
+            }))
         })
         .await?;
+        super::load_balancer::wait_healthy(clients, options, target_group, &fresh, step).await?;
+        terminate(clients, options, std::slice::from_ref(id), step).await?;
     }
     Ok(())
-}
-
-fn stale_left(found: &Inventory, stale: &[String]) -> usize {
-    found.group_instances.iter().filter(|i| stale.contains(&i.id)).count()
 }
 
 /// Alarms, the group (and its policies and instances), the launch template
@@ -553,14 +561,7 @@ pub async fn delete_scaling(clients: &Clients, options: &AwsOptions, found: &Inv
         })
         .await?;
     }
-    if let Some(template) = &found.launch_template {
-        match clients.ec2.delete_launch_template().launch_template_id(&template.id).send().await {
-            Err(e) if !code_of(&e).is_some_and(|c| c.contains("NotFound")) => {
-                return Err(api("DeleteLaunchTemplate", &template.id)(e))
-            }
-            _ => {}
-        }
-    }
+    delete_templates(clients, &found.launch_templates.iter().collect::<Vec<_>>()).await?;
     if let (Some(topic), None) = (&found.topic, &options.notify_topic_arn) {
         clients.sns.delete_topic().topic_arn(topic).send().await.map_err(api("DeleteTopic", topic))?;
     }

@@ -30,7 +30,8 @@ pub struct Inventory {
     pub role: Option<String>,
     pub role_policies: Vec<String>,
     pub instance_profile: Option<String>,
-    pub launch_template: Option<LaunchTemplate>,
+    /// One per configuration: a changed configuration gets a new template.
+    pub launch_templates: Vec<LaunchTemplate>,
     pub auto_scaling_group: Option<AutoScalingGroup>,
     pub scaling_policies: Vec<String>,
     pub alarms: Vec<String>,
@@ -75,8 +76,8 @@ pub struct CacheCluster {
 #[derive(Debug, Clone, Serialize)]
 pub struct LaunchTemplate {
     pub id: String,
-    pub latest_version: i64,
-    /// The configuration fingerprint of the latest version.
+    pub name: String,
+    /// The configuration fingerprint its instances get.
     pub config: Option<String>,
 }
 
@@ -101,7 +102,7 @@ impl Inventory {
             && self.bucket.is_none()
             && self.role.is_none()
             && self.instance_profile.is_none()
-            && self.launch_template.is_none()
+            && self.launch_templates.is_empty()
             && self.auto_scaling_group.is_none()
             && self.alarms.is_empty()
             && self.topic.is_none()
@@ -139,7 +140,7 @@ pub async fn discover(clients: &Clients, stack: &StackName) -> Result<Inventory,
     found.bucket = bucket(clients, stack).await?;
     (found.role, found.role_policies) = role(clients, stack).await?;
     found.instance_profile = instance_profile(clients, stack).await?;
-    found.launch_template = launch_template(clients, stack).await?;
+    found.launch_templates = launch_templates(clients, stack).await?;
     found.auto_scaling_group = auto_scaling_group(clients, stack).await?;
     if found.auto_scaling_group.is_some() {
         found.scaling_policies = scaling_policies(clients, stack).await?;
@@ -452,10 +453,10 @@ async fn instance_profile(
     }
 }
 
-async fn launch_template(
+async fn launch_templates(
     clients: &Clients,
     stack: &StackName,
-) -> Result<Option<LaunchTemplate>, AwsError> {
+) -> Result<Vec<LaunchTemplate>, AwsError> {
     let out = clients
         .ec2
         .describe_launch_templates()
@@ -463,24 +464,20 @@ async fn launch_template(
         .send()
         .await
         .map_err(api("DescribeLaunchTemplates", format!("stack {stack}")))?;
-    let Some(template) = out.launch_templates().first() else {
-        return Ok(None);
-    };
-    let id = template.launch_template_id().unwrap_or_default().to_owned();
-    let versions = clients
-        .ec2
-        .describe_launch_template_versions()
-        .launch_template_id(&id)
-        .versions("$Latest")
-        .send()
-        .await
-        .map_err(api("DescribeLaunchTemplateVersions", &id))?;
-    let latest = versions.launch_template_versions().first();
-    Ok(Some(LaunchTemplate {
-        id,
-        latest_version: template.latest_version_number().unwrap_or(1),
-        config: latest.and_then(|v| v.version_description()).map(str::to_owned),
-    }))
+    Ok(out
+        .launch_templates()
+        .iter()
+        .map(|t| LaunchTemplate {
+            id: t.launch_template_id().unwrap_or_default().to_owned(),
+            name: t.launch_template_name().unwrap_or_default().to_owned(),
+            config: t
+                .tags()
+                .iter()
+                .find(|tag| tag.key() == Some(CONFIG_TAG))
+                .and_then(|tag| tag.value())
+                .map(str::to_owned),
+        })
+        .collect())
 }
 
 async fn auto_scaling_group(

@@ -55,10 +55,16 @@ impl StackName {
         self.prefixed(kind)
     }
 
-    /// Load balancer, target group, RDS instance, ElastiCache cluster,
-    /// launch template and Auto Scaling group share this name.
+    /// Load balancer, target group, RDS instance, ElastiCache cluster and
+    /// Auto Scaling group share this name.
     pub fn main(&self) -> String {
         self.prefixed("")
+    }
+
+    /// The launch template for one configuration (templates are not
+    /// changed in place: a new configuration gets a new template).
+    pub fn launch_template(&self, config: &str) -> String {
+        self.prefixed(config)
     }
 
     /// The instances' IAM role and instance profile.

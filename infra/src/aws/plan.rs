@@ -225,17 +225,16 @@ fn fleet_changes(wanted: &Wanted, found: &Inventory, main: &str, out: &mut Vec<C
     for _ in (kept + replacing)..wanted.instances {
         out.push(Change::new("instance", "(new)", Action::Create));
     }
-    let template_action = match &found.launch_template {
-        None if wanted.auto_scaling => Some(Action::Create),
-        Some(t) if wanted.auto_scaling && t.config.as_deref() != Some(&wanted.config) => {
-            Some(Action::Update("new version: configuration changed".into()))
-        }
-        Some(_) if wanted.auto_scaling => Some(Action::Keep),
-        Some(_) => Some(Action::Delete),
-        None => None,
-    };
-    if let Some(action) = template_action {
-        out.push(Change::new("launch template", main, action));
+    // Launch templates are per configuration: a new one replaces the old.
+    let mut has_wanted_template = false;
+    for template in &found.launch_templates {
+        let current = wanted.auto_scaling && template.config.as_deref() == Some(&wanted.config);
+        has_wanted_template |= current;
+        let action = if current { Action::Keep } else { Action::Delete };
+        out.push(Change::new("launch template", &template.name, action));
+    }
+    if wanted.auto_scaling && !has_wanted_template {
+        out.push(Change::new("launch template", format!("{main}-{}", wanted.config), Action::Create));
     }
     let group = match &found.auto_scaling_group {
         None if wanted.auto_scaling => Some(Action::Create),

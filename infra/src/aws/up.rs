@@ -230,7 +230,7 @@ impl Run<'_> {
             return Err(AwsError::Invalid("autoscaling needs the load balancer (level 3+)".into()));
         };
         let step = self.progress.step("group", "launch template and Auto Scaling group");
-        let template_id = fleet::ensure_launch_template(clients, &options.stack, blueprint, self.found.launch_template.as_ref()).await?;
+        let template_id = fleet::ensure_launch_template(clients, &options.stack, blueprint, &self.found.launch_templates).await?;
         let settings = GroupSettings {
             fleet: self.spec.fleet,
             scaling,
@@ -252,6 +252,8 @@ impl Run<'_> {
         let standalone: Vec<String> = self.found.instances.iter().map(|i| i.id.clone()).collect();
         load_balancer::deregister(clients, &balancer.target_group, &standalone).await?;
         fleet::terminate(clients, options, &standalone, &step).await?;
+        let old: Vec<_> = self.found.launch_templates.iter().filter(|t| t.id != template_id).collect();
+        fleet::delete_templates(clients, &old).await?;
         step.done(&format!("group of {}..{}, {} rolled, {} standalone retired", self.spec.fleet.min, self.spec.fleet.max, stale.len(), standalone.len()));
         Ok(())
     }

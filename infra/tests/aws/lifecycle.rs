@@ -1,0 +1,104 @@
+//! `up` twice, level changes, and `down`.
+
+use photoscale_infra::aws::{self, Action};
+
+use crate::moto::{spec, Moto};
+use crate::sweep::{assert_nothing_tagged, resource_ids};
+
+#[tokio::test]
+async fn up_twice_creates_nothing_new() {
+    let moto = Moto::start().await;
+    let options = moto.options("twice");
+    aws::up(&spec(3), &options).await.unwrap();
+    let clients = moto.clients().await;
+    let first = resource_ids(&clients, "twice").await;
+    let again = aws::up(&spec(3), &options).await.unwrap();
+    assert!(again.changed_nothing(), "{:#?}", again.changes);
+    assert_eq!(resource_ids(&clients, "twice").await, first);
+    let (_, plan) = aws::plan(&spec(3), &options).await.unwrap();
+    assert!(aws::plan::nothing_to_do(&plan), "{plan:#?}");
+}
+
+#[tokio::test]
+async fn level_2_to_3_to_2() {
+    let moto = Moto::start().await;
+    let options = moto.options("ladder");
+    aws::up(&spec(2), &options).await.unwrap();
+    let at2 = aws::status(&options).await.unwrap();
+    assert_eq!(at2.instances.len(), 2);
+
+    let (_, plan) = aws::plan(&spec(3), &options).await.unwrap();
+    let created: Vec<&str> = plan.iter().filter(|c| c.action == Action::Create).map(|c| c.kind).collect();
+    assert!(created.contains(&"Auto Scaling group") && created.contains(&"launch template"), "{plan:#?}");
+    assert!(plan.iter().all(|c| c.kind != "bucket" || c.action == Action::Keep));
+    aws::up(&spec(3), &options).await.unwrap();
+    let at3 = aws::status(&options).await.unwrap();
+    assert!(at3.instances.is_empty(), "standalone instances retired: {:?}", at3.instances);
+    assert_eq!(at3.group_instances.len(), 2);
+    assert_eq!(at3.alarms.len(), 2);
+    assert_eq!(at3.bucket, at2.bucket, "the same bucket");
+    assert_eq!(at3.load_balancer.as_ref().map(|l| &l.arn), at2.load_balancer.as_ref().map(|l| &l.arn));
+
+    aws::up(&spec(2), &options).await.unwrap();
+    let back = aws::status(&options).await.unwrap();
+    assert!(back.auto_scaling_group.is_none() && back.launch_templates.is_empty());
+    assert!(back.alarms.is_empty() && back.group_instances.is_empty());
+    assert_eq!(back.instances.len(), 2);
+    assert!(back.instances.iter().all(|i| i.state == "running"));
+    assert_eq!(back.bucket, at2.bucket);
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(aws::state_file(moto.state_dir.path(), &options.stack)).unwrap()).unwrap();
+    assert_eq!(state["instances"].as_array().unwrap().len(), 2, "the state file follows");
+}
+
+#[tokio::test]
+async fn going_down_a_level_keeps_the_data_and_down_deletes_everything() {
+    let moto = Moto::start().await;
+    let options = moto.options("gone");
+    aws::up(&spec(4), &options).await.unwrap();
+    aws::up(&spec(1), &options).await.unwrap();
+    let at1 = aws::status(&options).await.unwrap();
+    assert!(at1.bucket.is_some(), "photos stay until down");
+    assert!(at1.database.is_some());
+    assert!(at1.auto_scaling_group.is_none());
+    assert!(!at1.role_policies.contains(&"photoscale-photos".to_owned()), "instances lose the bucket");
+
+    let report = aws::down(&options).await.unwrap();
+    assert!(report.deleted.iter().any(|d| d.starts_with("database")), "{:?}", report.deleted);
+    let clients = moto.clients().await;
+    assert_nothing_tagged(&clients, "gone").await;
+    assert!(!aws::state_file(moto.state_dir.path(), &options.stack).exists());
+    // Again, with nothing left: nothing to do, no error.
+    assert!(aws::down(&options).await.unwrap().deleted.is_empty());
+}
+
+#[tokio::test]
+async fn down_finds_leftovers_without_a_state_file_and_leaves_other_stacks() {
+    let moto = Moto::start().await;
+    let ours = moto.options("ours");
+    let theirs = moto.options("theirs");
+    aws::up(&spec(3), &ours).await.unwrap();
+    aws::up(&spec(1), &theirs).await.unwrap();
+    std::fs::remove_file(aws::state_file(moto.state_dir.path(), &ours.stack)).unwrap();
+    aws::down(&ours).await.unwrap();
+    let clients = moto.clients().await;
+    assert_nothing_tagged(&clients, "ours").await;
+    let left = aws::status(&theirs).await.unwrap();
+    assert_eq!(left.instances.len(), 2, "the other stack is untouched");
+    assert!(left.load_balancer.is_some() && left.database.is_some());
+}
+
+#[tokio::test]
+async fn missing_app_url_and_unreachable_endpoint_are_explained() {
+    let moto = Moto::start().await;
+    let mut options = moto.options("errors");
+    options.app.url = None;
+    let error = aws::up(&spec(0), &options).await.unwrap_err().to_string();
+    assert!(error.contains("--app-url"), "{error}");
+    let mut options = moto.options("errors");
+    options.connection.endpoint_url = Some("http://127.0.0.1:9".into());
+    let error = aws::up(&spec(0), &options).await.unwrap_err().to_string();
+    assert!(error.contains("GetCallerIdentity") && error.contains("fix:"), "{error}");
+    let clients = moto.clients().await;
+    assert_nothing_tagged(&clients, "errors").await;
+}
