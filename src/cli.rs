@@ -121,6 +121,10 @@ pub enum InfraCommand {
         stack: StackArgs,
         #[command(flatten)]
         state: StateDirArg,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        aws: AwsStackArgs,
         /// Machine-readable output
         #[arg(long)]
         json: bool,
@@ -134,19 +138,28 @@ pub enum InfraCommand {
         stack: StackArgs,
         #[command(flatten)]
         state: StateDirArg,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        aws: AwsStackArgs,
     },
     /// Show each component and instance with its health, address and pid
     Status {
         #[command(flatten)]
         state: StateDirArg,
+        #[command(flatten)]
+        target: TargetArgs,
         /// Machine-readable output
         #[arg(long)]
         json: bool,
     },
-    /// Stop everything the stack started (data is kept unless --purge)
+    /// Stop everything the stack started (data is kept unless --purge; on
+    /// AWS everything is deleted, data included)
     Down {
         #[command(flatten)]
         state: StateDirArg,
+        #[command(flatten)]
+        target: TargetArgs,
         /// Also delete the stack's data (database, photos, sessions, logs)
         #[arg(long)]
         purge: bool,
@@ -178,6 +191,129 @@ pub enum InfraCommand {
         #[arg(short, long)]
         follow: bool,
     },
+}
+
+/// Which provider, and for AWS which stack where (`infra plan|up|status|down`).
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Target")]
+pub struct TargetArgs {
+    /// Where the stack runs: this machine, or AWS (needs a build with `--features aws`)
+    #[arg(long, value_enum, default_value_t = TargetArg::Local)]
+    pub target: TargetArg,
+    /// AWS: the stack's name; every resource is named and tagged after it
+    #[arg(long = "stack", value_name = "NAME", default_value = "photoscale", value_parser = photoscale_infra::aws_names::StackName::parse)]
+    pub stack_name: photoscale_infra::aws_names::StackName,
+    /// AWS: the region (else AWS_REGION or the profile's)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS: a named profile from ~/.aws/config (else AWS_PROFILE or default)
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// AWS: one endpoint for every service, e.g. an emulator such as moto_server
+    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    Local,
+    Aws,
+}
+
+/// What the AWS instances are made of (`infra plan|up --target aws`).
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "AWS instances (--target aws)")]
+pub struct AwsStackArgs {
+    /// Where instances download photoscale (a Linux x86_64 build, `--features s3` for level 2+)
+    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    pub app_url: Option<String>,
+    /// The SHA-256 the download must have
+    #[arg(long, value_name = "HEX", value_parser = parse_sha256)]
+    pub app_sha256: Option<String>,
+    /// An AMI id (else the latest image of --os in the region)
+    #[arg(long, value_name = "AMI", value_parser = parse_ami)]
+    pub ami: Option<String>,
+    /// The operating system looked up when --ami is not given
+    #[arg(long, value_enum, default_value_t = OsArg::AmazonLinux)]
+    pub os: OsArg,
+    #[arg(long, value_name = "TYPE", default_value = "t3.micro")]
+    pub instance_type: String,
+    /// A VPC id (else the region's default VPC)
+    #[arg(long, value_name = "VPC")]
+    pub vpc: Option<String>,
+    /// An ACM certificate ARN: the load balancer also listens on 443
+    #[arg(long, value_name = "ARN")]
+    pub certificate_arn: Option<String>,
+    /// Level 3+: e-mail alarm notifications to this address (a new SNS topic)
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_email, conflicts_with = "notify_topic")]
+    pub notify_email: Option<String>,
+    /// Level 3+: send alarm notifications to this existing SNS topic
+    #[arg(long, value_name = "ARN")]
+    pub notify_topic: Option<String>,
+    #[arg(long, value_name = "CLASS", default_value = "db.t3.micro")]
+    pub db_instance_class: String,
+    #[arg(long, value_name = "TYPE", default_value = "cache.t3.micro")]
+    pub cache_node_type: String,
+    /// Level 1: an NFS export (e.g. EFS) for photos, as HOST:/PATH
+    #[arg(long, value_name = "HOST:/PATH", value_parser = parse_nfs)]
+    pub nfs: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OsArg {
+    AmazonLinux,
+    Ubuntu,
+}
+
+fn parse_http_url(text: &str) -> Result<String, String> {
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Ok(text.to_owned())
+        }
+        _ => Err(
+            "not an http(s) URL; use e.g. https://example.com/photoscale or http://127.0.0.1:5000"
+                .into(),
+        ),
+    }
+}
+
+fn parse_sha256(text: &str) -> Result<String, String> {
+    if text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err("a SHA-256 is 64 hexadecimal digits, as `sha256sum` prints".into())
+    }
+}
+
+fn parse_ami(text: &str) -> Result<String, String> {
+    let ok = text
+        .strip_prefix("ami-")
+        .is_some_and(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err("an AMI id looks like ami-0abcdef1234567890".into())
+    }
+}
+
+fn parse_email(text: &str) -> Result<String, String> {
+    match text.split_once('@') {
+        Some((user, host))
+            if !user.is_empty() && host.contains('.') && !text.contains(char::is_whitespace) =>
+        {
+            Ok(text.to_owned())
+        }
+        _ => Err("not an e-mail address; use e.g. ops@example.com".into()),
+    }
+}
+
+fn parse_nfs(text: &str) -> Result<String, String> {
+    match text.split_once(":/") {
+        Some((host, _)) if !host.is_empty() && !text.contains(char::is_whitespace) => {
+            Ok(text.to_owned())
+        }
+        _ => Err("an NFS export is HOST:/PATH, e.g. fs-0123.efs.eu-west-1.amazonaws.com:/".into()),
+    }
 }
 
 /// Where a local stack keeps its data, configuration, logs and pids.

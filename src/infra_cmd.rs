@@ -9,7 +9,8 @@ use photoscale_infra::local;
 use photoscale_infra::plan::{self, Addresses};
 use photoscale_infra::spec::{Cache, Overrides, Sessions, StackSpec, Storage, Target};
 
-use crate::cli::{CacheArg, InfraCommand, SessionsArg, StackArgs, StorageArg};
+use crate::aws_cmd;
+use crate::cli::{CacheArg, InfraCommand, SessionsArg, StackArgs, StorageArg, TargetArg};
 
 /// The flags, completed by the `[infra]` section of the configuration file
 /// (`--config FILE`, else ./photoscale.toml when present).
@@ -29,20 +30,47 @@ pub async fn run(command: InfraCommand, config: Option<PathBuf>) -> anyhow::Resu
             level,
             stack,
             state,
+            target,
+            aws,
             json,
-        } => plan(
-            level,
-            &with_config_file(&stack, config)?,
-            &state.state_dir,
-            json,
-        ),
+        } => {
+            let stack = with_config_file(&stack, config)?;
+            match target.target {
+                TargetArg::Local => plan(level, &stack, &state.state_dir, json),
+                TargetArg::Aws => {
+                    aws_cmd::plan(level, &stack, &target, &aws, &state.state_dir, json).await
+                }
+            }
+        }
         InfraCommand::Up {
             level,
             stack,
             state,
-        } => up(level, &with_config_file(&stack, config)?, state.state_dir).await,
-        InfraCommand::Status { state, json } => status(&state.state_dir, json).await,
-        InfraCommand::Down { state, purge } => down(&state.state_dir, purge).await,
+            target,
+            aws,
+        } => {
+            let stack = with_config_file(&stack, config)?;
+            match target.target {
+                TargetArg::Local => up(level, &stack, state.state_dir).await,
+                TargetArg::Aws => aws_cmd::up(level, &stack, &target, &aws, &state.state_dir).await,
+            }
+        }
+        InfraCommand::Status {
+            state,
+            target,
+            json,
+        } => match target.target {
+            TargetArg::Local => status(&state.state_dir, json).await,
+            TargetArg::Aws => aws_cmd::status(&target, &state.state_dir, json).await,
+        },
+        InfraCommand::Down {
+            state,
+            target,
+            purge,
+        } => match target.target {
+            TargetArg::Local => down(&state.state_dir, purge).await,
+            TargetArg::Aws => aws_cmd::down(&target, &state.state_dir).await,
+        },
         InfraCommand::Events { state, json } => events(&state.state_dir, json),
         InfraCommand::Autoscaler { state } => {
             crate::telemetry::init(crate::configuration::LogFormat::Text, "info");
@@ -70,7 +98,7 @@ pub async fn run(command: InfraCommand, config: Option<PathBuf>) -> anyhow::Resu
 }
 
 /// Prints to stdout; a reader that went away (`| head`) is not an error.
-fn print_stdout(text: &str) {
+pub fn print_stdout(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());

@@ -2,6 +2,7 @@
 //! second server from working is pluggable.
 
 pub mod admin_client;
+pub mod aws_cmd;
 pub mod cli;
 pub mod configuration;
 pub mod csrf;

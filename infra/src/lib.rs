@@ -8,6 +8,7 @@
 pub mod autoscale;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod aws_names;
 pub mod doctor;
 pub mod local;
 pub mod plan;

@@ -3,10 +3,10 @@
 //! refuses requests not made over TLS.
 
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
-    ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule, Tag, Tagging,
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier, ObjectOwnership,
+    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging,
 };
 use serde_json::json;
 
@@ -35,7 +35,13 @@ pub fn bucket_policy(region: &str, bucket: &str) -> String {
     .to_string()
 }
 
-pub async fn ensure(clients: &Clients, stack: &StackName, level: u8, name: &str, exists: bool) -> Result<(), AwsError> {
+pub async fn ensure(
+    clients: &Clients,
+    stack: &StackName,
+    level: u8,
+    name: &str,
+    exists: bool,
+) -> Result<(), AwsError> {
     let s3 = &clients.s3;
     if !exists {
         let mut create = s3.create_bucket().bucket(name);
@@ -67,7 +73,12 @@ pub async fn ensure(clients: &Clients, stack: &StackName, level: u8, name: &str,
         .expect("ownership is set");
     s3.put_bucket_ownership_controls()
         .bucket(name)
-        .ownership_controls(OwnershipControls::builder().rules(owner).build().expect("rules are set"))
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(owner)
+                .build()
+                .expect("rules are set"),
+        )
         .send()
         .await
         .map_err(api("PutBucketOwnershipControls", name))?;
@@ -96,12 +107,21 @@ pub async fn ensure(clients: &Clients, stack: &StackName, level: u8, name: &str,
         .send()
         .await
         .map_err(api("PutBucketPolicy", name))?;
-    let tags = super::names::tags(stack, level)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set"));
+    let tags = super::names::tags(stack, level).into_iter().map(|(k, v)| {
+        Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .expect("key and value are set")
+    });
     s3.put_bucket_tagging()
         .bucket(name)
-        .tagging(Tagging::builder().set_tag_set(Some(tags.collect())).build().expect("tags are set"))
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(tags.collect()))
+                .build()
+                .expect("tags are set"),
+        )
         .send()
         .await
         .map_err(api("PutBucketTagging", name))?;
@@ -118,17 +138,28 @@ pub async fn delete(clients: &Clients, name: &str) -> Result<(), AwsError> {
             Err(e) => return Err(api("ListObjectVersions", name)(e)),
         };
         let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
-        let markers = page.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+        let markers = page
+            .delete_markers()
+            .iter()
+            .map(|m| (m.key(), m.version_id()));
         let objects: Vec<ObjectIdentifier> = versions
             .chain(markers)
             .filter_map(|(key, version)| {
-                ObjectIdentifier::builder().key(key?).set_version_id(version.map(str::to_owned)).build().ok()
+                ObjectIdentifier::builder()
+                    .key(key?)
+                    .set_version_id(version.map(str::to_owned))
+                    .build()
+                    .ok()
             })
             .collect();
         if objects.is_empty() {
             break;
         }
-        let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().expect("objects are set");
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+            .expect("objects are set");
         s3.delete_objects()
             .bucket(name)
             .delete(delete)

@@ -59,10 +59,16 @@ pub async fn wait_available(
 ) -> Result<String, AwsError> {
     let id = stack.main();
     let what = format!("ElastiCache cluster {id} to be available (usually 5 to 10 minutes)");
-    let cluster = wait::until(step, &what, options.timeouts.cache, options.timeouts.poll, || async {
-        let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
-        Ok(cluster.filter(|c| c.status == "available"))
-    })
+    let cluster = wait::until(
+        step,
+        &what,
+        options.timeouts.cache,
+        options.timeouts.poll,
+        || async {
+            let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
+            Ok(cluster.filter(|c| c.status == "available"))
+        },
+    )
     .await?;
     match cluster.endpoint {
         Some(endpoint) => Ok(endpoint),
@@ -75,9 +81,20 @@ pub async fn wait_available(
     }
 }
 
-pub async fn delete(clients: &Clients, stack: &StackName, options: &AwsOptions, step: &Step) -> Result<(), AwsError> {
+pub async fn delete(
+    clients: &Clients,
+    stack: &StackName,
+    options: &AwsOptions,
+    step: &Step,
+) -> Result<(), AwsError> {
     let id = stack.main();
-    match clients.elasticache.delete_cache_cluster().cache_cluster_id(&id).send().await {
+    match clients
+        .elasticache
+        .delete_cache_cluster()
+        .cache_cluster_id(&id)
+        .send()
+        .await
+    {
         Ok(_) => {}
         Err(e) if code_of(&e) == Some("CacheClusterNotFound") => return Ok(()),
         Err(e) if code_of(&e) == Some("InvalidCacheClusterState") => {} // already being deleted
@@ -86,9 +103,15 @@ pub async fn delete(clients: &Clients, stack: &StackName, options: &AwsOptions, 
     // Deleting takes minutes; the cache's security group cannot go before it
     // is gone, and that deletion waits for it. Here: until it is under way.
     let what = format!("ElastiCache to start deleting cluster {id}");
-    wait::until(step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
-        let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
-        Ok(cluster.is_none_or(|c| c.status == "deleting").then_some(()))
-    })
+    wait::until(
+        step,
+        &what,
+        options.timeouts.deletion,
+        options.timeouts.poll,
+        || async {
+            let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
+            Ok(cluster.is_none_or(|c| c.status == "deleting").then_some(()))
+        },
+    )
     .await
 }

@@ -54,17 +54,33 @@ pub async fn wait_available(
     options: &AwsOptions,
     step: &Step,
 ) -> Result<String, AwsError> {
-    let what = format!("RDS instance {} to be available (usually 5 to 15 minutes)", stack.main());
-    wait::until(step, &what, options.timeouts.database, options.timeouts.poll, || async {
-        let db = super::inventory::discover_database(clients, stack).await?;
-        Ok(db.filter(|d| d.status == "available").and_then(|d| d.endpoint))
-    })
+    let what = format!(
+        "RDS instance {} to be available (usually 5 to 15 minutes)",
+        stack.main()
+    );
+    wait::until(
+        step,
+        &what,
+        options.timeouts.database,
+        options.timeouts.poll,
+        || async {
+            let db = super::inventory::discover_database(clients, stack).await?;
+            Ok(db
+                .filter(|d| d.status == "available")
+                .and_then(|d| d.endpoint))
+        },
+    )
     .await
 }
 
 /// Deletes the database without a final snapshot (`down` deletes the stack's
 /// data) and waits until it is gone.
-pub async fn delete(clients: &Clients, stack: &StackName, options: &AwsOptions, step: &Step) -> Result<(), AwsError> {
+pub async fn delete(
+    clients: &Clients,
+    stack: &StackName,
+    options: &AwsOptions,
+    step: &Step,
+) -> Result<(), AwsError> {
     let id = stack.main();
     match clients
         .rds
@@ -81,8 +97,17 @@ pub async fn delete(clients: &Clients, stack: &StackName, options: &AwsOptions, 
         Err(e) => return Err(api("DeleteDBInstance", &id)(e)),
     }
     let what = format!("RDS instance {id} to be deleted");
-    wait::until(step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
-        Ok(super::inventory::discover_database(clients, stack).await?.is_none().then_some(()))
-    })
+    wait::until(
+        step,
+        &what,
+        options.timeouts.deletion,
+        options.timeouts.poll,
+        || async {
+            Ok(super::inventory::discover_database(clients, stack)
+                .await?
+                .is_none()
+                .then_some(()))
+        },
+    )
     .await
 }

@@ -5,7 +5,10 @@
 
 use super::clients::Clients;
 use super::error::AwsError;
-use super::{bucket, cache_cluster, database, fleet, iam, inventory, load_balancer, network, secrets, wait, AwsOptions};
+use super::{
+    bucket, cache_cluster, database, fleet, iam, inventory, load_balancer, network, secrets, wait,
+    AwsOptions,
+};
 use crate::progress::{Progress, Step};
 
 #[derive(Debug, Default)]
@@ -21,18 +24,31 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
     let mut report = DownReport::default();
     let step = progress.step("fleet", "instances and autoscaling");
     fleet::delete_scaling(&clients, options, &found, &step).await?;
-    let instances: Vec<String> = found.instances.iter().chain(&found.group_instances).map(|i| i.id.clone()).collect();
+    let instances: Vec<String> = found
+        .instances
+        .iter()
+        .chain(&found.group_instances)
+        .map(|i| i.id.clone())
+        .collect();
     fleet::terminate(&clients, options, &instances, &step).await?;
-    report.deleted.extend(instances.iter().map(|id| format!("instance {id}")));
-    report.deleted.extend(found.alarms.iter().map(|a| format!("alarm {a}")));
+    report
+        .deleted
+        .extend(instances.iter().map(|id| format!("instance {id}")));
+    report
+        .deleted
+        .extend(found.alarms.iter().map(|a| format!("alarm {a}")));
     if let Some(group) = &found.auto_scaling_group {
-        report.deleted.push(format!("Auto Scaling group {}", group.name));
+        report
+            .deleted
+            .push(format!("Auto Scaling group {}", group.name));
     }
     step.done("gone");
     let step = progress.step("lb", "load balancer");
     load_balancer::delete(&clients, options, &found, &step).await?;
     if let Some(lb) = &found.load_balancer {
-        report.deleted.push(format!("load balancer {}", lb.dns_name));
+        report
+            .deleted
+            .push(format!("load balancer {}", lb.dns_name));
     }
     step.done("gone");
     let services = async {
@@ -43,7 +59,10 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
         let done = database::delete(&clients, &options.stack, options, &step).await;
         close(step, done)
     };
-    let cache_cluster = found.cache_cluster.as_ref().filter(|c| c.status != "deleting");
+    let cache_cluster = found
+        .cache_cluster
+        .as_ref()
+        .filter(|c| c.status != "deleting");
     let cache = async {
         if cache_cluster.is_none() {
             return Ok(());
@@ -53,11 +72,20 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
         close(step, done)
     };
     tokio::try_join!(services, cache)?;
-    report.deleted.extend(found.database.iter().map(|d| format!("database {}", d.id)));
-    report.deleted.extend(cache_cluster.map(|c| format!("cache cluster {}", c.id)));
+    report
+        .deleted
+        .extend(found.database.iter().map(|d| format!("database {}", d.id)));
+    report
+        .deleted
+        .extend(cache_cluster.map(|c| format!("cache cluster {}", c.id)));
     let step = progress.step("network", "security groups");
     delete_security_groups(&clients, options, &found, &step).await?;
-    report.deleted.extend(found.security_groups.keys().map(|k| format!("security group {}", options.stack.security_group(k))));
+    report.deleted.extend(
+        found
+            .security_groups
+            .keys()
+            .map(|k| format!("security group {}", options.stack.security_group(k))),
+    );
     step.done("gone");
     if let Some(name) = &found.bucket {
         bucket::delete(&clients, name).await?;
@@ -65,11 +93,16 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
     }
     iam::delete(&clients, &options.stack, &found).await?;
     if found.role.is_some() {
-        report.deleted.push(format!("IAM role and instance profile {}", options.stack.role()));
+        report.deleted.push(format!(
+            "IAM role and instance profile {}",
+            options.stack.role()
+        ));
     }
     secrets::delete(&clients, &options.stack).await?;
     if found.secrets_parameter.is_some() {
-        report.deleted.push(format!("parameter {}", options.stack.secrets_parameter()));
+        report
+            .deleted
+            .push(format!("parameter {}", options.stack.secrets_parameter()));
     }
     super::remove_state(&options.state_dir, &options.stack)?;
     Ok(report)
@@ -83,14 +116,23 @@ async fn delete_security_groups(
     step: &Step,
 ) -> Result<(), AwsError> {
     let mut kinds: Vec<&String> = found.security_groups.keys().collect();
-    let rank = |k: &str| ["cache", "db", "app", "lb"].iter().position(|x| *x == k).unwrap_or(0);
+    let rank = |k: &str| {
+        ["cache", "db", "app", "lb"]
+            .iter()
+            .position(|x| *x == k)
+            .unwrap_or(0)
+    };
     kinds.sort_by_key(|k| rank(k));
     for kind in kinds {
         let id = &found.security_groups[kind];
         let what = format!("{} to be unused", options.stack.security_group(kind));
-        wait::until(step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
-            Ok(network::delete_group(clients, id).await?.then_some(()))
-        })
+        wait::until(
+            step,
+            &what,
+            options.timeouts.deletion,
+            options.timeouts.poll,
+            || async { Ok(network::delete_group(clients, id).await?.then_some(())) },
+        )
         .await?;
     }
     Ok(())

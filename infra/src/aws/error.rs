@@ -81,7 +81,10 @@ fn hint(code: &str, message: &str, operation: &str) -> String {
         "no AWS credentials were found; set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_owned()
     } else if code == "NoResponse" {
         "AWS could not be reached; check --region, --endpoint-url and the network".to_owned()
-    } else if code.contains("InvalidClientTokenId") || code.contains("AuthFailure") || code.contains("SignatureDoesNotMatch") {
+    } else if code.contains("InvalidClientTokenId")
+        || code.contains("AuthFailure")
+        || code.contains("SignatureDoesNotMatch")
+    {
         "the credentials are not valid for this account or region; check the profile (--profile) or AWS_ACCESS_KEY_ID".to_owned()
     } else {
         return String::new();
@@ -95,7 +98,9 @@ mod tests {
 
     #[test]
     fn common_codes_get_a_hint() {
-        assert!(hint("UnauthorizedOperation", "", "RunInstances").contains("may not call RunInstances"));
+        assert!(
+            hint("UnauthorizedOperation", "", "RunInstances").contains("may not call RunInstances")
+        );
         assert!(hint("AccessDenied", "", "CreateBucket").contains("--profile"));
         assert!(hint("InstanceLimitExceeded", "", "RunInstances").contains("quota"));
         assert!(hint("VcpuLimitExceeded", "", "RunInstances").contains("quota"));

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
     Filter, HttpTokensState, IamInstanceProfileSpecification, InstanceMetadataOptionsRequest,
-    InstanceType, LaunchTemplateHttpTokensState, LaunchTemplateIamInstanceProfileSpecificationRequest,
+    InstanceType, LaunchTemplateHttpTokensState,
+    LaunchTemplateIamInstanceProfileSpecificationRequest,
     LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
     RequestLaunchTemplateData, ResourceType, Tag as Ec2Tag, TagSpecification,
 };
@@ -37,7 +38,12 @@ pub struct Blueprint {
 impl Blueprint {
     fn instance_tags(&self, stack: &StackName) -> Vec<Ec2Tag> {
         let mut tags = ec2_tags(stack, self.level, &stack.instance());
-        tags.push(Ec2Tag::builder().key(CONFIG_TAG).value(&self.config).build());
+        tags.push(
+            Ec2Tag::builder()
+                .key(CONFIG_TAG)
+                .value(&self.config)
+                .build(),
+        );
         tags
     }
 }
@@ -49,14 +55,22 @@ pub async fn image(clients: &Clients, options: &AwsOptions) -> Result<String, Aw
     }
     let (owner, pattern) = match options.os {
         Os::AmazonLinux => ("137112412989", "al2023-ami-2023.*-x86_64"),
-        Os::Ubuntu => ("099720109477", "ubuntu/images/hvm-ssd*/ubuntu-noble-24.04-amd64-server-*"),
+        Os::Ubuntu => (
+            "099720109477",
+            "ubuntu/images/hvm-ssd*/ubuntu-noble-24.04-amd64-server-*",
+        ),
     };
     let out = clients
         .ec2
         .describe_images()
         .owners(owner)
         .filters(Filter::builder().name("name").values(pattern).build())
-        .filters(Filter::builder().name("architecture").values("x86_64").build())
+        .filters(
+            Filter::builder()
+                .name("architecture")
+                .values("x86_64")
+                .build(),
+        )
         .filters(Filter::builder().name("state").values("available").build())
         .send()
         .await
@@ -64,7 +78,13 @@ pub async fn image(clients: &Clients, options: &AwsOptions) -> Result<String, Aw
     let newest = out
         .images()
         .iter()
-        .filter_map(|i| Some((i.creation_date().unwrap_or(""), i.name().unwrap_or(""), i.image_id()?)))
+        .filter_map(|i| {
+            Some((
+                i.creation_date().unwrap_or(""),
+                i.name().unwrap_or(""),
+                i.image_id()?,
+            ))
+        })
         .max();
     match newest {
         Some((_, _, id)) => Ok(id.to_owned()),
@@ -90,32 +110,55 @@ pub async fn launch(
         // be visible to EC2 yet, so that one error is retried for a while.
         let subnet = &blueprint.subnet_ids[n % blueprint.subnet_ids.len()];
         let what = "the new instance profile to reach EC2";
-        let id = wait::until(step, what, options.timeouts.instances, options.timeouts.poll, || async {
-            let tags = TagSpecification::builder()
-                .resource_type(ResourceType::Instance)
-                .set_tags(Some(blueprint.instance_tags(stack)))
-                .build();
-            let result = clients
-                .ec2
-                .run_instances()
-                .image_id(&blueprint.image_id)
-                .instance_type(InstanceType::from(blueprint.instance_type.as_str()))
-                .min_count(1)
-                .max_count(1)
-                .subnet_id(subnet)
-                .security_group_ids(&blueprint.security_group)
-                .iam_instance_profile(IamInstanceProfileSpecification::builder().arn(&blueprint.profile_arn).build())
-                .metadata_options(InstanceMetadataOptionsRequest::builder().http_tokens(HttpTokensState::Required).build())
-                .user_data(&blueprint.user_data)
-                .tag_specifications(tags)
-                .send()
-                .await;
-            match result {
-                Ok(out) => Ok(out.instances().first().and_then(|i| i.instance_id()).map(str::to_owned)),
-                Err(e) if code_of(&e) == Some("InvalidParameterValue") && format!("{e:?}").contains("iamInstanceProfile") => Ok(None),
-                Err(e) => Err(api("RunInstances", stack.instance())(e)),
-            }
-        })
+        let id = wait::until(
+            step,
+            what,
+            options.timeouts.instances,
+            options.timeouts.poll,
+            || async {
+                let tags = TagSpecification::builder()
+                    .resource_type(ResourceType::Instance)
+                    .set_tags(Some(blueprint.instance_tags(stack)))
+                    .build();
+                let result = clients
+                    .ec2
+                    .run_instances()
+                    .image_id(&blueprint.image_id)
+                    .instance_type(InstanceType::from(blueprint.instance_type.as_str()))
+                    .min_count(1)
+                    .max_count(1)
+                    .subnet_id(subnet)
+                    .security_group_ids(&blueprint.security_group)
+                    .iam_instance_profile(
+                        IamInstanceProfileSpecification::builder()
+                            .arn(&blueprint.profile_arn)
+                            .build(),
+                    )
+                    .metadata_options(
+                        InstanceMetadataOptionsRequest::builder()
+                            .http_tokens(HttpTokensState::Required)
+                            .build(),
+                    )
+                    .user_data(&blueprint.user_data)
+                    .tag_specifications(tags)
+                    .send()
+                    .await;
+                match result {
+                    Ok(out) => Ok(out
+                        .instances()
+                        .first()
+                        .and_then(|i| i.instance_id())
+                        .map(str::to_owned)),
+                    Err(e)
+                        if code_of(&e) == Some("InvalidParameterValue")
+                            && format!("{e:?}").contains("iamInstanceProfile") =>
+                    {
+                        Ok(None)
+                    }
+                    Err(e) => Err(api("RunInstances", stack.instance())(e)),
+                }
+            },
+        )
         .await?;
         ids.push(id);
     }
@@ -123,7 +166,10 @@ pub async fn launch(
     Ok(ids)
 }
 
-async fn instance_states(clients: &Clients, ids: &[String]) -> Result<BTreeMap<String, String>, AwsError> {
+async fn instance_states(
+    clients: &Clients,
+    ids: &[String],
+) -> Result<BTreeMap<String, String>, AwsError> {
     let out = clients
         .ec2
         .describe_instances()
@@ -135,21 +181,45 @@ async fn instance_states(clients: &Clients, ids: &[String]) -> Result<BTreeMap<S
         .reservations()
         .iter()
         .flat_map(|r| r.instances())
-        .filter_map(|i| Some((i.instance_id()?.to_owned(), i.state()?.name()?.as_str().to_owned())))
+        .filter_map(|i| {
+            Some((
+                i.instance_id()?.to_owned(),
+                i.state()?.name()?.as_str().to_owned(),
+            ))
+        })
         .collect())
 }
 
-async fn wait_running(clients: &Clients, options: &AwsOptions, ids: &[String], step: &Step) -> Result<(), AwsError> {
+async fn wait_running(
+    clients: &Clients,
+    options: &AwsOptions,
+    ids: &[String],
+    step: &Step,
+) -> Result<(), AwsError> {
     let what = format!("{} to be running", ids.join(", "));
-    wait::until(step, &what, options.timeouts.instances, options.timeouts.poll, || async {
-        let states = instance_states(clients, ids).await?;
-        Ok(ids.iter().all(|id| states.get(id).map(String::as_str) == Some("running")).then_some(()))
-    })
+    wait::until(
+        step,
+        &what,
+        options.timeouts.instances,
+        options.timeouts.poll,
+        || async {
+            let states = instance_states(clients, ids).await?;
+            Ok(ids
+                .iter()
+                .all(|id| states.get(id).map(String::as_str) == Some("running"))
+                .then_some(()))
+        },
+    )
     .await
 }
 
 /// Terminates `ids` and waits until they are gone.
-pub async fn terminate(clients: &Clients, options: &AwsOptions, ids: &[String], step: &Step) -> Result<(), AwsError> {
+pub async fn terminate(
+    clients: &Clients,
+    options: &AwsOptions,
+    ids: &[String],
+    step: &Step,
+) -> Result<(), AwsError> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -161,10 +231,16 @@ pub async fn terminate(clients: &Clients, options: &AwsOptions, ids: &[String], 
         .await
         .map_err(api("TerminateInstances", ids.join(", ")))?;
     let what = format!("{} to terminate", ids.join(", "));
-    wait::until(step, &what, options.timeouts.instances, options.timeouts.poll, || async {
-        let states = instance_states(clients, ids).await?;
-        Ok(states.values().all(|s| s == "terminated").then_some(()))
-    })
+    wait::until(
+        step,
+        &what,
+        options.timeouts.instances,
+        options.timeouts.poll,
+        || async {
+            let states = instance_states(clients, ids).await?;
+            Ok(states.values().all(|s| s == "terminated").then_some(()))
+        },
+    )
     .await
 }
 
@@ -175,7 +251,10 @@ pub async fn ensure_launch_template(
     blueprint: &Blueprint,
     found: &[LaunchTemplate],
 ) -> Result<String, AwsError> {
-    if let Some(t) = found.iter().find(|t| t.config.as_deref() == Some(&blueprint.config)) {
+    if let Some(t) = found
+        .iter()
+        .find(|t| t.config.as_deref() == Some(&blueprint.config))
+    {
         return Ok(t.id.clone());
     }
     let name = stack.launch_template(&blueprint.config);
@@ -183,7 +262,9 @@ pub async fn ensure_launch_template(
         .image_id(&blueprint.image_id)
         .instance_type(InstanceType::from(blueprint.instance_type.as_str()))
         .iam_instance_profile(
-            LaunchTemplateIamInstanceProfileSpecificationRequest::builder().arn(&blueprint.profile_arn).build(),
+            LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
+                .arn(&blueprint.profile_arn)
+                .build(),
         )
         .security_group_ids(&blueprint.security_group)
         .metadata_options(
@@ -200,7 +281,12 @@ pub async fn ensure_launch_template(
         )
         .build();
     let mut tags = ec2_tags(stack, blueprint.level, &name);
-    tags.push(Ec2Tag::builder().key(CONFIG_TAG).value(&blueprint.config).build());
+    tags.push(
+        Ec2Tag::builder()
+            .key(CONFIG_TAG)
+            .value(&blueprint.config)
+            .build(),
+    );
     let tags = TagSpecification::builder()
         .resource_type(ResourceType::LaunchTemplate)
         .set_tags(Some(tags))
@@ -223,9 +309,18 @@ pub async fn ensure_launch_template(
 }
 
 /// Deletes launch templates (those of an old configuration, or all).
-pub async fn delete_templates(clients: &Clients, templates: &[&LaunchTemplate]) -> Result<(), AwsError> {
+pub async fn delete_templates(
+    clients: &Clients,
+    templates: &[&LaunchTemplate],
+) -> Result<(), AwsError> {
     for template in templates {
-        match clients.ec2.delete_launch_template().launch_template_id(&template.id).send().await {
+        match clients
+            .ec2
+            .delete_launch_template()
+            .launch_template_id(&template.id)
+            .send()
+            .await
+        {
             Err(e) if !code_of(&e).is_some_and(|c| c.contains("NotFound")) => {
                 return Err(api("DeleteLaunchTemplate", &template.name)(e))
             }
@@ -363,24 +458,42 @@ pub async fn ensure_alarms(
         };
         let name = stack.alarm(&alarm.name);
         let comparison = match alarm.comparison {
-            Comparison::GreaterThanThreshold => aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
-            Comparison::LessThanThreshold => aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold,
+            Comparison::GreaterThanThreshold => {
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold
+            }
+            Comparison::LessThanThreshold => {
+                aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold
+            }
         };
         let mut actions = vec![policy_arn];
         actions.extend(topic.map(str::to_owned));
-        let tags = super::names::tags(stack, level)
-            .into_iter()
-            .map(|(k, v)| aws_sdk_cloudwatch::types::Tag::builder().key(k).value(v).build());
+        let tags = super::names::tags(stack, level).into_iter().map(|(k, v)| {
+            aws_sdk_cloudwatch::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+        });
         clients
             .cloudwatch
             .put_metric_alarm()
             .alarm_name(&name)
-            .alarm_description(format!("photoscale {stack}: {} average response time, {policy_name}", alarm.comparison.describe()))
+            .alarm_description(format!(
+                "photoscale {stack}: {} average response time, {policy_name}",
+                alarm.comparison.describe()
+            ))
             .namespace("AWS/ApplicationELB")
             .metric_name(&alarm.metric)
-            .dimensions(dimension("LoadBalancer", load_balancer_dimension(load_balancer_arn)))
-            .dimensions(dimension("TargetGroup", target_group_dimension(target_group_arn)))
-            .statistic(aws_sdk_cloudwatch::types::Statistic::from(alarm.statistic.as_str()))
+            .dimensions(dimension(
+                "LoadBalancer",
+                load_balancer_dimension(load_balancer_arn),
+            ))
+            .dimensions(dimension(
+                "TargetGroup",
+                target_group_dimension(target_group_arn),
+            ))
+            .statistic(aws_sdk_cloudwatch::types::Statistic::from(
+                alarm.statistic.as_str(),
+            ))
             .period(alarm.period_s as i32)
             .evaluation_periods(alarm.evaluation_periods as i32)
             .datapoints_to_alarm(alarm.datapoints_to_alarm as i32)
@@ -422,12 +535,16 @@ pub fn policy_name(adjustment: i32) -> &'static str {
 }
 
 fn dimension(name: &str, value: &str) -> aws_sdk_cloudwatch::types::Dimension {
-    aws_sdk_cloudwatch::types::Dimension::builder().name(name).value(value).build()
+    aws_sdk_cloudwatch::types::Dimension::builder()
+        .name(name)
+        .value(value)
+        .build()
 }
 
 /// `app/NAME/ID`: the load balancer's ARN after `loadbalancer/`.
 pub fn load_balancer_dimension(arn: &str) -> &str {
-    arn.split_once(":loadbalancer/").map_or(arn, |(_, rest)| rest)
+    arn.split_once(":loadbalancer/")
+        .map_or(arn, |(_, rest)| rest)
 }
 
 /// `targetgroup/NAME/ID`: the target group's ARN after the last `:`.
@@ -449,9 +566,13 @@ pub async fn ensure_topic(
     };
     let stack = &options.stack;
     let name = stack.topic();
-    let tags = super::names::tags(stack, level)
-        .into_iter()
-        .map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build().expect("key and value are set"));
+    let tags = super::names::tags(stack, level).into_iter().map(|(k, v)| {
+        aws_sdk_sns::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .expect("key and value are set")
+    });
     // CreateTopic returns the existing topic when it is there.
     let topic = clients
         .sns
@@ -469,7 +590,11 @@ pub async fn ensure_topic(
         .send()
         .await
         .map_err(api("ListSubscriptionsByTopic", &name))?;
-    if !subscriptions.subscriptions().iter().any(|s| s.endpoint() == Some(email.as_str())) {
+    if !subscriptions
+        .subscriptions()
+        .iter()
+        .any(|s| s.endpoint() == Some(email.as_str()))
+    {
         clients
             .sns
             .subscribe()
@@ -507,19 +632,28 @@ pub async fn roll_group(
             .await
             .map_err(api("DetachInstances", id))?;
         let what = format!("a replacement for {id} to be running");
-        let fresh = wait::until(step, &what, options.timeouts.instances, options.timeouts.poll, || async {
-            let found = super::inventory::discover(clients, &options.stack).await?;
-            let desired = found.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
-            let running: Vec<String> = found
-                .group_instances
-                .iter()
-                .filter(|i| i.state == "running")
-                .map(|i| i.id.clone())
-                .collect();
-            Ok((running.len() >= desired).then(|| {
-                running.into_iter().filter(|i| !stale.contains(i)).collect::<Vec<_>>()
-            }))
-        })
+        let fresh = wait::until(
+            step,
+            &what,
+            options.timeouts.instances,
+            options.timeouts.poll,
+            || async {
+                let found = super::inventory::discover(clients, &options.stack).await?;
+                let desired = found.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
+                let running: Vec<String> = found
+                    .group_instances
+                    .iter()
+                    .filter(|i| i.state == "running")
+                    .map(|i| i.id.clone())
+                    .collect();
+                Ok((running.len() >= desired).then(|| {
+                    running
+                        .into_iter()
+                        .filter(|i| !stale.contains(i))
+                        .collect::<Vec<_>>()
+                }))
+            },
+        )
         .await?;
         super::load_balancer::wait_healthy(clients, options, target_group, &fresh, step).await?;
         terminate(clients, options, std::slice::from_ref(id), step).await?;
@@ -529,7 +663,12 @@ pub async fn roll_group(
 
 /// Alarms, the group (and its policies and instances), the launch template
 /// and our own topic.
-pub async fn delete_scaling(clients: &Clients, options: &AwsOptions, found: &Inventory, step: &Step) -> Result<(), AwsError> {
+pub async fn delete_scaling(
+    clients: &Clients,
+    options: &AwsOptions,
+    found: &Inventory,
+    step: &Step,
+) -> Result<(), AwsError> {
     if !found.alarms.is_empty() {
         clients
             .cloudwatch
@@ -554,16 +693,34 @@ pub async fn delete_scaling(clients: &Clients, options: &AwsOptions, found: &Inv
             }
             _ => {}
         }
-        let what = format!("Auto Scaling group {} and its instances to be deleted", group.name);
-        wait::until(step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
-            let now = super::inventory::discover(clients, stack).await?;
-            Ok((now.auto_scaling_group.is_none() && now.group_instances.is_empty()).then_some(()))
-        })
+        let what = format!(
+            "Auto Scaling group {} and its instances to be deleted",
+            group.name
+        );
+        wait::until(
+            step,
+            &what,
+            options.timeouts.deletion,
+            options.timeouts.poll,
+            || async {
+                let now = super::inventory::discover(clients, stack).await?;
+                Ok(
+                    (now.auto_scaling_group.is_none() && now.group_instances.is_empty())
+                        .then_some(()),
+                )
+            },
+        )
         .await?;
     }
     delete_templates(clients, &found.launch_templates.iter().collect::<Vec<_>>()).await?;
     if let (Some(topic), None) = (&found.topic, &options.notify_topic_arn) {
-        clients.sns.delete_topic().topic_arn(topic).send().await.map_err(api("DeleteTopic", topic))?;
+        clients
+            .sns
+            .delete_topic()
+            .topic_arn(topic)
+            .send()
+            .await
+            .map_err(api("DeleteTopic", topic))?;
     }
     Ok(())
 }
@@ -585,7 +742,13 @@ mod tests {
     fn alarm_dimensions_come_from_the_arns() {
         let lb = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/photoscale-demo/50dc6c495c0c9188";
         let tg = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/photoscale-demo/73e2d6bc24d8a067";
-        assert_eq!(load_balancer_dimension(lb), "app/photoscale-demo/50dc6c495c0c9188");
-        assert_eq!(target_group_dimension(tg), "targetgroup/photoscale-demo/73e2d6bc24d8a067");
+        assert_eq!(
+            load_balancer_dimension(lb),
+            "app/photoscale-demo/50dc6c495c0c9188"
+        );
+        assert_eq!(
+            target_group_dimension(tg),
+            "targetgroup/photoscale-demo/73e2d6bc24d8a067"
+        );
     }
 }

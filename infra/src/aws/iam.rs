@@ -75,7 +75,13 @@ pub fn photos_policy(region: &str, bucket: &str) -> String {
 fn iam_tags(stack: &StackName, level: u8) -> Vec<Tag> {
     super::names::tags(stack, level)
         .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set"))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value are set")
+        })
         .collect()
 }
 
@@ -100,10 +106,22 @@ pub async fn ensure(
             .await
             .map_err(api("CreateRole", &name))?;
     }
-    put_policy(clients, &name, SECRETS_POLICY, secrets_policy(clients, stack)).await?;
+    put_policy(
+        clients,
+        &name,
+        SECRETS_POLICY,
+        secrets_policy(clients, stack),
+    )
+    .await?;
     match bucket {
         Some(bucket) => {
-            put_policy(clients, &name, PHOTOS_POLICY, photos_policy(&clients.region, bucket)).await?
+            put_policy(
+                clients,
+                &name,
+                PHOTOS_POLICY,
+                photos_policy(&clients.region, bucket),
+            )
+            .await?
         }
         None if found.role_policies.iter().any(|p| p == PHOTOS_POLICY) => {
             delete_policy(clients, &name, PHOTOS_POLICY).await?
@@ -132,7 +150,12 @@ pub async fn ensure(
     Ok(profile.instance_profile.map(|p| p.arn).unwrap_or_default())
 }
 
-async fn put_policy(clients: &Clients, role: &str, policy: &str, document: String) -> Result<(), AwsError> {
+async fn put_policy(
+    clients: &Clients,
+    role: &str,
+    policy: &str,
+    document: String,
+) -> Result<(), AwsError> {
     clients
         .iam
         .put_role_policy()
@@ -146,7 +169,14 @@ async fn put_policy(clients: &Clients, role: &str, policy: &str, document: Strin
 }
 
 async fn delete_policy(clients: &Clients, role: &str, policy: &str) -> Result<(), AwsError> {
-    match clients.iam.delete_role_policy().role_name(role).policy_name(policy).send().await {
+    match clients
+        .iam
+        .delete_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+    {
         Ok(_) => Ok(()),
         Err(e) if code_of(&e) == Some("NoSuchEntity") => Ok(()),
         Err(e) => Err(api("DeleteRolePolicy", format!("{role}/{policy}"))(e)),
@@ -154,7 +184,11 @@ async fn delete_policy(clients: &Clients, role: &str, policy: &str) -> Result<()
 }
 
 /// Profile first (it holds the role), then the role's policies, then the role.
-pub async fn delete(clients: &Clients, stack: &StackName, found: &super::Inventory) -> Result<(), AwsError> {
+pub async fn delete(
+    clients: &Clients,
+    stack: &StackName,
+    found: &super::Inventory,
+) -> Result<(), AwsError> {
     let name = stack.role();
     if found.instance_profile.is_some() {
         let removed = clients
@@ -170,7 +204,13 @@ pub async fn delete(clients: &Clients, stack: &StackName, found: &super::Invento
             }
             _ => {}
         }
-        match clients.iam.delete_instance_profile().instance_profile_name(&name).send().await {
+        match clients
+            .iam
+            .delete_instance_profile()
+            .instance_profile_name(&name)
+            .send()
+            .await
+        {
             Err(e) if code_of(&e) != Some("NoSuchEntity") => {
                 return Err(api("DeleteInstanceProfile", &name)(e))
             }
@@ -182,7 +222,9 @@ pub async fn delete(clients: &Clients, stack: &StackName, found: &super::Invento
             delete_policy(clients, &name, policy).await?;
         }
         match clients.iam.delete_role().role_name(&name).send().await {
-            Err(e) if code_of(&e) != Some("NoSuchEntity") => return Err(api("DeleteRole", &name)(e)),
+            Err(e) if code_of(&e) != Some("NoSuchEntity") => {
+                return Err(api("DeleteRole", &name)(e))
+            }
             _ => {}
         }
     }

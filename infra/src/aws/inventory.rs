@@ -109,12 +109,90 @@ impl Inventory {
             && self.secrets_parameter.is_none()
     }
 
+    /// The stack as text, for `infra status --target aws`.
+    pub fn render(&self) -> String {
+        if self.is_empty() {
+            return format!(
+                "Nothing of stack {} exists in {}.\n",
+                self.stack, self.region
+            );
+        }
+        let level = self.level.map_or("?".to_owned(), |l| l.to_string());
+        let mut out = format!("Stack {} in {} (level {level})", self.stack, self.region);
+        if let Some(url) = self.url() {
+            out.push_str(&format!(": {url}"));
+        }
+        out.push('\n');
+        let mut line = |kind: &str, what: String| out.push_str(&format!("  {kind:<18} {what}\n"));
+        if let Some(lb) = &self.load_balancer {
+            line(
+                "load balancer",
+                format!("{} ({} listeners)", lb.dns_name, self.listeners.len()),
+            );
+        }
+        if let Some(db) = &self.database {
+            line(
+                "database",
+                format!(
+                    "{} {} {}",
+                    db.id,
+                    db.status,
+                    db.endpoint.as_deref().unwrap_or("")
+                ),
+            );
+        }
+        if let Some(c) = &self.cache_cluster {
+            line(
+                "cache cluster",
+                format!(
+                    "{} {} {} {}",
+                    c.id,
+                    c.engine,
+                    c.status,
+                    c.endpoint.as_deref().unwrap_or("")
+                ),
+            );
+        }
+        if let Some(bucket) = &self.bucket {
+            line("bucket", bucket.clone());
+        }
+        if let Some(g) = &self.auto_scaling_group {
+            line(
+                "Auto Scaling group",
+                format!(
+                    "{} min {} desired {} max {}",
+                    g.name, g.min, g.desired, g.max
+                ),
+            );
+        }
+        for alarm in &self.alarms {
+            line("alarm", alarm.clone());
+        }
+        for i in self.instances.iter().chain(&self.group_instances) {
+            let address = i.public_address.as_deref().unwrap_or("-");
+            line("instance", format!("{} {} {address}", i.id, i.state));
+        }
+        for (kind, id) in &self.security_groups {
+            line("security group", format!("{kind} {id}"));
+        }
+        if let Some(role) = &self.role {
+            line(
+                "IAM role",
+                format!("{role} ({})", self.role_policies.join(", ")),
+            );
+        }
+        out
+    }
+
     /// Where users browse to: the load balancer, else the one instance.
     pub fn url(&self) -> Option<String> {
         if let Some(lb) = &self.load_balancer {
             return Some(format!("http://{}/", lb.dns_name));
         }
-        let address = self.instances.iter().find_map(|i| i.public_address.clone())?;
+        let address = self
+            .instances
+            .iter()
+            .find_map(|i| i.public_address.clone())?;
         Some(format!("http://{address}/"))
     }
 }
@@ -164,7 +242,10 @@ fn not_ours(kind: &str, name: &str, stack: &StackName) -> AwsError {
     ))
 }
 
-fn has_stack_tag<'a>(mut tags: impl Iterator<Item = (&'a str, &'a str)>, stack: &StackName) -> bool {
+fn has_stack_tag<'a>(
+    mut tags: impl Iterator<Item = (&'a str, &'a str)>,
+    stack: &StackName,
+) -> bool {
     tags.any(|(k, v)| k == STACK_TAG && v == stack.as_str())
 }
 
@@ -199,7 +280,9 @@ async fn instances(
     let live = Filter::builder()
         .name("instance-state-name")
         .set_values(Some(
-            ["pending", "running", "stopping", "stopped"].map(String::from).to_vec(),
+            ["pending", "running", "stopping", "stopped"]
+                .map(String::from)
+                .to_vec(),
         ))
         .build();
     let out = clients
@@ -250,7 +333,13 @@ pub async fn discover_load_balancer(
     stack: &StackName,
 ) -> Result<Option<LoadBalancer>, AwsError> {
     let name = stack.main();
-    let out = match clients.elb.describe_load_balancers().names(&name).send().await {
+    let out = match clients
+        .elb
+        .describe_load_balancers()
+        .names(&name)
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(e) if code_of(&e) == Some("LoadBalancerNotFound") => return Ok(None),
         Err(e) => return Err(api("DescribeLoadBalancers", &name)(e)),
@@ -270,12 +359,22 @@ pub async fn discover_load_balancer(
 
 async fn target_group(clients: &Clients, stack: &StackName) -> Result<Option<Arn>, AwsError> {
     let name = stack.main();
-    let out = match clients.elb.describe_target_groups().names(&name).send().await {
+    let out = match clients
+        .elb
+        .describe_target_groups()
+        .names(&name)
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(e) if code_of(&e) == Some("TargetGroupNotFound") => return Ok(None),
         Err(e) => return Err(api("DescribeTargetGroups", &name)(e)),
     };
-    let Some(arn) = out.target_groups().first().and_then(|t| t.target_group_arn()) else {
+    let Some(arn) = out
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+    else {
         return Ok(None);
     };
     if !elb_is_ours(clients, arn, stack).await? {
@@ -314,7 +413,10 @@ async fn listeners(clients: &Clients, lb_arn: &str) -> Result<Vec<String>, AwsEr
         .collect())
 }
 
-pub async fn discover_database(clients: &Clients, stack: &StackName) -> Result<Option<Endpointed>, AwsError> {
+pub async fn discover_database(
+    clients: &Clients,
+    stack: &StackName,
+) -> Result<Option<Endpointed>, AwsError> {
     let id = stack.main();
     let out = match clients
         .rds
@@ -331,15 +433,18 @@ pub async fn discover_database(clients: &Clients, stack: &StackName) -> Result<O
         return Ok(None);
     };
     let tags = db.tag_list().iter();
-    if !has_stack_tag(tags.map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
+    if !has_stack_tag(
+        tags.map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
+        stack,
+    ) {
         return Err(not_ours("database", &id, stack));
     }
     Ok(Some(Endpointed {
         id,
         status: db.db_instance_status().unwrap_or_default().to_owned(),
-        endpoint: db.endpoint().and_then(|e| {
-            Some(format!("{}:{}", e.address()?, e.port().unwrap_or(3306)))
-        }),
+        endpoint: db
+            .endpoint()
+            .and_then(|e| Some(format!("{}:{}", e.address()?, e.port().unwrap_or(3306)))),
     }))
 }
 
@@ -372,21 +477,24 @@ pub async fn discover_cache_cluster(
             .await
             .map_err(api("ListTagsForResource", arn))?;
         let tags = tags.tag_list().iter();
-        if !has_stack_tag(tags.map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
+        if !has_stack_tag(
+            tags.map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
+            stack,
+        ) {
             return Err(not_ours("cache cluster", &id, stack));
         }
     }
     // Memcached answers on its configuration endpoint, Redis on its node.
-    let endpoint = cluster.configuration_endpoint().or_else(|| {
-        cluster
-            .cache_nodes()
-            .first()
-            .and_then(|n| n.endpoint())
-    });
+    let endpoint = cluster
+        .configuration_endpoint()
+        .or_else(|| cluster.cache_nodes().first().and_then(|n| n.endpoint()));
     Ok(Some(CacheCluster {
         id,
         engine: cluster.engine().unwrap_or_default().to_owned(),
-        status: cluster.cache_cluster_status().unwrap_or_default().to_owned(),
+        status: cluster
+            .cache_cluster_status()
+            .unwrap_or_default()
+            .to_owned(),
         endpoint: endpoint.and_then(|e| Some(format!("{}:{}", e.address()?, e.port()?))),
     }))
 }

@@ -58,14 +58,28 @@ pub async fn ensure(
                 .map_err(api("CreateLoadBalancer", &name))?;
             let lb = out.load_balancers().first();
             LoadBalancer {
-                arn: lb.and_then(|l| l.load_balancer_arn()).unwrap_or_default().to_owned(),
+                arn: lb
+                    .and_then(|l| l.load_balancer_arn())
+                    .unwrap_or_default()
+                    .to_owned(),
                 dns_name: lb.and_then(|l| l.dns_name()).unwrap_or_default().to_owned(),
             }
         }
     };
-    let target_group = ensure_target_group(clients, stack, level, network, health, found.target_group.as_ref()).await?;
+    let target_group = ensure_target_group(
+        clients,
+        stack,
+        level,
+        network,
+        health,
+        found.target_group.as_ref(),
+    )
+    .await?;
     ensure_listeners(clients, options, &load_balancer.arn, &target_group).await?;
-    Ok(Balancer { load_balancer, target_group })
+    Ok(Balancer {
+        load_balancer,
+        target_group,
+    })
 }
 
 /// Health check in AWS's units: whole seconds, timeout below the interval.
@@ -175,7 +189,13 @@ async fn ensure_listeners(
         None if ports.contains(&443) => {
             for listener in out.listeners().iter().filter(|l| l.port() == Some(443)) {
                 let arn = listener.listener_arn().unwrap_or_default();
-                clients.elb.delete_listener().listener_arn(arn).send().await.map_err(api("DeleteListener", arn))?;
+                clients
+                    .elb
+                    .delete_listener()
+                    .listener_arn(arn)
+                    .send()
+                    .await
+                    .map_err(api("DeleteListener", arn))?;
             }
         }
         _ => {}
@@ -183,11 +203,20 @@ async fn ensure_listeners(
     Ok(())
 }
 
-pub async fn register(clients: &Clients, target_group: &str, ids: &[String]) -> Result<(), AwsError> {
+pub async fn register(
+    clients: &Clients,
+    target_group: &str,
+    ids: &[String],
+) -> Result<(), AwsError> {
     if ids.is_empty() {
         return Ok(());
     }
-    let targets = ids.iter().map(|id| TargetDescription::builder().id(id).port(i32::from(APP_PORT)).build());
+    let targets = ids.iter().map(|id| {
+        TargetDescription::builder()
+            .id(id)
+            .port(i32::from(APP_PORT))
+            .build()
+    });
     clients
         .elb
         .register_targets()
@@ -199,11 +228,20 @@ pub async fn register(clients: &Clients, target_group: &str, ids: &[String]) -> 
     Ok(())
 }
 
-pub async fn deregister(clients: &Clients, target_group: &str, ids: &[String]) -> Result<(), AwsError> {
+pub async fn deregister(
+    clients: &Clients,
+    target_group: &str,
+    ids: &[String],
+) -> Result<(), AwsError> {
     if ids.is_empty() {
         return Ok(());
     }
-    let targets = ids.iter().map(|id| TargetDescription::builder().id(id).port(i32::from(APP_PORT)).build());
+    let targets = ids.iter().map(|id| {
+        TargetDescription::builder()
+            .id(id)
+            .port(i32::from(APP_PORT))
+            .build()
+    });
     match clients
         .elb
         .deregister_targets()
@@ -212,7 +250,9 @@ pub async fn deregister(clients: &Clients, target_group: &str, ids: &[String]) -
         .send()
         .await
     {
-        Err(e) if code_of(&e) != Some("InvalidTarget") => Err(api("DeregisterTargets", target_group)(e)),
+        Err(e) if code_of(&e) != Some("InvalidTarget") => {
+            Err(api("DeregisterTargets", target_group)(e))
+        }
         _ => Ok(()),
     }
 }
@@ -228,30 +268,51 @@ pub async fn wait_healthy(
     if ids.is_empty() {
         return Ok(());
     }
-    let what = format!("{} to pass the load balancer's health check", ids.join(", "));
-    wait::until(step, &what, options.timeouts.instances, options.timeouts.poll, || async {
-        let out = clients
-            .elb
-            .describe_target_health()
-            .target_group_arn(target_group)
-            .send()
-            .await
-            .map_err(api("DescribeTargetHealth", target_group))?;
-        let healthy = ids.iter().all(|id| {
-            out.target_health_descriptions().iter().any(|d| {
-                d.target().and_then(|t| t.id()) == Some(id)
-                    && d.target_health().and_then(|h| h.state()) == Some(&TargetHealthStateEnum::Healthy)
-            })
-        });
-        Ok(healthy.then_some(()))
-    })
+    let what = format!(
+        "{} to pass the load balancer's health check",
+        ids.join(", ")
+    );
+    wait::until(
+        step,
+        &what,
+        options.timeouts.instances,
+        options.timeouts.poll,
+        || async {
+            let out = clients
+                .elb
+                .describe_target_health()
+                .target_group_arn(target_group)
+                .send()
+                .await
+                .map_err(api("DescribeTargetHealth", target_group))?;
+            let healthy = ids.iter().all(|id| {
+                out.target_health_descriptions().iter().any(|d| {
+                    d.target().and_then(|t| t.id()) == Some(id)
+                        && d.target_health().and_then(|h| h.state())
+                            == Some(&TargetHealthStateEnum::Healthy)
+                })
+            });
+            Ok(healthy.then_some(()))
+        },
+    )
     .await
 }
 
 /// Load balancer (its listeners go with it), then the target group.
-pub async fn delete(clients: &Clients, options: &AwsOptions, found: &Inventory, step: &Step) -> Result<(), AwsError> {
+pub async fn delete(
+    clients: &Clients,
+    options: &AwsOptions,
+    found: &Inventory,
+    step: &Step,
+) -> Result<(), AwsError> {
     if let Some(lb) = &found.load_balancer {
-        match clients.elb.delete_load_balancer().load_balancer_arn(&lb.arn).send().await {
+        match clients
+            .elb
+            .delete_load_balancer()
+            .load_balancer_arn(&lb.arn)
+            .send()
+            .await
+        {
             Err(e) if code_of(&e) != Some("LoadBalancerNotFound") => {
                 return Err(api("DeleteLoadBalancer", &lb.arn)(e))
             }
@@ -259,22 +320,43 @@ pub async fn delete(clients: &Clients, options: &AwsOptions, found: &Inventory, 
         }
         let stack = &options.stack;
         let what = format!("load balancer {} to be deleted", stack.main());
-        wait::until(step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
-            Ok(super::inventory::discover_load_balancer(clients, stack).await?.is_none().then_some(()))
-        })
+        wait::until(
+            step,
+            &what,
+            options.timeouts.deletion,
+            options.timeouts.poll,
+            || async {
+                Ok(super::inventory::discover_load_balancer(clients, stack)
+                    .await?
+                    .is_none()
+                    .then_some(()))
+            },
+        )
         .await?;
     }
     if let Some(Arn(arn)) = &found.target_group {
         // The target group is in use until the load balancer is really gone.
         let what = format!("target group {} to be released", options.stack.main());
-        wait::until(step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
-            match clients.elb.delete_target_group().target_group_arn(arn).send().await {
-                Ok(_) => Ok(Some(())),
-                Err(e) if code_of(&e) == Some("TargetGroupNotFound") => Ok(Some(())),
-                Err(e) if code_of(&e) == Some("ResourceInUse") => Ok(None),
-                Err(e) => Err(api("DeleteTargetGroup", arn)(e)),
-            }
-        })
+        wait::until(
+            step,
+            &what,
+            options.timeouts.deletion,
+            options.timeouts.poll,
+            || async {
+                match clients
+                    .elb
+                    .delete_target_group()
+                    .target_group_arn(arn)
+                    .send()
+                    .await
+                {
+                    Ok(_) => Ok(Some(())),
+                    Err(e) if code_of(&e) == Some("TargetGroupNotFound") => Ok(Some(())),
+                    Err(e) if code_of(&e) == Some("ResourceInUse") => Ok(None),
+                    Err(e) => Err(api("DeleteTargetGroup", arn)(e)),
+                }
+            },
+        )
         .await?;
     }
     Ok(())

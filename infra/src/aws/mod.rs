@@ -25,13 +25,14 @@ mod fleet;
 mod iam;
 mod inventory;
 mod load_balancer;
-pub mod names;
 mod network;
 pub mod plan;
 mod secrets;
 mod up;
 pub mod user_data;
 mod wait;
+
+pub use crate::aws_names as names;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -25,8 +25,16 @@ pub async fn find(clients: &Clients, vpc: Option<&str>) -> Result<Network, AwsEr
         Some(id) => request.vpc_ids(id),
         None => request.filters(Filter::builder().name("isDefault").values("true").build()),
     };
-    let out = request.send().await.map_err(api("DescribeVpcs", vpc.unwrap_or("the default VPC")))?;
-    let Some(vpc_id) = out.vpcs().first().and_then(|v| v.vpc_id()).map(str::to_owned) else {
+    let out = request
+        .send()
+        .await
+        .map_err(api("DescribeVpcs", vpc.unwrap_or("the default VPC")))?;
+    let Some(vpc_id) = out
+        .vpcs()
+        .first()
+        .and_then(|v| v.vpc_id())
+        .map(str::to_owned)
+    else {
         return Err(AwsError::Invalid(format!(
             "region {} has no default VPC\n  fix: pass --vpc with the id of a VPC that has public subnets in two availability zones",
             clients.region
@@ -37,16 +45,28 @@ pub async fn find(clients: &Clients, vpc: Option<&str>) -> Result<Network, AwsEr
         .describe_subnets()
         .filters(Filter::builder().name("vpc-id").values(&vpc_id).build());
     if vpc.is_none() {
-        request = request.filters(Filter::builder().name("default-for-az").values("true").build());
+        request = request.filters(
+            Filter::builder()
+                .name("default-for-az")
+                .values("true")
+                .build(),
+        );
     }
-    let out = request.send().await.map_err(api("DescribeSubnets", &vpc_id))?;
+    let out = request
+        .send()
+        .await
+        .map_err(api("DescribeSubnets", &vpc_id))?;
     let mut subnet_ids: Vec<String> = out
         .subnets()
         .iter()
         .filter_map(|s| s.subnet_id().map(str::to_owned))
         .collect();
     subnet_ids.sort();
-    let zones: BTreeSet<&str> = out.subnets().iter().filter_map(|s| s.availability_zone()).collect();
+    let zones: BTreeSet<&str> = out
+        .subnets()
+        .iter()
+        .filter_map(|s| s.availability_zone())
+        .collect();
     if zones.len() < 2 {
         return Err(AwsError::Invalid(format!(
             "VPC {vpc_id} has subnets in {} availability zone(s); a load balancer needs two\n  fix: add a subnet in a second zone, or pass another --vpc",
@@ -71,21 +91,45 @@ pub struct Rule {
 }
 
 /// The rules of group `kind`, given the ids of the groups it trusts.
-pub fn rules(kind: &str, https: bool, cache_port: u16, lb: Option<&str>, app: Option<&str>) -> Vec<Rule> {
+pub fn rules(
+    kind: &str,
+    https: bool,
+    cache_port: u16,
+    lb: Option<&str>,
+    app: Option<&str>,
+) -> Vec<Rule> {
     let from_group = |id: Option<&str>| Source::Group(id.unwrap_or_default().to_owned());
     match kind {
         "lb" => {
-            let mut rules = vec![Rule { port: 80, from: Source::Anywhere }];
+            let mut rules = vec![Rule {
+                port: 80,
+                from: Source::Anywhere,
+            }];
             if https {
-                rules.push(Rule { port: 443, from: Source::Anywhere });
+                rules.push(Rule {
+                    port: 443,
+                    from: Source::Anywhere,
+                });
             }
             rules
         }
         // Level 0 has no load balancer: the instance itself faces the world.
-        "app" if lb.is_none() => vec![Rule { port: DIRECT_PORT, from: Source::Anywhere }],
-        "app" => vec![Rule { port: APP_PORT, from: from_group(lb) }],
-        "db" => vec![Rule { port: 3306, from: from_group(app) }],
-        "cache" => vec![Rule { port: cache_port, from: from_group(app) }],
+        "app" if lb.is_none() => vec![Rule {
+            port: DIRECT_PORT,
+            from: Source::Anywhere,
+        }],
+        "app" => vec![Rule {
+            port: APP_PORT,
+            from: from_group(lb),
+        }],
+        "db" => vec![Rule {
+            port: 3306,
+            from: from_group(app),
+        }],
+        "cache" => vec![Rule {
+            port: cache_port,
+            from: from_group(app),
+        }],
         _ => Vec::new(),
     }
 }
@@ -160,16 +204,28 @@ pub async fn current_rules(clients: &Clients, id: &str) -> Result<Vec<Rule>, Aws
         .await
         .map_err(api("DescribeSecurityGroups", id))?;
     let mut rules = Vec::new();
-    for p in out.security_groups().iter().flat_map(|g| g.ip_permissions()) {
+    for p in out
+        .security_groups()
+        .iter()
+        .flat_map(|g| g.ip_permissions())
+    {
         let Some(port) = p.from_port().and_then(|p| u16::try_from(p).ok()) else {
             continue;
         };
-        rules.extend(p.ip_ranges().iter().filter(|r| r.cidr_ip() == Some("0.0.0.0/0")).map(|_| Rule {
-            port,
-            from: Source::Anywhere,
-        }));
+        rules.extend(
+            p.ip_ranges()
+                .iter()
+                .filter(|r| r.cidr_ip() == Some("0.0.0.0/0"))
+                .map(|_| Rule {
+                    port,
+                    from: Source::Anywhere,
+                }),
+        );
         rules.extend(p.user_id_group_pairs().iter().filter_map(|g| {
-            Some(Rule { port, from: Source::Group(g.group_id()?.to_owned()) })
+            Some(Rule {
+                port,
+                from: Source::Group(g.group_id()?.to_owned()),
+            })
         }));
     }
     rules.sort();
@@ -201,7 +257,13 @@ pub fn ec2_tags(stack: &StackName, level: u8, name: &str) -> Vec<Tag> {
 /// Deletes group `id`; AWS refuses while something still uses it (an
 /// instance or load balancer being deleted), so that is retried by the caller.
 pub async fn delete_group(clients: &Clients, id: &str) -> Result<bool, AwsError> {
-    match clients.ec2.delete_security_group().group_id(id).send().await {
+    match clients
+        .ec2
+        .delete_security_group()
+        .group_id(id)
+        .send()
+        .await
+    {
         Ok(_) => Ok(true),
         Err(e) if super::error::code_of(&e) == Some("DependencyViolation") => Ok(false),
         Err(e) if super::error::code_of(&e) == Some("InvalidGroup.NotFound") => Ok(true),

@@ -47,7 +47,11 @@ pub fn wanted(spec: &StackSpec, options: &AwsOptions, clients: &Clients) -> Want
     wanted_with_bucket(spec, options, bucket)
 }
 
-pub fn wanted_with_bucket(spec: &StackSpec, options: &AwsOptions, bucket: Option<String>) -> Wanted {
+pub fn wanted_with_bucket(
+    spec: &StackSpec,
+    options: &AwsOptions,
+    bucket: Option<String>,
+) -> Wanted {
     let load_balancer = spec.load_balancer.is_some();
     let database = spec.database == crate::spec::Database::Mariadb;
     let cache_engine = cache_engine(spec);
@@ -76,10 +80,19 @@ pub fn wanted_with_bucket(spec: &StackSpec, options: &AwsOptions, bucket: Option
         cache_engine,
         bucket,
         role_policies,
-        instances: if scaling.is_some() { 0 } else { spec.fleet.desired },
+        instances: if scaling.is_some() {
+            0
+        } else {
+            spec.fleet.desired
+        },
         auto_scaling: scaling.is_some(),
         alarms: scaling
-            .map(|s| s.alarms.iter().map(|a| options.stack.alarm(&a.name)).collect())
+            .map(|s| {
+                s.alarms
+                    .iter()
+                    .map(|a| options.stack.alarm(&a.name))
+                    .collect()
+            })
             .unwrap_or_default(),
         topic: scaling.is_some() && options.notify_email.is_some(),
         config: intent.fingerprint(),
@@ -145,28 +158,80 @@ pub fn changes(wanted: &Wanted, found: &Inventory) -> Vec<Change> {
     let stack = &found.stack;
     let main = format!("photoscale-{stack}");
     let mut out = Vec::new();
-    want(&mut out, "secrets", &format!("/photoscale/{stack}/secrets"), found.secrets_parameter.is_some(), true);
+    want(
+        &mut out,
+        "secrets",
+        &format!("/photoscale/{stack}/secrets"),
+        found.secrets_parameter.is_some(),
+        true,
+    );
     for kind in ["lb", "app", "db", "cache"] {
         let exists = found.security_groups.contains_key(kind);
         // A kept database keeps the group that lets the app in.
         let keep_for_data = kind == "db" && found.database.is_some();
         let wanted = wanted.security_groups.contains(&kind) || keep_for_data;
-        want(&mut out, "security group", &format!("{main}-{kind}"), exists, wanted);
+        want(
+            &mut out,
+            "security group",
+            &format!("{main}-{kind}"),
+            exists,
+            wanted,
+        );
     }
     let role = format!("{main}-app");
     want(&mut out, "IAM role", &role, found.role.is_some(), true);
-    want(&mut out, "instance profile", &role, found.instance_profile.is_some(), true);
+    want(
+        &mut out,
+        "instance profile",
+        &role,
+        found.instance_profile.is_some(),
+        true,
+    );
     for policy in [SECRETS_POLICY, PHOTOS_POLICY] {
         let exists = found.role_policies.iter().any(|p| p == policy);
-        want(&mut out, "role policy", policy, exists, wanted.role_policies.contains(&policy));
+        want(
+            &mut out,
+            "role policy",
+            policy,
+            exists,
+            wanted.role_policies.contains(&policy),
+        );
     }
     // Data outlives a level change: only `down` deletes the database and bucket.
-    want(&mut out, "database", &main, found.database.is_some(), wanted.database || found.database.is_some());
-    let bucket = wanted.bucket.clone().or(found.bucket.clone()).unwrap_or_default();
-    want(&mut out, "bucket", &bucket, found.bucket.is_some(), wanted.bucket.is_some() || found.bucket.is_some());
+    want(
+        &mut out,
+        "database",
+        &main,
+        found.database.is_some(),
+        wanted.database || found.database.is_some(),
+    );
+    let bucket = wanted
+        .bucket
+        .clone()
+        .or(found.bucket.clone())
+        .unwrap_or_default();
+    want(
+        &mut out,
+        "bucket",
+        &bucket,
+        found.bucket.is_some(),
+        wanted.bucket.is_some() || found.bucket.is_some(),
+    );
     cache_change(wanted, found, &main, &mut out);
-    want(&mut out, "load balancer", &main, found.load_balancer.is_some(), wanted.load_balancer);
-    want(&mut out, "target group", &main, found.target_group.is_some(), wanted.load_balancer);
+    want(
+        &mut out,
+        "load balancer",
+        &main,
+        found.load_balancer.is_some(),
+        wanted.load_balancer,
+    );
+    want(
+        &mut out,
+        "target group",
+        &main,
+        found.target_group.is_some(),
+        wanted.load_balancer,
+    );
     let listeners = usize::from(wanted.load_balancer) + usize::from(wanted.https);
     if found.listeners.len() != listeners && wanted.load_balancer && found.load_balancer.is_some() {
         out.push(Change::new(
@@ -230,15 +295,25 @@ fn fleet_changes(wanted: &Wanted, found: &Inventory, main: &str, out: &mut Vec<C
     for template in &found.launch_templates {
         let current = wanted.auto_scaling && template.config.as_deref() == Some(&wanted.config);
         has_wanted_template |= current;
-        let action = if current { Action::Keep } else { Action::Delete };
+        let action = if current {
+            Action::Keep
+        } else {
+            Action::Delete
+        };
         out.push(Change::new("launch template", &template.name, action));
     }
     if wanted.auto_scaling && !has_wanted_template {
-        out.push(Change::new("launch template", format!("{main}-{}", wanted.config), Action::Create));
+        out.push(Change::new(
+            "launch template",
+            format!("{main}-{}", wanted.config),
+            Action::Create,
+        ));
     }
     let group = match &found.auto_scaling_group {
         None if wanted.auto_scaling => Some(Action::Create),
-        Some(_) if wanted.auto_scaling => Some(Action::Update("sizes, health check and policies are set again".into())),
+        Some(_) if wanted.auto_scaling => Some(Action::Update(
+            "sizes, health check and policies are set again".into(),
+        )),
         Some(_) => Some(Action::Delete),
         None => None,
     };
@@ -248,7 +323,11 @@ fn fleet_changes(wanted: &Wanted, found: &Inventory, main: &str, out: &mut Vec<C
     if wanted.auto_scaling {
         for instance in &found.group_instances {
             if instance.config.as_deref() != Some(&wanted.config) {
-                out.push(Change::new("instance", &instance.id, Action::Replace("configuration changed".into())));
+                out.push(Change::new(
+                    "instance",
+                    &instance.id,
+                    Action::Replace("configuration changed".into()),
+                ));
             }
         }
     }
@@ -325,7 +404,11 @@ mod tests {
     }
 
     fn actions(changes: &[Change], kind: &str) -> Vec<Action> {
-        changes.iter().filter(|c| c.kind == kind).map(|c| c.action.clone()).collect()
+        changes
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.action.clone())
+            .collect()
     }
 
     #[test]
@@ -340,9 +423,15 @@ mod tests {
         assert_eq!(actions(&at1, "security group").len(), 4);
         let at2 = changes(&wanted_at(2), &empty());
         assert_eq!(actions(&at2, "bucket"), [Action::Create]);
-        assert_eq!(actions(&at2, "role policy"), [Action::Create, Action::Create]);
+        assert_eq!(
+            actions(&at2, "role policy"),
+            [Action::Create, Action::Create]
+        );
         let at3 = changes(&wanted_at(3), &empty());
-        assert!(actions(&at3, "instance").is_empty(), "the group launches them");
+        assert!(
+            actions(&at3, "instance").is_empty(),
+            "the group launches them"
+        );
         assert_eq!(actions(&at3, "Auto Scaling group"), [Action::Create]);
         assert_eq!(actions(&at3, "alarm"), [Action::Create, Action::Create]);
     }
@@ -363,8 +452,15 @@ mod tests {
             public_address: None,
         }];
         let to0 = changes(&wanted_at(0), &found);
-        assert_eq!(actions(&to0, "instance"), [Action::Replace("configuration changed".into())]);
-        assert_eq!(actions(&to0, "database"), [Action::Keep], "only down deletes data");
+        assert_eq!(
+            actions(&to0, "instance"),
+            [Action::Replace("configuration changed".into())]
+        );
+        assert_eq!(
+            actions(&to0, "database"),
+            [Action::Keep],
+            "only down deletes data"
+        );
         found.instances[0].config = Some(at1.config.clone());
         let same = changes(&at1, &found);
         assert_eq!(actions(&same, "instance"), [Action::Keep, Action::Create]);

@@ -35,7 +35,13 @@ pub async fn ensure(clients: &Clients, stack: &StackName, exists: bool) -> Resul
     let tags = super::names::tags(stack, 0)
         .into_iter()
         .filter(|(k, _)| k == super::names::STACK_TAG)
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set"));
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value are set")
+        });
     clients
         .ssm
         .put_parameter()

@@ -82,22 +82,45 @@ impl Run<'_> {
         secrets::ensure(clients, stack, self.found.secrets_parameter.is_some()).await?;
         let groups = self.security_groups().await?;
         let step = self.progress.step("iam", "role and instance profile");
-        let profile_arn = iam::ensure(clients, stack, level, self.found, self.wanted.bucket.as_deref()).await?;
+        let profile_arn = iam::ensure(
+            clients,
+            stack,
+            level,
+            self.found,
+            self.wanted.bucket.as_deref(),
+        )
+        .await?;
         step.done("role, instance profile and policies");
         if let Some(name) = &self.wanted.bucket {
             bucket::ensure(clients, stack, level, name, self.found.bucket.is_some()).await?;
         }
         let endpoints = self.data_services(&groups).await?;
-        let balancer = match self.spec.load_balancer.as_ref().filter(|_| self.wanted.load_balancer) {
+        let balancer = match self
+            .spec
+            .load_balancer
+            .as_ref()
+            .filter(|_| self.wanted.load_balancer)
+        {
             Some(lb) => {
                 let step = self.progress.step("lb", "load balancer");
-                let made = load_balancer::ensure(clients, self.options, level, self.network, &groups["lb"], &lb.health_check, self.found).await?;
+                let made = load_balancer::ensure(
+                    clients,
+                    self.options,
+                    level,
+                    self.network,
+                    &groups["lb"],
+                    &lb.health_check,
+                    self.found,
+                )
+                .await?;
                 step.done(&made.load_balancer.dns_name);
                 Some(made)
             }
             None => None,
         };
-        let blueprint = self.blueprint(&groups["app"], profile_arn, &endpoints).await?;
+        let blueprint = self
+            .blueprint(&groups["app"], profile_arn, &endpoints)
+            .await?;
         match &self.spec.scaling {
             Some(_) => self.scaling_fleet(&blueprint, balancer.as_ref()).await?,
             None => self.standalone_fleet(&blueprint, balancer.as_ref()).await?,
@@ -137,20 +160,38 @@ impl Run<'_> {
     }
 
     /// RDS and ElastiCache: both created first, then waited for together.
-    async fn data_services(&self, groups: &BTreeMap<&'static str, String>) -> Result<Endpoints, AwsError> {
+    async fn data_services(
+        &self,
+        groups: &BTreeMap<&'static str, String>,
+    ) -> Result<Endpoints, AwsError> {
         let (clients, options, level) = (self.clients, self.options, self.spec.level);
         if self.wanted.database {
-            database::ensure(clients, options, level, &groups["db"], self.found.database.as_ref()).await?;
+            database::ensure(
+                clients,
+                options,
+                level,
+                &groups["db"],
+                self.found.database.as_ref(),
+            )
+            .await?;
         }
         if let Some(engine) = self.wanted.cache_engine {
             let mut exists = self.found.cache_cluster.is_some();
-            if self.found.cache_cluster.as_ref().is_some_and(|c| c.engine != engine) {
-                let step = self.progress.step("cache", "replacing the cluster's engine");
+            if self
+                .found
+                .cache_cluster
+                .as_ref()
+                .is_some_and(|c| c.engine != engine)
+            {
+                let step = self
+                    .progress
+                    .step("cache", "replacing the cluster's engine");
                 cache_cluster::delete(clients, &options.stack, options, &step).await?;
                 step.done(&format!("deleted, now {engine}"));
                 exists = false;
             }
-            cache_cluster::ensure(clients, options, level, engine, &groups["cache"], exists).await?;
+            cache_cluster::ensure(clients, options, level, engine, &groups["cache"], exists)
+                .await?;
         }
         let database = async {
             if !self.wanted.database {
@@ -165,14 +206,20 @@ impl Run<'_> {
                 return Ok(None);
             }
             let step = self.progress.step("cache", "ElastiCache");
-            let endpoint = cache_cluster::wait_available(clients, &options.stack, options, &step).await;
+            let endpoint =
+                cache_cluster::wait_available(clients, &options.stack, options, &step).await;
             finish(step, endpoint).map(Some)
         };
         let (database, cache) = tokio::try_join!(database, cache)?;
         Ok(Endpoints { database, cache })
     }
 
-    async fn blueprint(&self, security_group: &str, profile_arn: String, endpoints: &Endpoints) -> Result<Blueprint, AwsError> {
+    async fn blueprint(
+        &self,
+        security_group: &str,
+        profile_arn: String,
+        endpoints: &Endpoints,
+    ) -> Result<Blueprint, AwsError> {
         let intent = Intent::new(self.spec, self.options, self.wanted.bucket.as_deref());
         let script = Script {
             intent: &intent,
@@ -196,14 +243,16 @@ impl Run<'_> {
 
     /// Levels 0 to 2: keep the instances with the wanted configuration, start
     /// the missing ones, and retire the rest once the new ones are healthy.
-    async fn standalone_fleet(&self, blueprint: &Blueprint, balancer: Option<&Balancer>) -> Result<(), AwsError> {
+    async fn standalone_fleet(
+        &self,
+        blueprint: &Blueprint,
+        balancer: Option<&Balancer>,
+    ) -> Result<(), AwsError> {
         let (clients, options) = (self.clients, self.options);
         let want = self.wanted.instances as usize;
-        let (current, stale): (Vec<_>, Vec<_>) = self
-            .found
-            .instances
-            .iter()
-            .partition(|i| i.config.as_deref() == Some(&self.wanted.config) && i.state != "stopped");
+        let (current, stale): (Vec<_>, Vec<_>) = self.found.instances.iter().partition(|i| {
+            i.config.as_deref() == Some(&self.wanted.config) && i.state != "stopped"
+        });
         let keep: Vec<String> = current.iter().take(want).map(|i| i.id.clone()).collect();
         let mut retire: Vec<String> = current.iter().skip(want).map(|i| i.id.clone()).collect();
         retire.extend(stale.iter().map(|i| i.id.clone()));
@@ -212,34 +261,70 @@ impl Run<'_> {
         if let Some(balancer) = balancer {
             let all: Vec<String> = keep.iter().chain(&started).cloned().collect();
             load_balancer::register(clients, &balancer.target_group, &all).await?;
-            load_balancer::wait_healthy(clients, options, &balancer.target_group, &all, &step).await?;
+            load_balancer::wait_healthy(clients, options, &balancer.target_group, &all, &step)
+                .await?;
             load_balancer::deregister(clients, &balancer.target_group, &retire).await?;
         }
         // Coming down from level 3: the group goes once its replacements serve.
         fleet::delete_scaling(clients, options, self.found, &step).await?;
         fleet::terminate(clients, options, &retire, &step).await?;
-        step.done(&format!("{} kept, {} started, {} retired", keep.len(), started.len(), retire.len()));
+        step.done(&format!(
+            "{} kept, {} started, {} retired",
+            keep.len(),
+            started.len(),
+            retire.len()
+        ));
         Ok(())
     }
 
     /// Level 3+: launch template, group, alarms and policies; then stale
     /// group instances are rolled and standalone ones retired.
-    async fn scaling_fleet(&self, blueprint: &Blueprint, balancer: Option<&Balancer>) -> Result<(), AwsError> {
+    async fn scaling_fleet(
+        &self,
+        blueprint: &Blueprint,
+        balancer: Option<&Balancer>,
+    ) -> Result<(), AwsError> {
         let (clients, options, level) = (self.clients, self.options, self.spec.level);
         let (Some(scaling), Some(balancer)) = (&self.spec.scaling, balancer) else {
-            return Err(AwsError::Invalid("autoscaling needs the load balancer (level 3+)".into()));
+            return Err(AwsError::Invalid(
+                "autoscaling needs the load balancer (level 3+)".into(),
+            ));
         };
-        let step = self.progress.step("group", "launch template and Auto Scaling group");
-        let template_id = fleet::ensure_launch_template(clients, &options.stack, blueprint, &self.found.launch_templates).await?;
+        let step = self
+            .progress
+            .step("group", "launch template and Auto Scaling group");
+        let template_id = fleet::ensure_launch_template(
+            clients,
+            &options.stack,
+            blueprint,
+            &self.found.launch_templates,
+        )
+        .await?;
         let settings = GroupSettings {
             fleet: self.spec.fleet,
             scaling,
             template_id: &template_id,
             target_group: &balancer.target_group,
         };
-        fleet::ensure_group(clients, options, blueprint, &settings, self.found.auto_scaling_group.as_ref()).await?;
+        fleet::ensure_group(
+            clients,
+            options,
+            blueprint,
+            &settings,
+            self.found.auto_scaling_group.as_ref(),
+        )
+        .await?;
         let topic = fleet::ensure_topic(clients, options, level).await?;
-        fleet::ensure_alarms(clients, options, level, scaling, &balancer.load_balancer.arn, &balancer.target_group, topic.as_deref()).await?;
+        fleet::ensure_alarms(
+            clients,
+            options,
+            level,
+            scaling,
+            &balancer.load_balancer.arn,
+            &balancer.target_group,
+            topic.as_deref(),
+        )
+        .await?;
         let stale: Vec<String> = self
             .found
             .group_instances
@@ -247,28 +332,61 @@ impl Run<'_> {
             .filter(|i| i.config.as_deref() != Some(&self.wanted.config))
             .map(|i| i.id.clone())
             .collect();
-        self.wait_group_healthy(&balancer.target_group, &stale, &step).await?;
+        self.wait_group_healthy(&balancer.target_group, &stale, &step)
+            .await?;
         fleet::roll_group(clients, options, &stale, &balancer.target_group, &step).await?;
         let standalone: Vec<String> = self.found.instances.iter().map(|i| i.id.clone()).collect();
         load_balancer::deregister(clients, &balancer.target_group, &standalone).await?;
         fleet::terminate(clients, options, &standalone, &step).await?;
-        let old: Vec<_> = self.found.launch_templates.iter().filter(|t| t.id != template_id).collect();
+        let old: Vec<_> = self
+            .found
+            .launch_templates
+            .iter()
+            .filter(|t| t.id != template_id)
+            .collect();
         fleet::delete_templates(clients, &old).await?;
-        step.done(&format!("group of {}..{}, {} rolled, {} standalone retired", self.spec.fleet.min, self.spec.fleet.max, stale.len(), standalone.len()));
+        step.done(&format!(
+            "group of {}..{}, {} rolled, {} standalone retired",
+            self.spec.fleet.min,
+            self.spec.fleet.max,
+            stale.len(),
+            standalone.len()
+        ));
         Ok(())
     }
 
     /// Waits until the group has its desired number of running instances,
     /// all passing the health check (`stale` ones are counted, not checked).
-    async fn wait_group_healthy(&self, target_group: &str, stale: &[String], step: &Step) -> Result<(), AwsError> {
+    async fn wait_group_healthy(
+        &self,
+        target_group: &str,
+        stale: &[String],
+        step: &Step,
+    ) -> Result<(), AwsError> {
         let (clients, options) = (self.clients, self.options);
         let what = "the Auto Scaling group's instances to be running";
-        let fresh = wait::until(step, what, options.timeouts.instances, options.timeouts.poll, || async {
-            let now = inventory::discover(clients, &options.stack).await?;
-            let desired = now.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
-            let running: Vec<String> = now.group_instances.iter().filter(|i| i.state == "running").map(|i| i.id.clone()).collect();
-            Ok((running.len() >= desired).then(|| running.into_iter().filter(|id| !stale.contains(id)).collect::<Vec<_>>()))
-        })
+        let fresh = wait::until(
+            step,
+            what,
+            options.timeouts.instances,
+            options.timeouts.poll,
+            || async {
+                let now = inventory::discover(clients, &options.stack).await?;
+                let desired = now.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
+                let running: Vec<String> = now
+                    .group_instances
+                    .iter()
+                    .filter(|i| i.state == "running")
+                    .map(|i| i.id.clone())
+                    .collect();
+                Ok((running.len() >= desired).then(|| {
+                    running
+                        .into_iter()
+                        .filter(|id| !stale.contains(id))
+                        .collect::<Vec<_>>()
+                }))
+            },
+        )
         .await?;
         load_balancer::wait_healthy(clients, options, target_group, &fresh, step).await
     }
@@ -276,7 +394,11 @@ impl Run<'_> {
     /// What the level no longer wants (never the database or the bucket).
     async fn delete_unwanted(&self, changes: &[Change]) -> Result<(), AwsError> {
         let (clients, options) = (self.clients, self.options);
-        let deleting = |kind: &str| changes.iter().any(|c| c.kind == kind && c.action == Action::Delete);
+        let deleting = |kind: &str| {
+            changes
+                .iter()
+                .any(|c| c.kind == kind && c.action == Action::Delete)
+        };
         if deleting("load balancer") || deleting("target group") {
             let step = self.progress.step("lb", "deleting");
             let deleted = load_balancer::delete(clients, options, self.found, &step).await;
@@ -289,23 +411,44 @@ impl Run<'_> {
         }
         if deleting("SNS topic") && options.notify_topic_arn.is_none() {
             if let Some(topic) = &self.found.topic {
-                clients.sns.delete_topic().topic_arn(topic).send().await.map_err(super::error::api("DeleteTopic", topic))?;
+                clients
+                    .sns
+                    .delete_topic()
+                    .topic_arn(topic)
+                    .send()
+                    .await
+                    .map_err(super::error::api("DeleteTopic", topic))?;
             }
         }
-        let groups: Vec<&Change> = changes.iter().filter(|c| c.kind == "security group" && c.action == Action::Delete).collect();
+        let groups: Vec<&Change> = changes
+            .iter()
+            .filter(|c| c.kind == "security group" && c.action == Action::Delete)
+            .collect();
         // Groups trusted by others go last: cache and db trust app, app trusts lb.
         for kind in ["cache", "db", "app", "lb"] {
-            let Some(change) = groups.iter().find(|c| c.name.ends_with(&format!("-{kind}"))) else {
+            let Some(change) = groups
+                .iter()
+                .find(|c| c.name.ends_with(&format!("-{kind}")))
+            else {
                 continue;
             };
             let Some(id) = self.found.security_groups.get(kind) else {
                 continue;
             };
-            let step = self.progress.step("network", &format!("deleting {}", change.name));
-            let what = format!("{} to be unused (instances and load balancers release it)", change.name);
-            let deleted = wait::until(&step, &what, options.timeouts.deletion, options.timeouts.poll, || async {
-                Ok(network::delete_group(clients, id).await?.then_some(()))
-            })
+            let step = self
+                .progress
+                .step("network", &format!("deleting {}", change.name));
+            let what = format!(
+                "{} to be unused (instances and load balancers release it)",
+                change.name
+            );
+            let deleted = wait::until(
+                &step,
+                &what,
+                options.timeouts.deletion,
+                options.timeouts.poll,
+                || async { Ok(network::delete_group(clients, id).await?.then_some(())) },
+            )
             .await;
             finish(step, deleted.map(|()| "deleted"))?;
         }

@@ -38,14 +38,20 @@ impl Intent {
     pub fn new(spec: &StackSpec, options: &AwsOptions, bucket: Option<&str>) -> Self {
         Self {
             stack: options.stack.to_string(),
-            port: if spec.load_balancer.is_some() { APP_PORT } else { DIRECT_PORT },
+            port: if spec.load_balancer.is_some() {
+                APP_PORT
+            } else {
+                DIRECT_PORT
+            },
             database: spec.database == Database::Mariadb,
             storage: spec.storage,
             sessions: spec.sessions,
             cache: spec.cache,
             cache_engine: cache_engine(spec),
             bucket: bucket.map(str::to_owned),
-            nfs: (spec.storage == Storage::Shared).then(|| options.nfs.clone()).flatten(),
+            nfs: (spec.storage == Storage::Shared)
+                .then(|| options.nfs.clone())
+                .flatten(),
             https: spec.load_balancer.is_some() && options.certificate_arn.is_some(),
             app_url: options.app.url.clone(),
             app_sha256: options.app.sha256.clone(),
@@ -91,7 +97,10 @@ impl Script<'_> {
         ));
         s.push_str("set -euo pipefail\nexec >>/var/log/photoscale-bootstrap.log 2>&1\n\n");
         s.push_str(&format!("REGION={}\n", quote(self.region)));
-        s.push_str(&format!("SECRETS_PARAMETER={}\n", quote(self.secrets_parameter)));
+        s.push_str(&format!(
+            "SECRETS_PARAMETER={}\n",
+            quote(self.secrets_parameter)
+        ));
         s.push_str(&format!(
             "APP_URL={}\n",
             quote(i.app_url.as_deref().unwrap_or(""))
@@ -125,9 +134,9 @@ impl Script<'_> {
         c.push_str("\n[storage]\n");
         match i.storage {
             Storage::Local => c.push_str("backend = \"local\"\n"),
-            Storage::Shared => {
-                c.push_str(&format!("backend = \"shared\"\npath = \"{SHARED_PHOTOS_DIR}\"\n"))
-            }
+            Storage::Shared => c.push_str(&format!(
+                "backend = \"shared\"\npath = \"{SHARED_PHOTOS_DIR}\"\n"
+            )),
             Storage::S3 => c.push_str(&format!(
                 "backend = \"s3\"\n\n[storage.s3]\nbucket = {}\nregion = {}\n",
                 toml_string(i.bucket.as_deref().unwrap_or("")),
@@ -185,7 +194,9 @@ impl Script<'_> {
             self.level
         );
         u.push_str("EnvironmentFile=/etc/photoscale/secrets.env\n");
-        u.push_str("ExecStart=/usr/local/bin/photoscale --config /etc/photoscale/photoscale.toml serve\n");
+        u.push_str(
+            "ExecStart=/usr/local/bin/photoscale --config /etc/photoscale/photoscale.toml serve\n",
+        );
         u.push_str("Restart=always\nRestartSec=2\nNoNewPrivileges=true\nProtectSystem=strict\nProtectHome=true\n");
         u.push_str(&format!("ReadWritePaths={DATA_DIR} /srv/photoscale\n"));
         if self.intent.port < 1024 {
@@ -299,7 +310,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(format!("user-data-{level}.sh"));
         std::fs::write(&path, script).unwrap();
-        let out = std::process::Command::new("bash").arg("-n").arg(&path).output().unwrap();
+        let out = std::process::Command::new("bash")
+            .arg("-n")
+            .arg(&path)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "level {level}: bash -n failed: {}\n{script}",
@@ -313,8 +328,14 @@ mod tests {
             let script = script_for(level, &options());
             assert_bash_accepts(&script, level);
             assert!(script.contains("systemctl enable --now photoscale.service"));
-            assert!(script.contains("'https://example.com/photo'\\''s/photoscale'"), "quoted URL");
-            assert!(!script.contains("DB_PASSWORD="), "no secret value is in user data");
+            assert!(
+                script.contains("'https://example.com/photo'\\''s/photoscale'"),
+                "quoted URL"
+            );
+            assert!(
+                !script.contains("DB_PASSWORD="),
+                "no secret value is in user data"
+            );
         }
     }
 
@@ -328,13 +349,19 @@ mod tests {
         assert!(at1.contains("bind = \"0.0.0.0:8080\""));
         assert!(at1.contains("mysql://photoscale:$(secret DB_PASSWORD)@db.example:3306/photoscale"));
         assert!(at1.contains("url = \"memcache://cache.example:11211\""));
-        assert!(at1.contains("mount {SHARED_PHOTOS_DIR}".replace("{SHARED_PHOTOS_DIR}", SHARED_PHOTOS_DIR).as_str()));
+        assert!(at1.contains(
+            "mount {SHARED_PHOTOS_DIR}"
+                .replace("{SHARED_PHOTOS_DIR}", SHARED_PHOTOS_DIR)
+                .as_str()
+        ));
         let at2 = script_for(2, &options());
         assert!(at2.contains("backend = \"s3\""));
         assert!(at2.contains("bucket = \"photoscale-demo-123-eu-west-1\""));
         assert!(!at2.contains("NFS_EXPORT"), "no NFS once photos are in S3");
         let at4 = script_for(4, &options());
-        assert!(at4.contains("[cache]\nbackend = \"memcached\"\nurl = \"memcache://cache.example:11211\""));
+        assert!(at4.contains(
+            "[cache]\nbackend = \"memcached\"\nurl = \"memcache://cache.example:11211\""
+        ));
     }
 
     #[test]

@@ -7,13 +7,22 @@ use photoscale_infra::aws::{self, Clients, StackName};
 use crate::moto::{spec, Moto};
 
 fn tag_filter(stack: &str) -> Filter {
-    Filter::builder().name("tag:photoscale:stack").values(stack).build()
+    Filter::builder()
+        .name("tag:photoscale:stack")
+        .values(stack)
+        .build()
 }
 
 /// Inbound rules of the stack's group `kind` as (port, source) pairs, the
 /// source being a CIDR or the name of the trusted group.
 async fn rules_of(clients: &Clients, stack: &str, kind: &str) -> Vec<(i32, String)> {
-    let groups = clients.ec2.describe_security_groups().filters(tag_filter(stack)).send().await.unwrap();
+    let groups = clients
+        .ec2
+        .describe_security_groups()
+        .filters(tag_filter(stack))
+        .send()
+        .await
+        .unwrap();
     let name_of = |id: &str| {
         groups
             .security_groups()
@@ -33,27 +42,61 @@ async fn rules_of(clients: &Clients, stack: &str, kind: &str) -> Vec<(i32, Strin
         assert_eq!(p.ip_protocol(), Some("tcp"));
         assert_eq!(p.from_port(), p.to_port(), "one port per rule");
         let port = p.from_port().unwrap();
-        rules.extend(p.ip_ranges().iter().map(|r| (port, r.cidr_ip().unwrap().to_owned())));
-        rules.extend(p.user_id_group_pairs().iter().map(|g| (port, name_of(g.group_id().unwrap()))));
+        rules.extend(
+            p.ip_ranges()
+                .iter()
+                .map(|r| (port, r.cidr_ip().unwrap().to_owned())),
+        );
+        rules.extend(
+            p.user_id_group_pairs()
+                .iter()
+                .map(|g| (port, name_of(g.group_id().unwrap()))),
+        );
     }
     rules
 }
 
 async fn running_instances(clients: &Clients, stack: &str) -> Vec<aws_sdk_ec2::types::Instance> {
-    let running = Filter::builder().name("instance-state-name").values("running").build();
-    let out = clients.ec2.describe_instances().filters(tag_filter(stack)).filters(running).send().await.unwrap();
-    out.reservations().iter().flat_map(|r| r.instances().to_vec()).collect()
+    let running = Filter::builder()
+        .name("instance-state-name")
+        .values("running")
+        .build();
+    let out = clients
+        .ec2
+        .describe_instances()
+        .filters(tag_filter(stack))
+        .filters(running)
+        .send()
+        .await
+        .unwrap();
+    out.reservations()
+        .iter()
+        .flat_map(|r| r.instances().to_vec())
+        .collect()
 }
 
 fn tag<'a>(instance: &'a aws_sdk_ec2::types::Instance, key: &str) -> Option<&'a str> {
-    instance.tags().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value())
+    instance
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
 }
 
 /// IAM returns policy documents URL-encoded.
 async fn role_policy(clients: &Clients, role: &str, policy: &str) -> serde_json::Value {
-    let out = clients.iam.get_role_policy().role_name(role).policy_name(policy).send().await.unwrap();
+    let out = clients
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+        .unwrap();
     let text = out.policy_document();
-    let decoded = percent_encoding::percent_decode_str(text).decode_utf8().unwrap();
+    let decoded = percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .unwrap();
     serde_json::from_str(&decoded).unwrap()
 }
 
@@ -66,15 +109,33 @@ async fn level_0_is_one_instance_facing_the_world() {
     let instances = running_instances(&clients, "zero").await;
     assert_eq!(instances.len(), 1);
     assert_eq!(tag(&instances[0], "photoscale:level"), Some("0"));
-    assert!(instances[0].iam_instance_profile().is_some(), "secrets come through the role");
-    assert_eq!(rules_of(&clients, "zero", "app").await, [(80, "0.0.0.0/0".to_owned())]);
+    assert!(
+        instances[0].iam_instance_profile().is_some(),
+        "secrets come through the role"
+    );
+    assert_eq!(
+        rules_of(&clients, "zero", "app").await,
+        [(80, "0.0.0.0/0".to_owned())]
+    );
     let out = clients.elb.describe_load_balancers().send().await.unwrap();
-    assert!(out.load_balancers().is_empty(), "no load balancer at level 0");
+    assert!(
+        out.load_balancers().is_empty(),
+        "no load balancer at level 0"
+    );
     let url = report.url.expect("the instance's address");
     assert!(url.starts_with("http://"), "{url}");
     // The secrets are a SecureString the role may read, and nothing more.
-    let parameter = clients.ssm.get_parameter().name("/photoscale/zero/secrets").send().await.unwrap();
-    assert_eq!(parameter.parameter().unwrap().r#type().unwrap().as_str(), "SecureString");
+    let parameter = clients
+        .ssm
+        .get_parameter()
+        .name("/photoscale/zero/secrets")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        parameter.parameter().unwrap().r#type().unwrap().as_str(),
+        "SecureString"
+    );
     let policy = role_policy(&clients, "photoscale-zero-app", "photoscale-secrets").await;
     assert_eq!(policy["Statement"][0]["Action"], "ssm:GetParameter");
     assert_eq!(
@@ -110,7 +171,12 @@ async fn level_0_is_one_instance_facing_the_world() {
 
 fn decode(base64_text: &str) -> String {
     use base64::Engine;
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(base64_text).unwrap()).unwrap()
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(base64_text)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -119,37 +185,100 @@ async fn level_1_is_a_load_balancer_two_instances_a_database_and_a_cache() {
     let options = moto.options("one");
     let report = aws::up(&spec(1), &options).await.unwrap();
     let clients = moto.clients().await;
-    let lb = clients.elb.describe_load_balancers().names("photoscale-one").send().await.unwrap();
+    let lb = clients
+        .elb
+        .describe_load_balancers()
+        .names("photoscale-one")
+        .send()
+        .await
+        .unwrap();
     let lb = &lb.load_balancers()[0];
     assert_eq!(lb.scheme().unwrap().as_str(), "internet-facing");
-    assert_eq!(report.url, Some(format!("http://{}/", lb.dns_name().unwrap())));
-    let groups = clients.elb.describe_target_groups().names("photoscale-one").send().await.unwrap();
+    assert_eq!(
+        report.url,
+        Some(format!("http://{}/", lb.dns_name().unwrap()))
+    );
+    let groups = clients
+        .elb
+        .describe_target_groups()
+        .names("photoscale-one")
+        .send()
+        .await
+        .unwrap();
     let group = &groups.target_groups()[0];
     assert_eq!(group.health_check_path(), Some("/healthz"));
     assert_eq!(group.port(), Some(8080));
     assert_eq!(group.matcher().and_then(|m| m.http_code()), Some("200"));
     assert_eq!(group.health_check_interval_seconds(), Some(10));
-    let listeners = clients.elb.describe_listeners().load_balancer_arn(lb.load_balancer_arn().unwrap()).send().await.unwrap();
-    let ports: Vec<i32> = listeners.listeners().iter().filter_map(|l| l.port()).collect();
+    let listeners = clients
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let ports: Vec<i32> = listeners
+        .listeners()
+        .iter()
+        .filter_map(|l| l.port())
+        .collect();
     assert_eq!(ports, [80]);
     let forward = &listeners.listeners()[0].default_actions()[0];
     assert_eq!(forward.target_group_arn(), group.target_group_arn());
-    let health = clients.elb.describe_target_health().target_group_arn(group.target_group_arn().unwrap()).send().await.unwrap();
-    assert_eq!(health.target_health_descriptions().len(), 2, "two instances registered");
+    let health = clients
+        .elb
+        .describe_target_health()
+        .target_group_arn(group.target_group_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        health.target_health_descriptions().len(),
+        2,
+        "two instances registered"
+    );
     assert_eq!(running_instances(&clients, "one").await.len(), 2);
 
     // Each tier lets in only the one above it.
-    assert_eq!(rules_of(&clients, "one", "lb").await, [(80, "0.0.0.0/0".to_owned())]);
-    assert_eq!(rules_of(&clients, "one", "app").await, [(8080, "photoscale-one-lb".to_owned())]);
-    assert_eq!(rules_of(&clients, "one", "db").await, [(3306, "photoscale-one-app".to_owned())]);
-    assert_eq!(rules_of(&clients, "one", "cache").await, [(11211, "photoscale-one-app".to_owned())]);
+    assert_eq!(
+        rules_of(&clients, "one", "lb").await,
+        [(80, "0.0.0.0/0".to_owned())]
+    );
+    assert_eq!(
+        rules_of(&clients, "one", "app").await,
+        [(8080, "photoscale-one-lb".to_owned())]
+    );
+    assert_eq!(
+        rules_of(&clients, "one", "db").await,
+        [(3306, "photoscale-one-app".to_owned())]
+    );
+    assert_eq!(
+        rules_of(&clients, "one", "cache").await,
+        [(11211, "photoscale-one-app".to_owned())]
+    );
 
-    let db = clients.rds.describe_db_instances().db_instance_identifier("photoscale-one").send().await.unwrap();
+    let db = clients
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier("photoscale-one")
+        .send()
+        .await
+        .unwrap();
     let db = &db.db_instances()[0];
     assert_eq!(db.engine(), Some("mysql"));
     assert_eq!(db.publicly_accessible(), Some(false));
-    let db_groups: Vec<&str> = db.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).collect();
-    let db_group = clients.ec2.describe_security_groups().filters(tag_filter("one")).send().await.unwrap();
+    let db_groups: Vec<&str> = db
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id())
+        .collect();
+    let db_group = clients
+        .ec2
+        .describe_security_groups()
+        .filters(tag_filter("one"))
+        .send()
+        .await
+        .unwrap();
     let db_group = db_group
         .security_groups()
         .iter()
@@ -157,7 +286,13 @@ async fn level_1_is_a_load_balancer_two_instances_a_database_and_a_cache() {
         .and_then(|g| g.group_id())
         .unwrap();
     assert_eq!(db_groups, [db_group]);
-    let cache = clients.elasticache.describe_cache_clusters().cache_cluster_id("photoscale-one").send().await.unwrap();
+    let cache = clients
+        .elasticache
+        .describe_cache_clusters()
+        .cache_cluster_id("photoscale-one")
+        .send()
+        .await
+        .unwrap();
     let cache = &cache.cache_clusters()[0];
     assert_eq!(cache.engine(), Some("memcached"));
 
@@ -173,8 +308,14 @@ async fn level_1_is_a_load_balancer_two_instances_a_database_and_a_cache() {
         .unwrap();
     let script = decode(user_data.user_data().unwrap().value().unwrap());
     let endpoint = db.endpoint().unwrap().address().unwrap();
-    assert!(script.contains(&format!("@{endpoint}:3306/photoscale")), "{script}");
-    assert!(script.contains("backend = \"memcached\"\nurl = \"memcache://"), "{script}");
+    assert!(
+        script.contains(&format!("@{endpoint}:3306/photoscale")),
+        "{script}"
+    );
+    assert!(
+        script.contains("backend = \"memcached\"\nurl = \"memcache://"),
+        "{script}"
+    );
 }
 
 #[tokio::test]
@@ -183,40 +324,91 @@ async fn level_2_keeps_photos_in_a_private_bucket_the_role_alone_may_use() {
     let options = moto.options("two");
     aws::up(&spec(2), &options).await.unwrap();
     let clients = moto.clients().await;
-    let bucket = StackName::parse("two").unwrap().bucket("123456789012", "eu-west-1");
-    let block = clients.s3.get_public_access_block().bucket(&bucket).send().await.unwrap();
+    let bucket = StackName::parse("two")
+        .unwrap()
+        .bucket("123456789012", "eu-west-1");
+    let block = clients
+        .s3
+        .get_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
     let block = block.public_access_block_configuration().unwrap();
     assert_eq!(block.block_public_acls(), Some(true));
     assert_eq!(block.ignore_public_acls(), Some(true));
     assert_eq!(block.block_public_policy(), Some(true));
     assert_eq!(block.restrict_public_buckets(), Some(true));
-    let policy = clients.s3.get_bucket_policy().bucket(&bucket).send().await.unwrap();
+    let policy = clients
+        .s3
+        .get_bucket_policy()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
     let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
     let statement = &policy["Statement"][0];
     assert_eq!(statement["Effect"], "Deny");
-    assert_eq!(statement["Condition"]["Bool"]["aws:SecureTransport"], "false");
+    assert_eq!(
+        statement["Condition"]["Bool"]["aws:SecureTransport"],
+        "false"
+    );
 
     let photos = role_policy(&clients, "photoscale-two-app", "photoscale-photos").await;
     let statements = photos["Statement"].as_array().unwrap();
     assert_eq!(statements.len(), 2);
-    assert_eq!(statements[0]["Action"], serde_json::json!(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]));
-    assert_eq!(statements[0]["Resource"], format!("arn:aws:s3:::{bucket}/*"));
+    assert_eq!(
+        statements[0]["Action"],
+        serde_json::json!(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])
+    );
+    assert_eq!(
+        statements[0]["Resource"],
+        format!("arn:aws:s3:::{bucket}/*")
+    );
     assert_eq!(statements[1]["Action"], "s3:ListBucket");
     assert_eq!(statements[1]["Resource"], format!("arn:aws:s3:::{bucket}"));
     assert!(statements.iter().all(|s| s["Effect"] == "Allow"));
-    let policies = clients.iam.list_role_policies().role_name("photoscale-two-app").send().await.unwrap();
+    let policies = clients
+        .iam
+        .list_role_policies()
+        .role_name("photoscale-two-app")
+        .send()
+        .await
+        .unwrap();
     let mut names = policies.policy_names().to_vec();
     names.sort();
-    assert_eq!(names, ["photoscale-photos", "photoscale-secrets"], "nothing else is allowed");
-    let attached = clients.iam.list_attached_role_policies().role_name("photoscale-two-app").send().await.unwrap();
-    assert!(attached.attached_policies().is_empty(), "no managed policy widens it");
+    assert_eq!(
+        names,
+        ["photoscale-photos", "photoscale-secrets"],
+        "nothing else is allowed"
+    );
+    let attached = clients
+        .iam
+        .list_attached_role_policies()
+        .role_name("photoscale-two-app")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        attached.attached_policies().is_empty(),
+        "no managed policy widens it"
+    );
 
     // The instances use the role, not keys.
-    let profile = clients.iam.get_instance_profile().instance_profile_name("photoscale-two-app").send().await.unwrap();
+    let profile = clients
+        .iam
+        .get_instance_profile()
+        .instance_profile_name("photoscale-two-app")
+        .send()
+        .await
+        .unwrap();
     let profile = profile.instance_profile().unwrap();
     assert_eq!(profile.roles()[0].role_name(), "photoscale-two-app");
     for instance in running_instances(&clients, "two").await {
-        assert_eq!(instance.iam_instance_profile().and_then(|p| p.arn()), Some(profile.arn()));
+        assert_eq!(
+            instance.iam_instance_profile().and_then(|p| p.arn()),
+            Some(profile.arn())
+        );
     }
     let users = clients.iam.list_users().send().await.unwrap();
     assert!(users.users().is_empty(), "no IAM user, so no access keys");
@@ -228,16 +420,34 @@ async fn level_3_scales_on_the_load_balancers_response_time() {
     let options = moto.options("three");
     aws::up(&spec(3), &options).await.unwrap();
     let clients = moto.clients().await;
-    let groups = clients.autoscaling.describe_auto_scaling_groups().auto_scaling_group_names("photoscale-three").send().await.unwrap();
+    let groups = clients
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names("photoscale-three")
+        .send()
+        .await
+        .unwrap();
     let group = &groups.auto_scaling_groups()[0];
-    assert_eq!((group.min_size(), group.max_size(), group.desired_capacity()), (Some(2), Some(6), Some(2)));
+    assert_eq!(
+        (group.min_size(), group.max_size(), group.desired_capacity()),
+        (Some(2), Some(6), Some(2))
+    );
     assert_eq!(group.health_check_type(), Some("ELB"));
     assert_eq!(group.health_check_grace_period(), Some(60));
-    let tg = clients.elb.describe_target_groups().names("photoscale-three").send().await.unwrap();
+    let tg = clients
+        .elb
+        .describe_target_groups()
+        .names("photoscale-three")
+        .send()
+        .await
+        .unwrap();
     let tg_arn = tg.target_groups()[0].target_group_arn().unwrap();
     assert_eq!(group.target_group_arns(), [tg_arn.to_owned()]);
     let template = group.launch_template().expect("launched from the template");
-    assert!(template.launch_template_name().unwrap().starts_with("photoscale-three-"));
+    assert!(template
+        .launch_template_name()
+        .unwrap()
+        .starts_with("photoscale-three-"));
     let standalone: Vec<_> = running_instances(&clients, "three")
         .await
         .into_iter()
@@ -245,7 +455,13 @@ async fn level_3_scales_on_the_load_balancers_response_time() {
         .collect();
     assert!(standalone.is_empty(), "the group runs every instance");
 
-    let policies = clients.autoscaling.describe_policies().auto_scaling_group_name("photoscale-three").send().await.unwrap();
+    let policies = clients
+        .autoscaling
+        .describe_policies()
+        .auto_scaling_group_name("photoscale-three")
+        .send()
+        .await
+        .unwrap();
     let mut adjustments: Vec<(String, i32, i32, String, String)> = policies
         .scaling_policies()
         .iter()
@@ -260,33 +476,69 @@ async fn level_3_scales_on_the_load_balancers_response_time() {
         })
         .collect();
     adjustments.sort();
-    let simple = |name: &str, by| (name.to_owned(), by, 300, "SimpleScaling".to_owned(), "ChangeInCapacity".to_owned());
-    assert_eq!(adjustments, [simple("scale-in", -1), simple("scale-out", 1)]);
+    let simple = |name: &str, by| {
+        (
+            name.to_owned(),
+            by,
+            300,
+            "SimpleScaling".to_owned(),
+            "ChangeInCapacity".to_owned(),
+        )
+    };
+    assert_eq!(
+        adjustments,
+        [simple("scale-in", -1), simple("scale-out", 1)]
+    );
 
-    let alarms = clients.cloudwatch.describe_alarms().alarm_name_prefix("photoscale-three-").send().await.unwrap();
+    let alarms = clients
+        .cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix("photoscale-three-")
+        .send()
+        .await
+        .unwrap();
     let alarms = alarms.metric_alarms();
     assert_eq!(alarms.len(), 2);
     for alarm in alarms {
         assert_eq!(alarm.namespace(), Some("AWS/ApplicationELB"));
         assert_eq!(alarm.metric_name(), Some("TargetResponseTime"));
         assert_eq!(alarm.statistic().map(|s| s.as_str()), Some("Average"));
-        assert_eq!((alarm.period(), alarm.evaluation_periods()), (Some(60), Some(1)));
+        assert_eq!(
+            (alarm.period(), alarm.evaluation_periods()),
+            (Some(60), Some(1))
+        );
         let dimensions: Vec<&str> = alarm.dimensions().iter().filter_map(|d| d.name()).collect();
         assert_eq!(dimensions, ["LoadBalancer", "TargetGroup"]);
         let policy = policies
             .scaling_policies()
             .iter()
-            .find(|p| alarm.alarm_actions().contains(&p.policy_arn().unwrap().to_owned()))
-            .unwrap_or_else(|| panic!("the alarm triggers a policy: {:?} vs {:?}", alarm.alarm_actions(), policies.scaling_policies()));
+            .find(|p| {
+                alarm
+                    .alarm_actions()
+                    .contains(&p.policy_arn().unwrap().to_owned())
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "the alarm triggers a policy: {:?} vs {:?}",
+                    alarm.alarm_actions(),
+                    policies.scaling_policies()
+                )
+            });
         match alarm.alarm_name().unwrap() {
             "photoscale-three-latency-high" => {
                 assert_eq!(alarm.threshold(), Some(1.0));
-                assert_eq!(alarm.comparison_operator().unwrap().as_str(), "GreaterThanThreshold");
+                assert_eq!(
+                    alarm.comparison_operator().unwrap().as_str(),
+                    "GreaterThanThreshold"
+                );
                 assert_eq!(policy.scaling_adjustment(), Some(1));
             }
             "photoscale-three-latency-low" => {
                 assert_eq!(alarm.threshold(), Some(0.5));
-                assert_eq!(alarm.comparison_operator().unwrap().as_str(), "LessThanThreshold");
+                assert_eq!(
+                    alarm.comparison_operator().unwrap().as_str(),
+                    "LessThanThreshold"
+                );
                 assert_eq!(policy.scaling_adjustment(), Some(-1));
             }
             other => panic!("unexpected alarm {other}"),
@@ -300,15 +552,39 @@ async fn level_4_configures_the_feed_cache_and_rolls_the_group() {
     let options = moto.options("four");
     aws::up(&spec(3), &options).await.unwrap();
     let clients = moto.clients().await;
-    let before: Vec<String> = running_instances(&clients, "four").await.iter().map(|i| i.instance_id().unwrap().to_owned()).collect();
+    let before: Vec<String> = running_instances(&clients, "four")
+        .await
+        .iter()
+        .map(|i| i.instance_id().unwrap().to_owned())
+        .collect();
     let report = aws::up(&spec(4), &options).await.unwrap();
     assert!(!report.changed_nothing());
-    let templates = clients.ec2.describe_launch_templates().filters(tag_filter("four")).send().await.unwrap();
-    assert_eq!(templates.launch_templates().len(), 1, "the old configuration's template is gone");
+    let templates = clients
+        .ec2
+        .describe_launch_templates()
+        .filters(tag_filter("four"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        templates.launch_templates().len(),
+        1,
+        "the old configuration's template is gone"
+    );
     let template = &templates.launch_templates()[0];
-    let groups = clients.autoscaling.describe_auto_scaling_groups().auto_scaling_group_names("photoscale-four").send().await.unwrap();
+    let groups = clients
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names("photoscale-four")
+        .send()
+        .await
+        .unwrap();
     let in_use = groups.auto_scaling_groups()[0].launch_template().unwrap();
-    assert_eq!(in_use.launch_template_id(), template.launch_template_id(), "the group uses the new template");
+    assert_eq!(
+        in_use.launch_template_id(),
+        template.launch_template_id(),
+        "the group uses the new template"
+    );
     let versions = clients
         .ec2
         .describe_launch_template_versions()
@@ -316,10 +592,24 @@ async fn level_4_configures_the_feed_cache_and_rolls_the_group() {
         .send()
         .await
         .unwrap();
-    let data = versions.launch_template_versions()[0].launch_template_data().unwrap().user_data().unwrap();
+    let data = versions.launch_template_versions()[0]
+        .launch_template_data()
+        .unwrap()
+        .user_data()
+        .unwrap();
     let script = decode(data);
-    assert!(script.contains("[cache]\nbackend = \"memcached\"\nurl = \"memcache://"), "{script}");
-    let after: Vec<String> = running_instances(&clients, "four").await.iter().map(|i| i.instance_id().unwrap().to_owned()).collect();
+    assert!(
+        script.contains("[cache]\nbackend = \"memcached\"\nurl = \"memcache://"),
+        "{script}"
+    );
+    let after: Vec<String> = running_instances(&clients, "four")
+        .await
+        .iter()
+        .map(|i| i.instance_id().unwrap().to_owned())
+        .collect();
     assert_eq!(after.len(), 2);
-    assert!(after.iter().all(|id| !before.contains(id)), "every instance was replaced: {before:?} → {after:?}");
+    assert!(
+        after.iter().all(|id| !before.contains(id)),
+        "every instance was replaced: {before:?} → {after:?}"
+    );
 }

@@ -28,16 +28,32 @@ async fn level_2_to_3_to_2() {
     assert_eq!(at2.instances.len(), 2);
 
     let (_, plan) = aws::plan(&spec(3), &options).await.unwrap();
-    let created: Vec<&str> = plan.iter().filter(|c| c.action == Action::Create).map(|c| c.kind).collect();
-    assert!(created.contains(&"Auto Scaling group") && created.contains(&"launch template"), "{plan:#?}");
-    assert!(plan.iter().all(|c| c.kind != "bucket" || c.action == Action::Keep));
+    let created: Vec<&str> = plan
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .map(|c| c.kind)
+        .collect();
+    assert!(
+        created.contains(&"Auto Scaling group") && created.contains(&"launch template"),
+        "{plan:#?}"
+    );
+    assert!(plan
+        .iter()
+        .all(|c| c.kind != "bucket" || c.action == Action::Keep));
     aws::up(&spec(3), &options).await.unwrap();
     let at3 = aws::status(&options).await.unwrap();
-    assert!(at3.instances.is_empty(), "standalone instances retired: {:?}", at3.instances);
+    assert!(
+        at3.instances.is_empty(),
+        "standalone instances retired: {:?}",
+        at3.instances
+    );
     assert_eq!(at3.group_instances.len(), 2);
     assert_eq!(at3.alarms.len(), 2);
     assert_eq!(at3.bucket, at2.bucket, "the same bucket");
-    assert_eq!(at3.load_balancer.as_ref().map(|l| &l.arn), at2.load_balancer.as_ref().map(|l| &l.arn));
+    assert_eq!(
+        at3.load_balancer.as_ref().map(|l| &l.arn),
+        at2.load_balancer.as_ref().map(|l| &l.arn)
+    );
 
     aws::up(&spec(2), &options).await.unwrap();
     let back = aws::status(&options).await.unwrap();
@@ -46,9 +62,15 @@ async fn level_2_to_3_to_2() {
     assert_eq!(back.instances.len(), 2);
     assert!(back.instances.iter().all(|i| i.state == "running"));
     assert_eq!(back.bucket, at2.bucket);
-    let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(aws::state_file(moto.state_dir.path(), &options.stack)).unwrap()).unwrap();
-    assert_eq!(state["instances"].as_array().unwrap().len(), 2, "the state file follows");
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(aws::state_file(moto.state_dir.path(), &options.stack)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        state["instances"].as_array().unwrap().len(),
+        2,
+        "the state file follows"
+    );
 }
 
 #[tokio::test]
@@ -61,10 +83,17 @@ async fn going_down_a_level_keeps_the_data_and_down_deletes_everything() {
     assert!(at1.bucket.is_some(), "photos stay until down");
     assert!(at1.database.is_some());
     assert!(at1.auto_scaling_group.is_none());
-    assert!(!at1.role_policies.contains(&"photoscale-photos".to_owned()), "instances lose the bucket");
+    assert!(
+        !at1.role_policies.contains(&"photoscale-photos".to_owned()),
+        "instances lose the bucket"
+    );
 
     let report = aws::down(&options).await.unwrap();
-    assert!(report.deleted.iter().any(|d| d.starts_with("database")), "{:?}", report.deleted);
+    assert!(
+        report.deleted.iter().any(|d| d.starts_with("database")),
+        "{:?}",
+        report.deleted
+    );
     let clients = moto.clients().await;
     assert_nothing_tagged(&clients, "gone").await;
     assert!(!aws::state_file(moto.state_dir.path(), &options.stack).exists());
@@ -98,7 +127,10 @@ async fn missing_app_url_and_unreachable_endpoint_are_explained() {
     let mut options = moto.options("errors");
     options.connection.endpoint_url = Some("http://127.0.0.1:9".into());
     let error = aws::up(&spec(0), &options).await.unwrap_err().to_string();
-    assert!(error.contains("GetCallerIdentity") && error.contains("fix:"), "{error}");
+    assert!(
+        error.contains("GetCallerIdentity") && error.contains("fix:"),
+        "{error}"
+    );
     let clients = moto.clients().await;
     assert_nothing_tagged(&clients, "errors").await;
 }

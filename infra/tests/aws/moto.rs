@@ -26,7 +26,10 @@ impl Moto {
             .expect("moto_server is installed (scripts/install-services installs moto[server])");
         let url = format!("http://127.0.0.1:{port}");
         for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 return Self {
                     child,
                     url,
@@ -49,7 +52,8 @@ impl Moto {
 
     pub fn options(&self, stack: &str) -> AwsOptions {
         let stack = StackName::parse(stack).unwrap();
-        let mut options = AwsOptions::new(stack, self.connection(), self.state_dir.path().to_owned());
+        let mut options =
+            AwsOptions::new(stack, self.connection(), self.state_dir.path().to_owned());
         options.app.url = Some("https://downloads.example/photoscale".into());
         options.timeouts = Timeouts {
             database: Duration::from_secs(30),

@@ -4,6 +4,8 @@
 
 #[cfg(feature = "s3")] // level 3 includes the S3 server
 mod autoscaling;
+#[cfg(feature = "aws")]
+mod aws_cli;
 mod levels;
 mod lifecycle;
 pub mod stack;

@@ -13,12 +13,12 @@ use super::haproxy::{self, RuntimeApi};
 use super::health::{port_open, wait_for_healthz, wait_for_port, Watched};
 use super::instances::{self, address_of, wanted_ids};
 use super::process::{self, Launch};
-use crate::progress::Progress;
 use super::services::{self, Service};
 use super::state::{write_private, Running, Secrets, StackState, StateDir};
 use super::{fingerprint, start_process, LocalError};
 use crate::doctor::{self, BuildFeatures};
 use crate::plan::Addresses;
+use crate::progress::Progress;
 use crate::spec::StackSpec;
 
 mod autoscaler_step;

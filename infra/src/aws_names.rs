@@ -1,4 +1,5 @@
-//! What the stack's resources are called and how they are tagged. Names are
+//! What an AWS stack's resources are called and how they are tagged (always
+//! compiled: the command line checks stack names without the AWS SDK). Names are
 //! derived from the stack name, so `up` finds what an earlier run made (even
 //! without a state file) and `down` finds leftovers.
 
@@ -121,12 +122,23 @@ mod tests {
         assert!(stack.main().len() <= 32, "load balancer names stop at 32");
         let bucket = stack.bucket("123456789012", "ap-southeast-3");
         assert!(bucket.len() <= 63, "{bucket} is too long for a bucket");
-        assert_eq!(stack.secrets_parameter(), "/photoscale/abcdefghij-klmnopqrs/secrets");
+        assert_eq!(
+            stack.secrets_parameter(),
+            "/photoscale/abcdefghij-klmnopqrs/secrets"
+        );
     }
 
     #[test]
     fn bad_names_are_explained() {
-        for bad in ["", "Demo", "1st", "a_b", "ends-", "a--b", "abcdefghijklmnopqrstu"] {
+        for bad in [
+            "",
+            "Demo",
+            "1st",
+            "a_b",
+            "ends-",
+            "a--b",
+            "abcdefghijklmnopqrstu",
+        ] {
             let error = StackName::parse(bad).unwrap_err();
             assert!(error.contains("lowercase letters"), "{bad}: {error}");
         }

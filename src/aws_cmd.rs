@@ -1,0 +1,191 @@
+//! `photoscale infra plan|up|status|down --target aws`: flags to `AwsOptions`,
+//! then the AWS provider of the photoscale-infra crate (cargo feature `aws`).
+
+use std::path::Path;
+
+use crate::cli::{AwsStackArgs, StackArgs, TargetArgs};
+
+/// What a build without the AWS provider says to `--target aws`.
+pub const AWS_FEATURE_MISSING: &str = "this photoscale was built without the AWS provider (the AWS SDK takes many minutes to compile, so it is optional)\n  fix: build with it: `cargo build --release --features aws,s3`, then run target/release/photoscale";
+
+#[cfg(not(feature = "aws"))]
+pub use without_sdk::{down, plan, status, up};
+
+/// Every command says how to get the provider.
+#[cfg(not(feature = "aws"))]
+mod without_sdk {
+    use super::*;
+
+    pub async fn plan(
+        _: u8,
+        _: &StackArgs,
+        _: &TargetArgs,
+        _: &AwsStackArgs,
+        _: &Path,
+        _: bool,
+    ) -> anyhow::Result<()> {
+        anyhow::bail!(AWS_FEATURE_MISSING)
+    }
+
+    pub async fn up(
+        _: u8,
+        _: &StackArgs,
+        _: &TargetArgs,
+        _: &AwsStackArgs,
+        _: &Path,
+    ) -> anyhow::Result<()> {
+        anyhow::bail!(AWS_FEATURE_MISSING)
+    }
+
+    pub async fn status(_: &TargetArgs, _: &Path, _: bool) -> anyhow::Result<()> {
+        anyhow::bail!(AWS_FEATURE_MISSING)
+    }
+
+    pub async fn down(_: &TargetArgs, _: &Path) -> anyhow::Result<()> {
+        anyhow::bail!(AWS_FEATURE_MISSING)
+    }
+}
+
+#[cfg(feature = "aws")]
+pub use with_sdk::{down, plan, status, up};
+
+#[cfg(feature = "aws")]
+mod with_sdk {
+    use super::*;
+    use crate::infra_cmd::print_stdout;
+    use photoscale_infra::aws::{self, AppSource, AwsOptions, Connection, Os};
+    use photoscale_infra::spec::{StackSpec, Target};
+
+    fn options(target: &TargetArgs, state_dir: &Path) -> AwsOptions {
+        let connection = Connection {
+            region: target.region.clone(),
+            profile: target.profile.clone(),
+            endpoint_url: target.endpoint_url.clone(),
+            static_credentials: None,
+        };
+        AwsOptions::new(target.stack_name.clone(), connection, state_dir.to_owned())
+    }
+
+    fn stack_options(
+        target: &TargetArgs,
+        args: &AwsStackArgs,
+        stack: &StackArgs,
+        state_dir: &Path,
+    ) -> AwsOptions {
+        let mut options = options(target, state_dir);
+        options.app = AppSource {
+            url: args.app_url.clone(),
+            sha256: args.app_sha256.clone(),
+        };
+        options.ami = args.ami.clone();
+        options.os = match args.os {
+            crate::cli::OsArg::AmazonLinux => Os::AmazonLinux,
+            crate::cli::OsArg::Ubuntu => Os::Ubuntu,
+        };
+        options.instance_type = args.instance_type.clone();
+        options.vpc = args.vpc.clone();
+        options.certificate_arn = args.certificate_arn.clone();
+        options.notify_email = args.notify_email.clone();
+        options.notify_topic_arn = args.notify_topic.clone();
+        options.db_instance_class = args.db_instance_class.clone();
+        options.cache_node_type = args.cache_node_type.clone();
+        options.nfs = args.nfs.clone();
+        options.desired_given = stack.desired.is_some();
+        options
+    }
+
+    fn spec(level: u8, stack: &StackArgs) -> anyhow::Result<StackSpec> {
+        Ok(StackSpec::for_level(
+            level,
+            Target::Aws,
+            &stack.overrides(),
+        )?)
+    }
+
+    pub async fn plan(
+        level: u8,
+        stack: &StackArgs,
+        target: &TargetArgs,
+        args: &AwsStackArgs,
+        state_dir: &Path,
+        json: bool,
+    ) -> anyhow::Result<()> {
+        let spec = spec(level, stack)?;
+        let options = stack_options(target, args, stack, state_dir);
+        let (found, changes) = aws::plan(&spec, &options).await?;
+        if json {
+            let value = serde_json::json!({ "spec": spec, "found": found, "changes": changes });
+            print_stdout(&format!("{}\n", serde_json::to_string_pretty(&value)?));
+            return Ok(());
+        }
+        let mut text = format!(
+            "Level {level} on AWS: stack {} in {}\n",
+            options.stack, found.region
+        );
+        text.push_str(&aws::plan::render(&changes));
+        print_stdout(&text);
+        Ok(())
+    }
+
+    pub async fn up(
+        level: u8,
+        stack: &StackArgs,
+        target: &TargetArgs,
+        args: &AwsStackArgs,
+        state_dir: &Path,
+    ) -> anyhow::Result<()> {
+        let spec = spec(level, stack)?;
+        let options = stack_options(target, args, stack, state_dir);
+        eprintln!(
+            "Bringing up level {level} on AWS as stack {}:",
+            options.stack
+        );
+        let report = aws::up(&spec, &options).await?;
+        if report.changed_nothing() {
+            eprintln!(
+                "Nothing to change: stack {} already is level {level}.",
+                options.stack
+            );
+        } else {
+            let made: Vec<String> = report
+                .changes
+                .iter()
+                .filter(|c| c.action != aws::Action::Keep)
+                .map(|c| c.to_string())
+                .collect();
+            eprintln!("{}", made.join("\n"));
+        }
+        print_stdout(&format!("{}\n", report.url.unwrap_or_default()));
+        Ok(())
+    }
+
+    pub async fn status(target: &TargetArgs, state_dir: &Path, json: bool) -> anyhow::Result<()> {
+        let found = aws::status(&options(target, state_dir)).await?;
+        if json {
+            print_stdout(&format!("{}\n", serde_json::to_string_pretty(&found)?));
+        } else {
+            print_stdout(&found.render());
+        }
+        Ok(())
+    }
+
+    pub async fn down(target: &TargetArgs, state_dir: &Path) -> anyhow::Result<()> {
+        let options = options(target, state_dir);
+        let report = aws::down(&options).await?;
+        if report.deleted.is_empty() {
+            eprintln!("Nothing of stack {} was found.", options.stack);
+        }
+        for line in &report.deleted {
+            eprintln!("  deleted  {line}");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_missing_feature_says_how_to_build_it() {
+        assert!(super::AWS_FEATURE_MISSING.contains("--features aws"));
+    }
+}

@@ -1,0 +1,190 @@
+//! `photoscale infra ... --target aws` from the command line, against moto
+//! in server mode: the flags reach the provider, output says what happened,
+//! and bad flags are explained before anything is called.
+
+use std::process::Output;
+
+use super::stack::{photoscale, text};
+
+/// moto_server on a free loopback port, stopped on drop.
+struct Moto {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Moto {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto_server is installed (scripts/install-services)");
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Self {
+                    child,
+                    url: format!("http://127.0.0.1:{port}"),
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("moto_server did not start on port {port}");
+    }
+
+    /// `photoscale infra <args> --target aws` against this emulator.
+    async fn infra(&self, state_dir: &std::path::Path, args: &[&str]) -> Output {
+        let state_dir = state_dir.display().to_string();
+        let mut all = vec!["infra"];
+        all.extend(args);
+        all.extend(["--target", "aws", "--stack", "cli", "--region", "eu-west-1"]);
+        all.extend(["--endpoint-url", &self.url, "--state-dir", &state_dir]);
+        // Credentials for the emulator; no file or instance role of this machine.
+        let none = state_dir.clone() + "/no-such-aws-file";
+        let env = [
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_CONFIG_FILE", none.as_str()),
+            ("AWS_SHARED_CREDENTIALS_FILE", none.as_str()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        photoscale(&all, &env).await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn plan_up_status_down_from_the_command_line() {
+    let moto = Moto::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = ["--app-url", "https://downloads.example/photoscale"];
+    let plan = moto
+        .infra(dir.path(), &[&["plan", "--level", "1"][..], &app].concat())
+        .await;
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    let planned = text(&plan.stdout);
+    assert!(
+        planned.contains("+ create   load balancer photoscale-cli"),
+        "{planned}"
+    );
+    assert!(
+        planned.contains("+ create   database photoscale-cli"),
+        "{planned}"
+    );
+
+    let up = moto
+        .infra(dir.path(), &[&["up", "--level", "1"][..], &app].concat())
+        .await;
+    assert!(up.status.success(), "{}", text(&up.stderr));
+    let url = text(&up.stdout);
+    assert!(
+        url.starts_with("http://") && url.trim_end().ends_with('/'),
+        "{url}"
+    );
+    assert!(
+        text(&up.stderr).contains("+ create   load balancer"),
+        "{}",
+        text(&up.stderr)
+    );
+
+    let again = moto
+        .infra(dir.path(), &[&["up", "--level", "1"][..], &app].concat())
+        .await;
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("Nothing to change"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    let status = moto.infra(dir.path(), &["status"]).await;
+    let shown = text(&status.stdout);
+    assert!(
+        shown.contains("Stack cli in eu-west-1 (level 1)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("load balancer") && shown.contains("database"),
+        "{shown}"
+    );
+    assert!(
+        dir.path().join("aws-cli.json").exists(),
+        "state kept in the state directory"
+    );
+
+    let down = moto.infra(dir.path(), &["down"]).await;
+    assert!(down.status.success(), "{}", text(&down.stderr));
+    assert!(
+        text(&down.stderr).contains("deleted  load balancer"),
+        "{}",
+        text(&down.stderr)
+    );
+    let status = moto.infra(dir.path(), &["status"]).await;
+    let left = text(&status.stdout);
+    // ElastiCache lists a cluster while it deletes it (for minutes on AWS).
+    let still_there: Vec<&str> = left
+        .lines()
+        .skip(1)
+        .filter(|l| !l.contains(" deleting"))
+        .collect();
+    assert!(still_there.is_empty(), "{left}");
+}
+
+#[tokio::test]
+async fn bad_aws_flags_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().display().to_string();
+    let cases: [(&[&str], &str); 6] = [
+        (&["--stack", "My_Stack"], "lowercase letters"),
+        (&["--app-sha256", "abc"], "64 hexadecimal digits"),
+        (&["--ami", "image-1"], "ami-0abcdef"),
+        (&["--endpoint-url", "localhost"], "http(s) URL"),
+        (&["--notify-email", "nobody"], "e-mail address"),
+        (&["--port", "81"], "--port is for the local target"),
+    ];
+    for (flags, expected) in cases {
+        let mut args = vec![
+            "infra",
+            "up",
+            "--level",
+            "3",
+            "--target",
+            "aws",
+            "--state-dir",
+            &state,
+        ];
+        args.extend(flags);
+        let out = photoscale(&args, &[]).await;
+        assert!(!out.status.success(), "{flags:?} was accepted");
+        let error = text(&out.stderr);
+        assert!(error.contains(expected), "{flags:?}: {error}");
+        assert!(!error.contains("panicked"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn up_without_an_app_url_says_what_to_pass() {
+    let moto = Moto::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = moto.infra(dir.path(), &["up", "--level", "0"]).await;
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(
+        error.contains("--app-url is missing") && error.contains("fix:"),
+        "{error}"
+    );
+}
