@@ -124,7 +124,7 @@ pub enum InfraCommand {
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
-        aws: AwsStackArgs,
+        aws: Box<AwsStackArgs>,
         /// Machine-readable output
         #[arg(long)]
         json: bool,
@@ -141,7 +141,7 @@ pub enum InfraCommand {
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
-        aws: AwsStackArgs,
+        aws: Box<AwsStackArgs>,
     },
     /// Show each component and instance with its health, address and pid
     Status {

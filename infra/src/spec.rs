@@ -468,6 +468,61 @@ mod tests {
         StackSpec::for_level(n, Target::Local, &Overrides::default()).unwrap()
     }
 
+    fn on_aws(n: u8, overrides: Overrides) -> Result<StackSpec, SpecError> {
+        StackSpec::for_level(n, Target::Aws, &overrides)
+    }
+
+    #[test]
+    fn aws_defaults_are_what_an_alb_accepts() {
+        let spec = on_aws(3, Overrides::default()).unwrap();
+        let lb = spec.load_balancer.unwrap();
+        assert_eq!(lb.port, 80);
+        assert_eq!(lb.health_check.interval_ms, 10_000);
+        assert_eq!(spec.scaling.unwrap().alarms[0].period_s, 60);
+    }
+
+    #[test]
+    fn what_aws_cannot_do_is_refused_with_a_fix() {
+        let refused = |n, o: Overrides, expected: &str| {
+            let error = on_aws(n, o).unwrap_err().to_string();
+            assert!(
+                error.contains(expected) && error.contains("fix:"),
+                "{error}"
+            );
+        };
+        let fast_checks = Overrides {
+            health_interval_ms: Some(500),
+            ..Default::default()
+        };
+        refused(1, fast_checks, "5 to 300 whole seconds");
+        let one_check = Overrides {
+            health_rise: Some(1),
+            ..Default::default()
+        };
+        refused(1, one_check, "2 to 10 checks");
+        let short_period = Overrides {
+            alarm_period_s: Some(10),
+            ..Default::default()
+        };
+        refused(3, short_period, "whole number of minutes");
+        let mixed = Overrides {
+            sessions: Some(Sessions::Redis),
+            ..Default::default()
+        };
+        refused(4, mixed, "one engine");
+        let port = Overrides {
+            port: Some(8081),
+            ..Default::default()
+        };
+        refused(1, port, "--port is for the local target");
+        let both_redis = Overrides {
+            sessions: Some(Sessions::Redis),
+            cache: Some(Cache::Redis),
+            ..Default::default()
+        };
+        assert!(on_aws(4, both_redis).is_ok());
+    }
+
     #[test]
     fn each_level_adds_one_thing() {
         let l0 = level(0);
