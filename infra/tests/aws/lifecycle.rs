@@ -134,3 +134,83 @@ async fn missing_app_url_and_unreachable_endpoint_are_explained() {
     let clients = moto.clients().await;
     assert_nothing_tagged(&clients, "errors").await;
 }
+
+#[tokio::test]
+async fn a_failed_up_is_finished_by_the_next_one() {
+    let moto = Moto::start().await;
+    let mut options = moto.options("resume");
+    options.ami = Some("ami-0000000000000dead".into());
+    let error = aws::up(&spec(1), &options).await.unwrap_err().to_string();
+    assert!(
+        error.contains("RunInstances") && error.contains("--ami"),
+        "{error}"
+    );
+    let clients = moto.clients().await;
+    let half = resource_ids(&clients, "resume").await;
+    assert!(
+        half.iter().any(|r| r.starts_with("database")),
+        "got this far: {half:#?}"
+    );
+
+    options.ami = None;
+    aws::up(&spec(1), &options).await.unwrap();
+    let done = aws::status(&options).await.unwrap();
+    assert_eq!(done.instances.len(), 2);
+    let whole = resource_ids(&clients, "resume").await;
+    assert!(
+        half.iter().all(|r| whole.contains(r)),
+        "what the first run made was reused"
+    );
+    let databases = whole.iter().filter(|r| r.starts_with("database")).count();
+    assert_eq!(databases, 1);
+}
+
+#[tokio::test]
+async fn alarm_notifications_go_to_a_topic_of_the_stack() {
+    let moto = Moto::start().await;
+    let mut options = moto.options("notify");
+    options.notify_email = Some("ops@example.com".into());
+    aws::up(&spec(3), &options).await.unwrap();
+    let clients = moto.clients().await;
+    let found = aws::status(&options).await.unwrap();
+    let topic = found.topic.clone().expect("a topic");
+    assert!(topic.ends_with(":photoscale-notify-scaling"));
+    let subscriptions = clients
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .unwrap();
+    let endpoints: Vec<_> = subscriptions
+        .subscriptions()
+        .iter()
+        .filter_map(|s| s.endpoint())
+        .collect();
+    assert_eq!(endpoints, ["ops@example.com"]);
+    let alarms = clients
+        .cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix("photoscale-notify-")
+        .send()
+        .await
+        .unwrap();
+    for alarm in alarms.metric_alarms() {
+        assert!(
+            alarm.alarm_actions().contains(&topic),
+            "{:?}",
+            alarm.alarm_actions()
+        );
+    }
+    aws::up(&spec(3), &options).await.unwrap();
+    let again = clients
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.subscriptions().len(), 1, "subscribed once");
+    aws::down(&options).await.unwrap();
+    assert_nothing_tagged(&clients, "notify").await;
+}

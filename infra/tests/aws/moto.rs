@@ -20,6 +20,8 @@ impl Moto {
             .port();
         let mut child = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // Like EC2: an AMI that does not exist is an error.
+            .env("MOTO_ENABLE_AMI_VALIDATION", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
