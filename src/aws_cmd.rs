@@ -122,9 +122,46 @@ mod with_sdk {
             "Level {level} on AWS: stack {} in {}\n",
             options.stack, found.region
         );
+        text.push_str(&summary(&spec));
         text.push_str(&aws::plan::render(&changes));
         print_stdout(&text);
         Ok(())
+    }
+
+    /// The level's numbers, as `up` will set them.
+    fn summary(spec: &StackSpec) -> String {
+        let fleet = spec.fleet;
+        let mut text = format!(
+            "  fleet: min {} desired {} max {}; sessions {:?}, storage {:?}, cache {:?}\n",
+            fleet.min, fleet.desired, fleet.max, spec.sessions, spec.storage, spec.cache
+        );
+        if let Some(lb) = &spec.load_balancer {
+            let hc = &lb.health_check;
+            text.push_str(&format!(
+                "  health check: GET {} every {} s, healthy after {}, unhealthy after {}\n",
+                hc.path,
+                hc.interval_ms / 1000,
+                hc.rise,
+                hc.fall
+            ));
+        }
+        if let Some(scaling) = &spec.scaling {
+            for alarm in &scaling.alarms {
+                text.push_str(&format!(
+                    "  alarm {}: {} {} {:?} {} ms for {} × {} s → {:+} instance, cooldown {} s\n",
+                    alarm.name,
+                    alarm.statistic,
+                    alarm.metric,
+                    alarm.comparison,
+                    alarm.threshold_ms,
+                    alarm.evaluation_periods,
+                    alarm.period_s,
+                    alarm.adjustment,
+                    scaling.cooldown_s
+                ));
+            }
+        }
+        text
     }
 
     pub async fn up(

@@ -147,7 +147,11 @@ impl AwsOptions {
 pub async fn status(options: &AwsOptions) -> Result<Inventory, AwsError> {
     let clients = Clients::connect(&options.connection).await?;
     let found = inventory::discover(&clients, &options.stack).await?;
-    save_state(&options.state_dir, &options.stack, &found)?;
+    if found.is_empty() {
+        remove_state(&options.state_dir, &options.stack)?;
+    } else {
+        save_state(&options.state_dir, &options.stack, &found)?;
+    }
     Ok(found)
 }
 
