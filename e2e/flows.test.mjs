@@ -1,0 +1,114 @@
+// A person's visit in a real browser: sign up, log in, upload through the
+// form, see the photo first in the feed, open it, log out; a rejected upload
+// shows its message; screenshots of the feed at phone and desktop widths.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { startApp } from './support/app.mjs';
+import { launch } from './support/browser.mjs';
+import { gradientPng } from './support/png.mjs';
+
+const ARTIFACTS = process.env.E2E_ARTIFACTS ?? join(import.meta.dirname, '..', 'test-artifacts', 'e2e');
+
+let app;
+let browser;
+
+before(async () => {
+  app = await startApp();
+  browser = await launch();
+  await mkdir(ARTIFACTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+async function signUp(page, username, password) {
+  await page.goto(`${app.url}/register`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Repeat the password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+}
+
+async function logIn(page, username, password) {
+  await page.goto(`${app.url}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+test('sign up, log in, upload, see it first, open it, log out', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signUp(page, 'ada', 'correct horse battery');
+  // A fresh context: log in as a returning visitor would.
+  await context.clearCookies();
+  await logIn(page, 'ada', 'correct horse battery');
+  await assert.doesNotReject(page.getByText('Logged in as').waitFor());
+
+  await page.goto(`${app.url}/upload`);
+  await page.getByLabel('Photo', { exact: true }).setInputFiles({
+    name: 'gradient.png',
+    mimeType: 'image/png',
+    buffer: gradientPng(),
+  });
+  await page.getByLabel(/Caption/).fill('A gradient at dusk');
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/upload'));
+
+  await page.goto(app.url);
+  const first = page.locator('.photo-grid li').first();
+  await assert.doesNotReject(first.waitFor());
+  assert.equal(await first.locator('img').getAttribute('alt'), 'A gradient at dusk');
+  assert.match(await first.locator('.uploader').innerText(), /ada/);
+
+  await first.locator('a').click();
+  await page.waitForURL(/\/photos\//);
+  const full = page.locator('main img').first();
+  await full.waitFor();
+  const loaded = await full.evaluate((img) => img.complete && img.naturalWidth);
+  assert.equal(loaded, 320, 'the full image is shown');
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await assert.doesNotReject(page.getByRole('link', { name: 'Log in' }).waitFor());
+  await context.close();
+});
+
+test('a rejected upload says why', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signUp(page, 'grace', 'another good password');
+  await page.goto(`${app.url}/upload`);
+  await page.getByLabel('Photo', { exact: true }).setInputFiles({
+    name: 'notes.png',
+    mimeType: 'image/png',
+    buffer: Buffer.from('these are notes, not a picture'),
+  });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const message = page.getByRole('alert');
+  await message.waitFor();
+  assert.match(await message.innerText(), /image|picture|photo/i);
+  await context.close();
+});
+
+test('screenshots of the feed at phone and desktop widths', async () => {
+  for (const [name, viewport] of [
+    ['feed-phone', { width: 375, height: 812 }],
+    ['feed-desktop', { width: 1280, height: 900 }],
+  ]) {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    await page.goto(app.url);
+    await page.locator('.photo-grid li').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than the screen`);
+    const path = join(ARTIFACTS, `${name}.png`);
+    await page.screenshot({ path, fullPage: true });
+    console.log(`screenshot: ${path}`);
+    await context.close();
+  }
+});
