@@ -78,8 +78,9 @@ test('sign up, log in, upload, see it first, open it, log out', async () => {
   await context.close();
 });
 
-test('a rejected upload says why', async () => {
-  const context = await browser.newContext();
+test('a rejected upload says why (the server decides)', async () => {
+  // Without JavaScript nothing is checked before sending: this is the server's answer.
+  const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await signUp(page, 'grace', 'another good password');
   await page.goto(`${app.url}/upload`);
@@ -111,4 +112,58 @@ test('screenshots of the feed at phone and desktop widths', async () => {
     console.log(`screenshot: ${path}`);
     await context.close();
   }
+});
+
+test('the upload form previews, checks before sending, and shows progress', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signUp(page, 'hedy', 'frequency hopping');
+  await page.goto(`${app.url}/upload`);
+  const input = page.getByLabel('Photo', { exact: true });
+
+  // A file the server would refuse is refused at once, and cannot be sent.
+  await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('text') });
+  await assert.doesNotReject(page.getByText('notes.txt is not a JPEG, PNG, GIF or WebP image.').waitFor());
+  assert.equal(await page.getByRole('button', { name: 'Upload' }).isDisabled(), true);
+  await input.setInputFiles({ name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('not really') });
+  await assert.doesNotReject(page.getByText('fake.png cannot be read as an image.').waitFor());
+
+  // Dropped on the form: previewed, then sent with a progress bar.
+  const dataTransfer = await page.evaluateHandle((bytes) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
+    return transfer;
+  }, [...gradientPng(200, 100)]);
+  await page.locator('form[data-upload]').dispatchEvent('drop', { dataTransfer });
+  const preview = page.getByAltText('Preview of dropped.png');
+  await preview.waitFor();
+  assert.equal(await preview.evaluate((img) => img.naturalWidth), 200);
+  await assert.doesNotReject(page.getByText('dropped.png, 0.0 MiB: ready to upload.').waitFor());
+  // Hold the request a moment, as a slow network would, to see the progress bar.
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route('**/upload', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await assert.doesNotReject(page.getByLabel('Upload progress').waitFor({ state: 'visible' }));
+  assert.equal(await page.getByRole('button', { name: 'Upload' }).isDisabled(), true, 'sent once');
+  release();
+  await page.waitForURL(`${app.url}/`);
+  await assert.doesNotReject(page.getByText('Photo uploaded.').waitFor());
+  await context.close();
+});
+
+test('without JavaScript the plain form still uploads', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signUp(page, 'alan', 'imitation game');
+  await page.goto(`${app.url}/upload`);
+  assert.equal(await page.locator('.drop-zone').isVisible(), false, 'no drop zone without JavaScript');
+  await page.getByLabel('Photo', { exact: true }).setInputFiles({ name: 'plain.png', mimeType: 'image/png', buffer: gradientPng(64, 64) });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.waitForURL(`${app.url}/`);
+  await assert.doesNotReject(page.getByText('Photo uploaded.').waitFor());
+  await context.close();
 });

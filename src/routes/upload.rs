@@ -118,7 +118,19 @@ pub async fn submit(
     let id = uploads::save_photo(&state, user.id, caption, temp, photo, thumbnail).await?;
     tracing::info!(photo_id = %id, user_id = user.id, "photo uploaded");
     session.set_flash("Photo uploaded.")?;
+    if sent_by_script(&req) {
+        // static/upload.js goes there itself; a redirect would be followed
+        // inside the request and use up the flash message on the way.
+        return Ok(HttpResponse::Ok().json(serde_json::json!({ "location": "/" })));
+    }
     Ok(see_other("/"))
+}
+
+/// The enhanced form (static/upload.js) marks its requests.
+fn sent_by_script(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("X-Requested-With")
+        .is_some_and(|v| v == "XMLHttpRequest")
 }
 
 fn rejection_status(why: &PhotoRejected) -> StatusCode {
