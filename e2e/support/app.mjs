@@ -6,9 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir, homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** The binary `cargo test` built (PHOTOSCALE_BIN overrides). */
+/** The binary `cargo test` built (E2E_PHOTOSCALE_BIN overrides). */
 export function binary() {
-  if (process.env.PHOTOSCALE_BIN) return process.env.PHOTOSCALE_BIN;
+  if (process.env.E2E_PHOTOSCALE_BIN) return process.env.E2E_PHOTOSCALE_BIN;
   const target = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache', 'photoscale-target');
   return join(target, 'debug', 'photoscale');
 }
@@ -38,13 +38,18 @@ async function waitHealthy(url, child) {
   throw new Error(`photoscale did not answer ${url}/healthz within 20 s`);
 }
 
+/** This environment without PHOTOSCALE_* (configuration keys to the app). */
+function ownEnvironment() {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PHOTOSCALE_')));
+}
+
 /** A running app: `{ url, stop() }`. */
 export async function startApp() {
   const dataDir = await mkdtemp(join(tmpdir(), 'photoscale-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(binary(), ['serve', `--bind=127.0.0.1:${port}`, `--data-dir=${dataDir}`, '--instance-id=i-e2e'], {
-    env: { ...process.env, PHOTOSCALE_LOG__LEVEL: 'warn', PHOTOSCALE_SESSIONS__SECURE_COOKIE: 'false' },
+    env: { ...ownEnvironment(), PHOTOSCALE_LOG__LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   await waitHealthy(url, child);

@@ -59,7 +59,7 @@ pub async fn run(app: &TestApp, cached: bool) {
     assert_eq!(source, "db");
     assert_eq!(ids.len(), 1);
     assert!(
-        html.contains("fetched 1 records from the database"),
+        html.contains("fetched 1 record from the database"),
         "{html}"
     );
 
