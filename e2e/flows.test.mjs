@@ -167,3 +167,37 @@ test('without JavaScript the plain form still uploads', async () => {
   await assert.doesNotReject(page.getByText('Photo uploaded.').waitFor());
   await context.close();
 });
+
+test('the header names the serving instance; the keyboard reaches everything', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(app.url);
+  assert.equal(await page.locator('header .instance-badge').innerText(), 'i-e2e');
+  // Tab from the top: the skip link first, then the header's links.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+  const reached = [];
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press('Tab');
+    reached.push(await page.evaluate(() => document.activeElement.textContent.trim()));
+  }
+  assert.ok(reached.includes('Sign up'), `tabbed through ${reached}`);
+  while ((await page.evaluate(() => document.activeElement.textContent.trim())) !== 'Sign up') {
+    await page.keyboard.press('Shift+Tab');
+  }
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${app.url}/register`);
+  await context.close();
+});
+
+test('a missing page is a friendly 404 without internals', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const response = await page.goto(`${app.url}/photos/does-not-exist`);
+  assert.equal(response.status(), 404);
+  const heading = await page.getByRole('heading', { level: 1 }).innerText();
+  assert.ok(heading.length > 0 && !/error:|panicked|stack/i.test(await page.content()), heading);
+  await page.getByRole('link', { name: 'Go to the front page' }).click();
+  await page.waitForURL(`${app.url}/`);
+  await context.close();
+});
