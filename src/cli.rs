@@ -172,6 +172,15 @@ pub enum InfraCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a live view of the stack for a browser: instances, alarms,
+    /// scaling events, and a chart of response time and instance count
+    Fleet {
+        #[command(flatten)]
+        state: StateDirArg,
+        /// Where to serve the view (port 0: any free port)
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8099")]
+        bind: std::net::SocketAddr,
+    },
     /// Run the autoscaler of a level 3+ stack (`infra up` starts it)
     #[command(hide = true)]
     Autoscaler {

@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod feed_cache;
+pub mod fleet;
 pub mod infra_cmd;
 pub mod infra_settings;
 pub mod instance;

@@ -39,7 +39,7 @@ async function waitHealthy(url, child) {
 }
 
 /** This environment without PHOTOSCALE_* (configuration keys to the app). */
-function ownEnvironment() {
+export function ownEnvironment() {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PHOTOSCALE_')));
 }
 

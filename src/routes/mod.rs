@@ -1,7 +1,7 @@
 //! URL → handler. Handlers are thin: parse, call the domain and ports, render.
 
 pub mod admin;
-mod assets;
+pub(crate) mod assets;
 mod auth;
 mod feed;
 mod health;

@@ -163,7 +163,7 @@ async fn reported_down(api: &RuntimeApi) -> Vec<String> {
 
 /// Reads HAProxy's request ring in the background, stamping each response
 /// time with when it arrived; reconnects if HAProxy restarts.
-fn follow_response_times(api: RuntimeApi) -> mpsc::UnboundedReceiver<(u64, f64)> {
+pub fn follow_response_times(api: RuntimeApi) -> mpsc::UnboundedReceiver<(u64, f64)> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         loop {

@@ -25,6 +25,15 @@ pub use logs::{logs, LogsOptions};
 pub use status::{status, ComponentStatus, Health, InstanceStatus, StatusReport};
 pub use up::{up, UpOptions, UpReport};
 
+/// The load balancer's response times (Unix ms, Tr in ms) as requests
+/// finish, for live views; reconnects when HAProxy restarts.
+pub fn response_times(
+    state_dir: &std::path::Path,
+) -> tokio::sync::mpsc::UnboundedReceiver<(u64, f64)> {
+    let socket = state_dir.join("haproxy").join("admin.sock");
+    autoscaler::follow_response_times(haproxy::RuntimeApi::new(socket))
+}
+
 /// The default state directory, relative to where `infra` runs.
 pub const DEFAULT_STATE_DIR: &str = ".photoscale";
 

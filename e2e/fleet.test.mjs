@@ -1,0 +1,56 @@
+// The fleet view of a real level-1 stack (HAProxy, MariaDB, memcached, two
+// instances): the instances appear with their state, and the chart draws the
+// load balancer's response time once requests flow. Checked with axe too.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import { launch } from './support/browser.mjs';
+import { startFleet, upStack } from './support/stack.mjs';
+
+const ARTIFACTS = process.env.E2E_ARTIFACTS ?? join(import.meta.dirname, '..', 'test-artifacts', 'e2e');
+const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+let stack;
+let fleet;
+let browser;
+
+before(async () => {
+  stack = await upStack(1);
+  fleet = await startFleet(stack.stateDir);
+  browser = await launch();
+  await mkdir(ARTIFACTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await fleet?.stop();
+  await stack?.down();
+});
+
+test('the fleet view shows the instances and charts live latency', async () => {
+  const page = await (await browser.newContext({ viewport: { width: 1100, height: 1000 }, bypassCSP: true })).newPage();
+  await page.goto(fleet.url);
+  const rows = page.locator('.fleet-instances tbody tr');
+  await assert.doesNotReject(page.locator('.fleet-instances td', { hasText: 'i-2' }).waitFor());
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.first().innerText(), /i-1\s+healthy\s+UP\s+127\.0\.0\.11:\d+\s+0 ms/);
+  assert.equal(await page.locator('[data-field=level]').innerText(), '1');
+
+  // Traffic through the load balancer shows up in the chart on its own.
+  const traffic = setInterval(() => fetch(`${stack.url}/`).catch(() => {}), 50);
+  try {
+    await page.locator('.fleet-chart polyline.latency').waitFor({ timeout: 15000 });
+  } finally {
+    clearInterval(traffic);
+  }
+  assert.match(await page.locator('#chart-summary').innerText(), /2 instance\(s\) in service/);
+  await page.screenshot({ path: join(ARTIFACTS, 'fleet.png'), fullPage: true });
+
+  await page.addScriptTag({ path: axeSource });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(serious.map((v) => `${v.id}: ${v.help}`), []);
+});
