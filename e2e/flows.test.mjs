@@ -201,3 +201,40 @@ test('a missing page is a friendly 404 without internals', async () => {
   await page.waitForURL(`${app.url}/`);
   await context.close();
 });
+
+test('forms say what is wrong next to the field', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${app.url}/register`);
+  await page.getByLabel('Username').fill('x');
+  await page.getByLabel('Password', { exact: true }).fill('short');
+  await page.getByLabel('Repeat the password').fill('short');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  const username = page.getByLabel('Username');
+  await username.waitFor();
+  assert.equal(await username.getAttribute('aria-invalid'), 'true');
+  const described = await username.getAttribute('aria-describedby');
+  const message = await page.locator(`#${described.split(' ').pop()}`).innerText();
+  assert.match(message, /3|characters|short/i, message);
+  assert.equal(await page.getByLabel('Password', { exact: true }).getAttribute('aria-invalid'), 'true');
+  await context.close();
+});
+
+test('a file over the limit gets a friendly 413 page', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signUp(page, 'barbara', 'liskov substitution');
+  await page.goto(`${app.url}/upload`);
+  const limit = Number(await page.locator('form[data-upload]').getAttribute('data-max-bytes'));
+  await page.getByLabel('Photo', { exact: true }).setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(limit + 1024) });
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/upload') && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Upload' }).click(),
+  ]);
+  assert.equal(response.status(), 413);
+  await page.waitForLoadState();
+  const heading = await page.getByRole('heading', { level: 1 }).innerText();
+  assert.ok(heading.length > 0, 'a titled page');
+  assert.doesNotMatch(await page.content(), /panicked|backtrace|src\//);
+  await context.close();
+});
