@@ -54,3 +54,22 @@ test('the fleet view shows the instances and charts live latency', async () => {
   const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(serious.map((v) => `${v.id}: ${v.help}`), []);
 });
+
+test('at level 3 the fleet view shows the alarms, capacity and scaling events', async () => {
+  // Short alarm periods so the alarms leave INSUFFICIENT_DATA within seconds.
+  const scaled = await upStack(3, ['--alarm-period', '2s', '--cooldown', '5s', '--health-interval', '500ms']);
+  const view = await startFleet(scaled.stateDir);
+  const traffic = setInterval(() => fetch(`${scaled.url}/`).catch(() => {}), 50);
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1100, height: 1200 } })).newPage();
+    await page.goto(view.url);
+    await assert.doesNotReject(page.locator('.fleet-alarms li', { hasText: 'capacity: desired 2 (min 2, max 6)' }).waitFor());
+    await assert.doesNotReject(page.locator('.fleet-alarms li', { hasText: /latency-high: (OK|ALARM|INSUFFICIENT_DATA)/ }).waitFor());
+    await assert.doesNotReject(page.locator('.fleet-events li', { hasText: /latency-(high|low)/ }).first().waitFor({ timeout: 20000 }));
+    await page.screenshot({ path: join(ARTIFACTS, 'fleet-level-3.png'), fullPage: true });
+  } finally {
+    clearInterval(traffic);
+    await view.stop();
+    await scaled.down();
+  }
+});

@@ -29,10 +29,10 @@ async function freeBlock() {
   throw new Error('no block of 16 free ports');
 }
 
-export async function upStack(level) {
+export async function upStack(level, extra = []) {
   const stateDir = await mkdtemp(join(tmpdir(), 'photoscale-e2e-stack-'));
   const port = await freeBlock();
-  const args = ['infra', 'up', '--level', String(level), '--state-dir', stateDir, '--port', String(port)];
+  const args = ['infra', 'up', '--level', String(level), '--state-dir', stateDir, '--port', String(port), ...extra];
   const { stdout } = await run(binary(), args, { env: ownEnvironment() });
   return {
     url: stdout.trim(),
