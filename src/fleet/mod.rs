@@ -19,16 +19,23 @@ use history::History;
 /// How many recent scaling events the page shows.
 const EVENTS: usize = 20;
 
+/// What `/fleet.json` answers. Only the sampler reads the stack; requests
+/// read this, so any number of watching browsers costs no I/O.
+#[derive(Default)]
 struct Fleet {
-    state_dir: PathBuf,
-    history: Arc<Mutex<History>>,
+    /// The last status and events as JSON, or why they could not be read.
+    latest: Option<Result<serde_json::Value, String>>,
+    history: History,
 }
+
+type Shared = Arc<Mutex<Fleet>>;
 
 /// Serves the view until interrupted.
 pub async fn serve(state_dir: PathBuf, bind: SocketAddr) -> anyhow::Result<()> {
-    let history = Arc::new(Mutex::new(History::default()));
-    tokio::spawn(sample(state_dir.clone(), history.clone()));
-    let fleet = web::Data::new(Fleet { state_dir, history });
+    let fleet: Shared = Arc::default();
+    let in_service = refresh(&state_dir, &fleet).await; // the first answer is a real one
+    tokio::spawn(sample(state_dir, fleet.clone(), in_service));
+    let fleet = web::Data::from(fleet);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(fleet.clone())
@@ -70,31 +77,52 @@ async fn page() -> HttpResponse {
         .body(include_str!("../../templates/fleet.html"))
 }
 
-async fn snapshot(fleet: web::Data<Fleet>) -> HttpResponse {
-    let status = local::status(&fleet.state_dir).await;
-    let mut events = local::autoscaler::read_events(&fleet.state_dir);
-    let events = events.split_off(events.len().saturating_sub(EVENTS));
-    let history = fleet.history.lock().expect("history lock").samples();
-    match status {
-        Ok(status) => HttpResponse::Ok().json(serde_json::json!({
-            "status": status,
-            "events": events,
-            "history": history,
-        })),
-        Err(e) => {
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "error": e.to_string() }))
+async fn snapshot(fleet: web::Data<Mutex<Fleet>>) -> HttpResponse {
+    let fleet = fleet.lock().expect("fleet lock");
+    match &fleet.latest {
+        Some(Ok(latest)) => {
+            let mut body = latest.clone();
+            body["history"] = serde_json::json!(fleet.history.samples());
+            HttpResponse::Ok().json(body)
         }
+        Some(Err(e)) => HttpResponse::ServiceUnavailable().json(serde_json::json!({ "error": e })),
+        None => HttpResponse::ServiceUnavailable().json(serde_json::json!({ "error": "starting" })),
     }
 }
 
+/// Reads the stack's status and recent events into `fleet`; returns how many
+/// instances the load balancer has in service.
+async fn refresh(state_dir: &std::path::Path, fleet: &Shared) -> usize {
+    let status = local::status(state_dir).await;
+    let dir = state_dir.to_owned();
+    let events = tokio::task::spawn_blocking(move || local::autoscaler::read_events(&dir))
+        .await
+        .unwrap_or_default();
+    let events = &events[events.len().saturating_sub(EVENTS)..];
+    let (latest, in_service) = match status {
+        Ok(status) => {
+            let up = status
+                .instances
+                .iter()
+                .filter(|i| i.load_balancer.as_deref() == Some("UP"))
+                .count();
+            (
+                Ok(serde_json::json!({ "status": status, "events": events })),
+                up,
+            )
+        }
+        Err(e) => (Err(e.to_string()), 0),
+    };
+    fleet.lock().expect("fleet lock").latest = Some(latest);
+    in_service
+}
+
 /// Once a second: the average of the response times that arrived, and how
-/// many instances the load balancer has in service.
-async fn sample(state_dir: PathBuf, history: Arc<Mutex<History>>) {
+/// many instances the load balancer has in service (read every other second).
+async fn sample(state_dir: PathBuf, fleet: Shared, mut in_service: usize) {
     let mut times = local::response_times(&state_dir);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut in_service = 0;
-    let mut seconds = 0u64;
-    loop {
+    for second in 0u64.. {
         tick.tick().await;
         let mut sum = 0.0;
         let mut count = 0u32;
@@ -102,22 +130,11 @@ async fn sample(state_dir: PathBuf, history: Arc<Mutex<History>>) {
             sum += ms;
             count += 1;
         }
-        // The instance count costs a status round, so every other second.
-        if seconds % 2 == 0 {
-            in_service = match local::status(&state_dir).await {
-                Ok(status) => status
-                    .instances
-                    .iter()
-                    .filter(|i| i.load_balancer.as_deref() == Some("UP"))
-                    .count(),
-                Err(_) => 0,
-            };
+        if second % 2 == 1 {
+            in_service = refresh(&state_dir, &fleet).await;
         }
-        seconds += 1;
         let average = (count > 0).then(|| sum / f64::from(count));
-        history
-            .lock()
-            .expect("history lock")
-            .push(average, count, in_service);
+        let mut fleet = fleet.lock().expect("fleet lock");
+        fleet.history.push(average, count, in_service);
     }
 }

@@ -5,11 +5,12 @@
 
 use super::clients::Clients;
 use super::error::AwsError;
+use super::wait::finish;
 use super::{
-    bucket, cache_cluster, database, fleet, iam, inventory, load_balancer, network, secrets, wait,
+    bucket, cache_cluster, database, fleet, iam, inventory, load_balancer, network, secrets,
     AwsOptions,
 };
-use crate::progress::{Progress, Step};
+use crate::progress::Progress;
 
 #[derive(Debug, Default)]
 pub struct DownReport {
@@ -57,7 +58,7 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
         }
         let step = progress.step("database", "RDS");
         let done = database::delete(&clients, &options.stack, options, &step).await;
-        close(step, done)
+        finish(step, done.map(|()| "deleted")).map(|_| ())
     };
     let cache_cluster = found
         .cache_cluster
@@ -69,7 +70,7 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
         }
         let step = progress.step("cache", "ElastiCache");
         let done = cache_cluster::delete(&clients, &options.stack, options, &step).await;
-        close(step, done)
+        finish(step, done.map(|()| "deleted")).map(|_| ())
     };
     tokio::try_join!(services, cache)?;
     report
@@ -79,7 +80,11 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
         .deleted
         .extend(cache_cluster.map(|c| format!("cache cluster {}", c.id)));
     let step = progress.step("network", "security groups");
-    delete_security_groups(&clients, options, &found, &step).await?;
+    let groups = found
+        .security_groups
+        .iter()
+        .map(|(k, id)| (k.as_str(), id.as_str()));
+    network::delete_groups(&clients, options, groups.collect(), &step).await?;
     report.deleted.extend(
         found
             .security_groups
@@ -106,42 +111,4 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
     }
     super::remove_state(&options.state_dir, &options.stack)?;
     Ok(report)
-}
-
-/// Groups trusted by others go last: cache and db trust app, app trusts lb.
-async fn delete_security_groups(
-    clients: &Clients,
-    options: &AwsOptions,
-    found: &inventory::Inventory,
-    step: &Step,
-) -> Result<(), AwsError> {
-    let mut kinds: Vec<&String> = found.security_groups.keys().collect();
-    let rank = |k: &str| {
-        ["cache", "db", "app", "lb"]
-            .iter()
-            .position(|x| *x == k)
-            .unwrap_or(0)
-    };
-    kinds.sort_by_key(|k| rank(k));
-    for kind in kinds {
-        let id = &found.security_groups[kind];
-        let what = format!("{} to be unused", options.stack.security_group(kind));
-        wait::until(
-            step,
-            &what,
-            options.timeouts.deletion,
-            options.timeouts.poll,
-            || async { Ok(network::delete_group(clients, id).await?.then_some(())) },
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-fn close(step: Step, done: Result<(), AwsError>) -> Result<(), AwsError> {
-    match &done {
-        Ok(()) => step.done("deleted"),
-        Err(e) => step.failed(&e.to_string()),
-    }
-    done
 }

@@ -631,34 +631,46 @@ pub async fn roll_group(
             .send()
             .await
             .map_err(api("DetachInstances", id))?;
-        let what = format!("a replacement for {id} to be running");
-        let fresh = wait::until(
-            step,
-            &what,
-            options.timeouts.instances,
-            options.timeouts.poll,
-            || async {
-                let found = super::inventory::discover(clients, &options.stack).await?;
-                let desired = found.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
-                let running: Vec<String> = found
-                    .group_instances
-                    .iter()
-                    .filter(|i| i.state == "running")
-                    .map(|i| i.id.clone())
-                    .collect();
-                Ok((running.len() >= desired).then(|| {
-                    running
-                        .into_iter()
-                        .filter(|i| !stale.contains(i))
-                        .collect::<Vec<_>>()
-                }))
-            },
-        )
-        .await?;
-        super::load_balancer::wait_healthy(clients, options, target_group, &fresh, step).await?;
+        wait_group_healthy(clients, options, target_group, stale, step).await?;
         terminate(clients, options, std::slice::from_ref(id), step).await?;
     }
     Ok(())
+}
+
+/// Waits until the group runs its desired number of instances and those
+/// not in `stale` pass the health check.
+pub async fn wait_group_healthy(
+    clients: &Clients,
+    options: &AwsOptions,
+    target_group: &str,
+    stale: &[String],
+    step: &Step,
+) -> Result<(), AwsError> {
+    let what = "the Auto Scaling group's instances to be running";
+    let fresh = wait::until(
+        step,
+        what,
+        options.timeouts.instances,
+        options.timeouts.poll,
+        || async {
+            let now = super::inventory::discover(clients, &options.stack).await?;
+            let desired = now.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
+            let running: Vec<String> = now
+                .group_instances
+                .iter()
+                .filter(|i| i.state == "running")
+                .map(|i| i.id.clone())
+                .collect();
+            Ok((running.len() >= desired).then(|| {
+                running
+                    .into_iter()
+                    .filter(|id| !stale.contains(id))
+                    .collect::<Vec<_>>()
+            }))
+        },
+    )
+    .await?;
+    super::load_balancer::wait_healthy(clients, options, target_group, &fresh, step).await
 }
 
 /// Alarms, the group (and its policies and instances), the launch template

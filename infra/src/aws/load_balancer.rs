@@ -203,6 +203,17 @@ async fn ensure_listeners(
     Ok(())
 }
 
+/// Instances as targets on the app port.
+fn targets(ids: &[String]) -> Vec<TargetDescription> {
+    let target = |id| {
+        TargetDescription::builder()
+            .id(id)
+            .port(i32::from(APP_PORT))
+            .build()
+    };
+    ids.iter().map(target).collect()
+}
+
 pub async fn register(
     clients: &Clients,
     target_group: &str,
@@ -211,17 +222,11 @@ pub async fn register(
     if ids.is_empty() {
         return Ok(());
     }
-    let targets = ids.iter().map(|id| {
-        TargetDescription::builder()
-            .id(id)
-            .port(i32::from(APP_PORT))
-            .build()
-    });
     clients
         .elb
         .register_targets()
         .target_group_arn(target_group)
-        .set_targets(Some(targets.collect()))
+        .set_targets(Some(targets(ids)))
         .send()
         .await
         .map_err(api("RegisterTargets", target_group))?;
@@ -236,17 +241,11 @@ pub async fn deregister(
     if ids.is_empty() {
         return Ok(());
     }
-    let targets = ids.iter().map(|id| {
-        TargetDescription::builder()
-            .id(id)
-            .port(i32::from(APP_PORT))
-            .build()
-    });
     match clients
         .elb
         .deregister_targets()
         .target_group_arn(target_group)
-        .set_targets(Some(targets.collect()))
+        .set_targets(Some(targets(ids)))
         .send()
         .await
     {

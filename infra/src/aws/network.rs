@@ -254,9 +254,36 @@ pub fn ec2_tags(stack: &StackName, level: u8, name: &str) -> Vec<Tag> {
     tags
 }
 
-/// Deletes group `id`; AWS refuses while something still uses it (an
-/// instance or load balancer being deleted), so that is retried by the caller.
-pub async fn delete_group(clients: &Clients, id: &str) -> Result<bool, AwsError> {
+/// Deletes the groups `(kind, id)` in the order trust allows (cache and db
+/// trust app, app trusts lb), each retried until nothing uses it any more.
+pub async fn delete_groups(
+    clients: &Clients,
+    options: &super::AwsOptions,
+    mut groups: Vec<(&str, &str)>,
+    step: &crate::progress::Step,
+) -> Result<(), AwsError> {
+    let rank = |kind: &str| ["cache", "db", "app", "lb"].iter().position(|k| *k == kind);
+    groups.sort_by_key(|(kind, _)| rank(kind));
+    for (kind, id) in groups {
+        let what = format!(
+            "{} to be unused (instances and load balancers release it)",
+            options.stack.security_group(kind)
+        );
+        super::wait::until(
+            step,
+            &what,
+            options.timeouts.deletion,
+            options.timeouts.poll,
+            || async { Ok(delete_group(clients, id).await?.then_some(())) },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Deletes group `id`: false while AWS refuses because something still uses
+/// it (an instance or load balancer being deleted).
+async fn delete_group(clients: &Clients, id: &str) -> Result<bool, AwsError> {
     match clients
         .ec2
         .delete_security_group()

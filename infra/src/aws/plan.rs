@@ -343,12 +343,13 @@ fn fleet_changes(wanted: &Wanted, found: &Inventory, main: &str, out: &mut Vec<C
         out.push(Change::new("alarm", alarm, Action::Delete));
     }
     let topic = format!("{main}-scaling");
-    match (&found.topic, wanted.topic) {
-        (None, true) => out.push(Change::new("SNS topic", &topic, Action::Create)),
-        (Some(_), true) => out.push(Change::new("SNS topic", &topic, Action::Keep)),
-        (Some(_), false) => out.push(Change::new("SNS topic", &topic, Action::Delete)),
-        (None, false) => {}
-    }
+    want(
+        out,
+        "SNS topic",
+        &topic,
+        found.topic.is_some(),
+        wanted.topic,
+    );
 }
 
 /// True when `changes` would change nothing.

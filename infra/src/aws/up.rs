@@ -15,8 +15,9 @@ use super::load_balancer::{self, Balancer};
 use super::network::{self, Network};
 use super::plan::{self, Action, Change, Wanted};
 use super::user_data::{Endpoints, Intent, Script};
-use super::{bucket, cache_cluster, database, iam, secrets, wait, AwsOptions};
-use crate::progress::{Progress, Step};
+use super::wait::finish;
+use super::{bucket, cache_cluster, database, iam, secrets, AwsOptions};
+use crate::progress::Progress;
 use crate::spec::StackSpec;
 
 #[derive(Debug)]
@@ -332,8 +333,7 @@ impl Run<'_> {
             .filter(|i| i.config.as_deref() != Some(&self.wanted.config))
             .map(|i| i.id.clone())
             .collect();
-        self.wait_group_healthy(&balancer.target_group, &stale, &step)
-            .await?;
+        fleet::wait_group_healthy(clients, options, &balancer.target_group, &stale, &step).await?;
         fleet::roll_group(clients, options, &stale, &balancer.target_group, &step).await?;
         let standalone: Vec<String> = self.found.instances.iter().map(|i| i.id.clone()).collect();
         load_balancer::deregister(clients, &balancer.target_group, &standalone).await?;
@@ -353,42 +353,6 @@ impl Run<'_> {
             standalone.len()
         ));
         Ok(())
-    }
-
-    /// Waits until the group has its desired number of running instances,
-    /// all passing the health check (`stale` ones are counted, not checked).
-    async fn wait_group_healthy(
-        &self,
-        target_group: &str,
-        stale: &[String],
-        step: &Step,
-    ) -> Result<(), AwsError> {
-        let (clients, options) = (self.clients, self.options);
-        let what = "the Auto Scaling group's instances to be running";
-        let fresh = wait::until(
-            step,
-            what,
-            options.timeouts.instances,
-            options.timeouts.poll,
-            || async {
-                let now = inventory::discover(clients, &options.stack).await?;
-                let desired = now.auto_scaling_group.as_ref().map_or(0, |g| g.desired) as usize;
-                let running: Vec<String> = now
-                    .group_instances
-                    .iter()
-                    .filter(|i| i.state == "running")
-                    .map(|i| i.id.clone())
-                    .collect();
-                Ok((running.len() >= desired).then(|| {
-                    running
-                        .into_iter()
-                        .filter(|id| !stale.contains(id))
-                        .collect::<Vec<_>>()
-                }))
-            },
-        )
-        .await?;
-        load_balancer::wait_healthy(clients, options, target_group, &fresh, step).await
     }
 
     /// What the level no longer wants (never the database or the bucket).
@@ -420,47 +384,23 @@ impl Run<'_> {
                     .map_err(super::error::api("DeleteTopic", topic))?;
             }
         }
-        let groups: Vec<&Change> = changes
+        let unwanted: Vec<(&str, &str)> = self
+            .found
+            .security_groups
             .iter()
-            .filter(|c| c.kind == "security group" && c.action == Action::Delete)
+            .filter(|(kind, _)| {
+                let name = options.stack.security_group(kind);
+                changes.iter().any(|c| {
+                    c.kind == "security group" && c.name == name && c.action == Action::Delete
+                })
+            })
+            .map(|(kind, id)| (kind.as_str(), id.as_str()))
             .collect();
-        // Groups trusted by others go last: cache and db trust app, app trusts lb.
-        for kind in ["cache", "db", "app", "lb"] {
-            let Some(change) = groups
-                .iter()
-                .find(|c| c.name.ends_with(&format!("-{kind}")))
-            else {
-                continue;
-            };
-            let Some(id) = self.found.security_groups.get(kind) else {
-                continue;
-            };
-            let step = self
-                .progress
-                .step("network", &format!("deleting {}", change.name));
-            let what = format!(
-                "{} to be unused (instances and load balancers release it)",
-                change.name
-            );
-            let deleted = wait::until(
-                &step,
-                &what,
-                options.timeouts.deletion,
-                options.timeouts.poll,
-                || async { Ok(network::delete_group(clients, id).await?.then_some(())) },
-            )
-            .await;
+        if !unwanted.is_empty() {
+            let step = self.progress.step("network", "deleting security groups");
+            let deleted = network::delete_groups(clients, options, unwanted, &step).await;
             finish(step, deleted.map(|()| "deleted"))?;
         }
         Ok(())
     }
-}
-
-/// Ends a progress step with the result's outcome.
-fn finish<T: std::fmt::Display>(step: Step, result: Result<T, AwsError>) -> Result<T, AwsError> {
-    match &result {
-        Ok(done) => step.done(&done.to_string()),
-        Err(e) => step.failed(&e.to_string()),
-    }
-    result
 }

@@ -35,6 +35,18 @@ where
     }
 }
 
+/// Ends a progress step with the result's outcome.
+pub fn finish<T: std::fmt::Display>(
+    step: Step,
+    result: Result<T, AwsError>,
+) -> Result<T, AwsError> {
+    match &result {
+        Ok(done) => step.done(&done.to_string()),
+        Err(e) => step.failed(&e.to_string()),
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
