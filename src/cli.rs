@@ -78,6 +78,12 @@ pub struct LoadtestArgs {
         default_value = "feed=80,photo=15,login=3,upload=2"
     )]
     pub mix: crate::loadtest::mix::Mix,
+    /// GET only this path (e.g. /healthz or /photos/ID/thumb) instead of the mix, as benchmarks do
+    #[arg(long, value_name = "PATH", conflicts_with = "mix", value_parser = parse_request_path)]
+    pub path: Option<String>,
+    /// Log every client in before the clock starts, so the pages are a member's
+    #[arg(long)]
+    pub log_in: bool,
     /// Change latency during the run: OFFSET:LATENCY:INSTANCE|all, e.g. 10s:3s:i-1 (repeatable)
     #[arg(long = "flip", value_name = "AT:LATENCY:TARGET")]
     pub flips: Vec<crate::loadtest::flips::Flip>,
@@ -456,6 +462,18 @@ pub struct AdminTarget {
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text)
         .map_err(|e| format!("{e}; use a duration such as 250ms, 3s or 0s"))
+}
+
+/// A path on the site under test: "/healthz", "/photos/ID/thumb".
+fn parse_request_path(text: &str) -> Result<String, String> {
+    let ok = text.starts_with('/') && !text.starts_with("//") && !text.contains(char::is_whitespace);
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not a path on the site; use one that starts with a single /, e.g. /healthz"
+        ))
+    }
 }
 
 #[derive(Debug, clap::Args)]

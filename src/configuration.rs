@@ -110,7 +110,7 @@ pub enum StorageBackend {
     S3,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSettings {
     pub backend: StorageBackend,
@@ -120,7 +120,25 @@ pub struct StorageSettings {
     /// CloudFront-style base URL that photo links are rewritten to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cdn_base_url: Option<String>,
+    /// Bytes of photo objects this instance keeps in memory to serve the
+    /// most requested ones without reading storage; 0 turns it off.
+    pub memory_cache_bytes: u64,
+    /// Objects larger than this are always streamed from storage.
+    pub memory_cache_max_object_bytes: u64,
     pub s3: S3Settings,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            backend: StorageBackend::default(),
+            path: None,
+            cdn_base_url: None,
+            memory_cache_bytes: 32 * 1024 * 1024,
+            memory_cache_max_object_bytes: 1024 * 1024,
+            s3: S3Settings::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]

@@ -73,11 +73,11 @@ pub async fn run(command: InfraCommand, config: Option<PathBuf>) -> anyhow::Resu
         },
         InfraCommand::Events { state, json } => events(&state.state_dir, json),
         InfraCommand::Fleet { state, bind } => {
-            crate::telemetry::init(crate::configuration::LogFormat::Text, "warn");
+            let _logs = crate::telemetry::init(crate::configuration::LogFormat::Text, "warn");
             crate::fleet::serve(state.state_dir, bind).await
         }
         InfraCommand::Autoscaler { state } => {
-            crate::telemetry::init(crate::configuration::LogFormat::Text, "info");
+            let _logs = crate::telemetry::init(crate::configuration::LogFormat::Text, "info");
             Ok(local::autoscaler::run(&state.state_dir).await?)
         }
         InfraCommand::Logs {

@@ -2,6 +2,7 @@
 //! second server from working is pluggable.
 
 pub mod admin_client;
+pub mod anonymous_feed;
 pub mod aws_cmd;
 pub mod cli;
 pub mod configuration;
@@ -11,15 +12,21 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod feed_cache;
+pub mod feed_grid;
 pub mod fleet;
+pub mod health_check;
 pub mod infra_cmd;
 pub mod infra_settings;
 pub mod instance;
 pub mod latency;
 pub mod loadtest;
+pub mod log_writer;
+pub mod memory;
 pub mod memcached;
 pub mod middleware;
 pub mod page;
+pub mod password_hashing;
+pub mod photo_index;
 pub mod redis_pool;
 pub mod routes;
 pub mod session;

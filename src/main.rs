@@ -7,10 +7,17 @@ use photoscale::configuration::{CliOverrides, ConfigSources, Settings};
 use photoscale::startup::Application;
 use photoscale::telemetry;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    photoscale::memory::give_large_blocks_back();
     let cli = Cli::parse();
-    match run(cli).await {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -23,7 +30,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let settings = load(cli.config, args.overrides)?;
-            telemetry::init(settings.log.format, &settings.log.level);
+            let _logs = telemetry::init(settings.log.format, &settings.log.level);
             let app = Application::build(settings).await?;
             app.run_until_stopped().await?;
         }
@@ -73,11 +80,17 @@ async fn loadtest(args: photoscale::cli::LoadtestArgs) -> anyhow::Result<()> {
             concurrency: concurrency.unwrap_or(8),
         },
     };
+    let mix = match &args.path {
+        Some(_) => loadtest::mix::Mix::single(loadtest::mix::Kind::Get),
+        None => args.mix,
+    };
     let options = loadtest::Options {
         url: args.url,
         duration: args.duration,
         arrivals,
-        mix: args.mix,
+        mix,
+        path: args.path,
+        log_in: args.log_in,
         flips: args.flips,
         state_dir: args.stack.state_dir,
     };

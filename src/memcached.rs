@@ -111,6 +111,35 @@ impl Memcached {
         Ok(value.and_then(|v| v.data))
     }
 
+    /// Two keys in one request (a multi-get): one round trip, not two.
+    pub async fn get_two(
+        &self,
+        first: &str,
+        second: &str,
+    ) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), MemcachedError> {
+        let values = self
+            .run(async |c: &mut Client| c.get_multi([first, second]).await)
+            .await;
+        let values = match values {
+            Ok(values) => values,
+            // Neither key exists.
+            Err(MemcachedError::Command(async_memcached::Error::Protocol(Status::NotFound))) => {
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        let (mut one, mut two) = (None, None);
+        for value in values {
+            if value.key == first.as_bytes() {
+                one = value.data.clone();
+            }
+            if value.key == second.as_bytes() {
+                two = value.data;
+            }
+        }
+        Ok((one, two))
+    }
+
     pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), MemcachedError> {
         let ttl = ttl_seconds(ttl);
         self.run(async |c: &mut Client| c.set(key, value, Some(ttl), None).await)

@@ -12,6 +12,10 @@ use crate::state::AppState;
 
 pub struct Page {
     context: Context,
+    /// True when the page shows something of this visitor's own (a user, a
+    /// session, a form token, a message); false for a visitor without a
+    /// session, whose page is the same as every other such visitor's.
+    personal: bool,
 }
 
 impl Page {
@@ -19,14 +23,23 @@ impl Page {
     pub fn new(req: &HttpRequest, state: &AppState, take_flash: bool) -> Self {
         let session = AppSession::of(req);
         let mut context = Self::without_request(state).context;
-        context.insert("session_fingerprint", &session.fingerprint());
-        context.insert("user", &session.user().map(|u| u.username));
-        context.insert("csrf_token", &session.csrf_token());
+        let fingerprint = session.fingerprint();
+        let user = session.user().map(|u| u.username);
+        let csrf_token = session.csrf_token();
+        let flash = if take_flash { session.take_flash() } else { None };
+        let personal =
+            fingerprint.is_some() || user.is_some() || csrf_token.is_some() || flash.is_some();
+        context.insert("session_fingerprint", &fingerprint);
+        context.insert("user", &user);
+        context.insert("csrf_token", &csrf_token);
         context.insert("path", req.path());
-        if take_flash {
-            context.insert("flash", &session.take_flash());
-        }
-        Self { context }
+        context.insert("flash", &flash);
+        Self { context, personal }
+    }
+
+    /// Whether this page shows anything of the visitor's own.
+    pub fn is_personal(&self) -> bool {
+        self.personal
     }
 
     /// The shared parts for a page rendered where no request is at hand (an
@@ -41,7 +54,10 @@ impl Page {
         context.insert("csrf_token", &None::<String>);
         context.insert("path", "");
         context.insert("flash", &None::<String>);
-        Self { context }
+        Self {
+            context,
+            personal: false,
+        }
     }
 
     pub fn with<T: serde::Serialize + ?Sized>(mut self, key: &str, value: &T) -> Self {
@@ -60,8 +76,13 @@ impl Page {
         status: StatusCode,
     ) -> Result<HttpResponse, AppError> {
         let html = self.render(state, template)?;
-        Ok(HttpResponse::build(status)
-            .content_type(ContentType::html())
-            .body(html))
+        Ok(html_response(status, html))
     }
+}
+
+/// An HTML page as a response.
+pub fn html_response(status: StatusCode, html: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(ContentType::html())
+        .body(html)
 }

@@ -5,25 +5,42 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use crate::anonymous_feed::AnonymousFeed;
 use crate::configuration::Settings;
 use crate::db::Db;
 use crate::feed_cache::FeedCache;
+use crate::feed_grid::FeedGrid;
+use crate::health_check::HealthCheck;
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
+use crate::password_hashing::PasswordHashing;
 use crate::session_store::SessionHealth;
-use crate::storage::Storage;
+use crate::photo_index::PhotoIndex;
+use crate::storage::{HotObjects, Storage};
 use crate::templates::Templates;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub storage: Storage,
+    /// Photo records by id, so serving a photo's bytes needs no query.
+    pub photos: PhotoIndex,
+    /// The most requested photo objects, in memory.
+    pub hot_objects: HotObjects,
     pub feed_cache: FeedCache,
+    /// The last rendered photo grid of the front page.
+    pub feed_grid: FeedGrid,
+    /// The last front page rendered for a visitor without a session.
+    pub anonymous_feed: AnonymousFeed,
+    /// The newest background health check, which `/healthz` answers with.
+    pub health: HealthCheck,
     /// Whether the session store answered lately (always up for cookies).
     pub session_health: SessionHealth,
     pub templates: Templates,
     pub instance: InstanceInfo,
     pub latency: SimulatedLatency,
+    /// argon2id, a bounded number of hashes at a time.
+    pub passwords: PasswordHashing,
     /// Bounds how many images are decoded at once: each can take
     /// width × height × 4 bytes of memory.
     pub image_slots: Semaphore,

@@ -61,6 +61,32 @@ pub fn time_ago(then_millis: i64, now: SystemTime) -> String {
     format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
+/// When the label `time_ago` gives for `then_millis` next changes, in
+/// milliseconds since the epoch: a page that shows it may be reused until then.
+pub fn time_ago_changes_at(then_millis: i64, now: SystemTime) -> i64 {
+    const MINUTE: i64 = 60;
+    const HOUR: i64 = 3600;
+    const DAY: i64 = 86_400;
+    const MONTH: i64 = 30 * DAY;
+    const YEAR: i64 = 365 * DAY;
+    let now_millis = now
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64;
+    let secs = (now_millis - then_millis).max(0) / 1000;
+    // The first whole second at which the label differs from now's; each
+    // arm mirrors the rounding in `time_ago`.
+    let next = match secs {
+        s if s < 45 => 45,
+        s if s < HOUR => (((s + 30) / MINUTE + 1) * MINUTE - 30).min(HOUR),
+        s if s < DAY => (((s + 1800) / HOUR + 1) * HOUR - 1800).min(DAY),
+        s if s < MONTH => (((s + 43_200) / DAY + 1) * DAY - 43_200).min(MONTH),
+        s if s < YEAR => ((s / MONTH + 1) * MONTH).min(YEAR),
+        s => (s / YEAR + 1) * YEAR,
+    };
+    then_millis + next * 1000
+}
+
 fn timeago_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let millis = millis_arg(value, "timeago")?;
     Ok(Value::String(time_ago(millis, SystemTime::now())))
@@ -94,6 +120,21 @@ mod tests {
         assert_eq!(ago(600), "10 minutes ago");
         assert_eq!(ago(7200), "2 hours ago");
         assert_eq!(ago(86_400 * 3), "3 days ago");
+    }
+
+    #[test]
+    fn relative_times_are_reused_exactly_until_they_change() {
+        let then = 1_000_000_000_000i64;
+        for secs in [0i64, 44, 45, 89, 90, 3_000, 3_599, 3_600, 5_399, 80_000, 86_399, 86_400, 2_000_000, 40_000_000] {
+            let now = UNIX_EPOCH + Duration::from_millis((then + secs * 1000) as u64);
+            let label = time_ago(then, now);
+            let changes = time_ago_changes_at(then, now);
+            assert!(changes > then + secs * 1000, "{secs}: the change is ahead");
+            let just_before = UNIX_EPOCH + Duration::from_millis((changes - 1000) as u64);
+            let at = UNIX_EPOCH + Duration::from_millis(changes as u64);
+            assert_eq!(time_ago(then, just_before), label, "{secs}: same label until the change");
+            assert_ne!(time_ago(then, at), label, "{secs}: a new label at the change");
+        }
     }
 
     #[test]

@@ -2,13 +2,14 @@
 //! backoff while the server is unreachable (it may still be starting), then
 //! apply that engine's embedded migrations.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
-use super::{Db, Engine};
+use super::{Db, Engine, SqliteReads};
 use crate::configuration::DatabaseSettings;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +41,15 @@ impl Db {
         let options = connect_options(url, engine)?;
         let pool = connect_with_retry(&options, engine, settings, &host_of(url)).await?;
         engine.migrator().run(&pool).await?;
-        Ok(Self { pool, engine })
+        let sqlite_reads = match sqlite_file(url) {
+            Some(file) if engine == Engine::Sqlite => Some(Arc::new(SqliteReads::new(&file))),
+            _ => None,
+        };
+        Ok(Self {
+            pool,
+            engine,
+            sqlite_reads,
+        })
     }
 }
 
@@ -125,6 +134,17 @@ fn pool_options(engine: Engine, settings: &DatabaseSettings) -> AnyPoolOptions {
         })
 }
 
+/// The file of a `sqlite://FILE[?options]` URL; None for an in-memory
+/// database, which only sqlx's own connections can see.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let file = rest.split('?').next().unwrap_or_default();
+    let in_memory = file.is_empty() || file == ":memory:" || rest.contains("mode=memory");
+    (!in_memory).then(|| std::path::PathBuf::from(file))
+}
+
 /// "host:port" for messages, never the user or password.
 fn host_of(url: &str) -> String {
     match url::Url::parse(url) {
@@ -141,6 +161,17 @@ fn host_of(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_files_are_found_in_their_urls() {
+        use std::path::PathBuf;
+        let file = |url| sqlite_file(url);
+        assert_eq!(file("sqlite://data/p.db"), Some(PathBuf::from("data/p.db")));
+        assert_eq!(file("sqlite:///tmp/p.db?mode=rwc"), Some(PathBuf::from("/tmp/p.db")));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://x.db?mode=memory"), None);
+        assert_eq!(file("mysql://h/db"), None);
+    }
 
     #[test]
     fn host_never_includes_credentials() {

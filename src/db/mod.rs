@@ -8,13 +8,17 @@
 mod connect;
 mod engine;
 mod photos;
+mod sqlite_reads;
 mod transfer;
 mod users;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyPool;
+
+use sqlite_reads::SqliteReads;
 
 pub use connect::DbSetupError;
 pub use engine::Engine;
@@ -46,6 +50,8 @@ impl From<sqlx::Error> for DbError {
 pub struct Db {
     pool: AnyPool,
     engine: Engine,
+    /// SQLite only: the request path's reads (see sqlite_reads.rs).
+    sqlite_reads: Option<Arc<SqliteReads>>,
 }
 
 impl Db {
@@ -66,6 +72,9 @@ impl Db {
 
     /// Closes every connection; later queries fail as "unavailable".
     pub async fn close(&self) {
+        if let Some(reads) = &self.sqlite_reads {
+            reads.close();
+        }
         self.pool.close().await;
     }
 }

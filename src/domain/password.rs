@@ -1,7 +1,7 @@
 //! Password rules and argon2id hashing.
 //!
-//! Hashing is deliberately slow (tens of milliseconds of CPU), so callers run
-//! it on the blocking thread pool, never on an async worker.
+//! Hashing is deliberately slow (tens of milliseconds of CPU): the app runs
+//! it through `PasswordHashing`, off the async workers, a few at a time.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -52,16 +52,6 @@ pub fn verify(password: &Password, phc: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
-}
-
-/// A valid hash of a random password, verified against when the user does not
-/// exist so that "unknown user" takes as long as "wrong password".
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let random = uuid::Uuid::new_v4().to_string();
-        hash(&Password(SecretString::from(random))).expect("hashing a fresh password")
-    })
 }
 
 #[cfg(test)]

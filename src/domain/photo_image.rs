@@ -6,13 +6,13 @@
 //! file that claims to be 100 000 × 100 000 pixels is refused cheaply.
 //!
 //! Everything here is blocking CPU and file work: run it on the blocking pool.
+//! The thumbnail itself is made in `thumbnail.rs`.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
-use sha2::{Digest, Sha256};
+use image::{ImageFormat, ImageReader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhotoFormat {
@@ -71,7 +71,7 @@ impl PhotoFormat {
         }
     }
 
-    fn image_format(self) -> ImageFormat {
+    pub(super) fn image_format(self) -> ImageFormat {
         match self {
             Self::Jpeg => ImageFormat::Jpeg,
             Self::Png => ImageFormat::Png,
@@ -123,9 +123,12 @@ pub struct Thumbnail {
     pub sha256: String,
 }
 
-/// Checks the file at `path` and makes its thumbnail.
+/// Checks the file at `path` and makes its thumbnail. `sha256` is the
+/// file's hash, taken while it was received (so the file is not read for it
+/// again).
 pub fn inspect_and_thumbnail(
     path: &Path,
+    sha256: String,
     limits: &ImageLimits,
 ) -> Result<(InspectedPhoto, Thumbnail), PhotoError> {
     let mut file = File::open(path)?;
@@ -142,10 +145,8 @@ pub fn inspect_and_thumbnail(
     check_pixel_limits(width, height, limits)?;
 
     file.rewind()?;
-    let thumbnail = make_thumbnail(&file, format, width, height, limits.thumbnail_size)?;
-
-    file.rewind()?;
-    let sha256 = sha256_of(&mut file)?;
+    let thumbnail =
+        super::thumbnail::make(&file, format, (width, height), limits.thumbnail_size)?;
     let photo = InspectedPhoto {
         format,
         width,
@@ -176,7 +177,7 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-fn reader_for(file: &File, format: PhotoFormat) -> ImageReader<BufReader<File>> {
+pub(super) fn reader_for(file: &File, format: PhotoFormat) -> ImageReader<BufReader<File>> {
     let clone = file.try_clone().expect("duplicating an open file handle");
     ImageReader::with_format(BufReader::new(clone), format.image_format())
 }
@@ -206,59 +207,6 @@ fn check_pixel_limits(width: u32, height: u32, limits: &ImageLimits) -> Result<(
         });
     }
     Ok(())
-}
-
-fn make_thumbnail(
-    file: &File,
-    format: PhotoFormat,
-    width: u32,
-    height: u32,
-    size: u32,
-) -> Result<Thumbnail, PhotoError> {
-    let unreadable = |_| PhotoError::from(PhotoRejected::Unreadable(format.name()));
-    let mut reader = reader_for(file, format);
-    // Defence in depth: the decoder itself refuses to grow past what the header promised.
-    let mut decoder_limits = Limits::default();
-    decoder_limits.max_image_width = Some(width);
-    decoder_limits.max_image_height = Some(height);
-    decoder_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (64 << 20));
-    reader.limits(decoder_limits);
-    let mut decoder = reader.into_decoder().map_err(unreadable)?;
-    let orientation = decoder.orientation().map_err(unreadable)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
-    image.apply_orientation(orientation);
-
-    let small = image.thumbnail(size, size);
-    let (bytes, thumb_format) = encode_thumbnail(&small);
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    Ok(Thumbnail {
-        bytes,
-        format: thumb_format,
-        sha256,
-    })
-}
-
-/// JPEG for opaque images (small); PNG where there is transparency to keep.
-fn encode_thumbnail(image: &DynamicImage) -> (Vec<u8>, PhotoFormat) {
-    let mut out = std::io::Cursor::new(Vec::new());
-    if image.color().has_alpha() {
-        DynamicImage::ImageRgba8(image.to_rgba8())
-            .write_to(&mut out, ImageFormat::Png)
-            .expect("encoding PNG into memory cannot fail");
-        (out.into_inner(), PhotoFormat::Png)
-    } else {
-        let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
-        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-        rgb.write_with_encoder(encoder)
-            .expect("encoding JPEG into memory cannot fail");
-        (out.into_inner(), PhotoFormat::Jpeg)
-    }
-}
-
-fn sha256_of(file: &mut File) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    std::io::copy(file, &mut hasher)?;
-    Ok(hex::encode(hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -295,7 +243,7 @@ mod tests {
             (ImageFormat::WebP, PhotoFormat::WebP),
         ] {
             let file = write_temp(&encoded(format, 800, 600));
-            let (photo, thumb) = inspect_and_thumbnail(file.path(), &LIMITS).unwrap();
+            let (photo, thumb) = inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap();
             assert_eq!(photo.format, expected);
             assert_eq!((photo.width, photo.height), (800, 600));
             let t = image::load_from_memory(&thumb.bytes).unwrap();
@@ -306,7 +254,7 @@ mod tests {
     #[test]
     fn rejects_text_renamed_or_not() {
         let file = write_temp(b"just some text, not a picture at all");
-        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
+        let err = inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap_err();
         assert!(matches!(
             err,
             PhotoError::Rejected(PhotoRejected::UnsupportedType)
@@ -316,14 +264,14 @@ mod tests {
     #[test]
     fn rejects_empty_file() {
         let file = write_temp(b"");
-        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
+        let err = inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap_err();
         assert!(matches!(err, PhotoError::Rejected(PhotoRejected::Empty)));
     }
 
     #[test]
     fn rejects_right_magic_with_broken_header() {
         let file = write_temp(b"\x89PNG\r\n\x1a\nthis is not a real header");
-        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
+        let err = inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap_err();
         assert!(matches!(
             err,
             PhotoError::Rejected(PhotoRejected::Unreadable("PNG"))
@@ -333,7 +281,7 @@ mod tests {
     #[test]
     fn rejects_too_many_pixels_from_the_header_alone() {
         let file = write_temp(&encoded(ImageFormat::Png, 2100, 2000));
-        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
+        let err = inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap_err();
         assert!(
             matches!(
                 err,

@@ -21,8 +21,13 @@ impl MemcachedCache {
         })
     }
 
-    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        self.client.get(key).await.map_err(failed)
+    /// Two keys in one request.
+    pub async fn get_two(
+        &self,
+        first: &str,
+        second: &str,
+    ) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), CacheError> {
+        self.client.get_two(first, second).await.map_err(failed)
     }
 
     pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {

@@ -1,16 +1,20 @@
 //! The feed cache in this instance's memory: fast, but each instance has its
 //! own, so an upload through one instance is not seen by another's cache
-//! until its entry expires.
+//! until its entry expires. Entries are kept decoded, ready to serve.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Value and expiry (`None`: never, for the generation counter).
-type Entries = HashMap<String, (Vec<u8>, Option<Instant>)>;
+use super::CachedFeed;
+
+/// Entries by feed size, each with its expiry.
+type Entries = HashMap<u32, (Arc<CachedFeed>, Instant)>;
 
 #[derive(Debug, Default)]
 pub struct MemoryCache {
+    generation: AtomicU64,
     entries: Mutex<Entries>,
 }
 
@@ -22,33 +26,23 @@ impl MemoryCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+    /// The current generation and, if still fresh and of that generation,
+    /// the entry for `size`.
+    pub fn get(&self, size: u32) -> (u64, Option<Arc<CachedFeed>>) {
+        let generation = self.generation.load(Ordering::Acquire);
         let entries = self.entries();
-        let (value, expires) = entries.get(key)?;
-        match expires {
-            Some(at) if *at <= Instant::now() => None,
-            _ => Some(value.clone()),
-        }
+        let feed = entries
+            .get(&size)
+            .filter(|(feed, expires)| *expires > Instant::now() && feed.generation == generation)
+            .map(|(feed, _)| feed.clone());
+        (generation, feed)
     }
 
-    pub fn set(&self, key: &str, value: &[u8], ttl: Duration) {
-        let mut entries = self.entries();
-        let now = Instant::now();
-        entries.retain(|_, (_, expires)| expires.is_none_or(|at| at > now));
-        entries.insert(key.to_owned(), (value.to_vec(), Some(now + ttl)));
+    pub fn put(&self, size: u32, feed: Arc<CachedFeed>, ttl: Duration) {
+        self.entries().insert(size, (feed, Instant::now() + ttl));
     }
 
-    pub fn add_counter(&self, key: &str, value: u64) {
-        self.entries()
-            .entry(key.to_owned())
-            .or_insert_with(|| (value.to_string().into_bytes(), None));
-    }
-
-    pub fn incr(&self, key: &str) -> Option<u64> {
-        let mut entries = self.entries();
-        let (value, _) = entries.get_mut(key)?;
-        let next = std::str::from_utf8(value).ok()?.parse::<u64>().ok()? + 1;
-        *value = next.to_string().into_bytes();
-        Some(next)
+    pub fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }

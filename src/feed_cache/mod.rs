@@ -1,12 +1,16 @@
 //! The read-through cache of the front page's feed: `none`, per-instance
-//! `memory`, `memcached` or `redis`, each backend in its own file offering the
-//! same three primitives (get, set, increment a counter).
+//! `memory`, `memcached` or `redis`, each backend in its own file.
 //!
 //! Invalidation uses a generation number rather than deleting the entry: an
-//! upload bumps `feed:generation`, and entries live under the generation they
-//! were read in. A reader that fetched the old feed from the database just
-//! before an upload can only write it under the old generation, which nobody
-//! reads any more, so the uploader's next page view is never stale.
+//! upload bumps `feed:generation`, and each entry records the generation it
+//! was read in. An entry counts only while its generation is the current
+//! one, so a reader that fetched the old feed from the database just before
+//! an upload can only store an entry nobody will use, and the uploader's
+//! next page view is never stale.
+//!
+//! A hit costs one round trip: the counter and the entry are fetched
+//! together (memcached's multi-get, Redis's MGET), and an entry is decoded
+//! only when its bytes differ from the last one this instance decoded.
 //!
 //! The cache is an optimisation, never a dependency: any error or a reply
 //! slower than `cache.timeout` falls back to the database, logged once per
@@ -18,6 +22,7 @@ mod memory;
 mod redis;
 
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -32,11 +37,21 @@ const GENERATION_KEY: &str = "photoscale:feed:generation";
 #[error("{0}")]
 pub struct CacheError(String);
 
-/// What the cache holds for one generation and feed size.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What the cache holds for one feed size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CachedFeed {
+    /// The generation the photos were read in.
+    pub generation: u64,
     pub stored_at_ms: i64,
     pub photos: Vec<PhotoRecord>,
+}
+
+/// What one look-up found: the current generation (to store a fresh read
+/// under) and the entry, if it belongs to that generation.
+#[derive(Debug, Default)]
+pub struct Lookup {
+    pub generation: Option<u64>,
+    pub feed: Option<Arc<CachedFeed>>,
 }
 
 #[derive(Debug)]
@@ -55,6 +70,8 @@ pub struct FeedCache {
     /// Set when an invalidation could not reach the cache: until then (one
     /// TTL later, when any stale entry has expired) this instance bypasses it.
     bypass_until_ms: AtomicI64,
+    /// The last entry decoded from a shared cache, by its bytes.
+    last_decoded: Mutex<Option<(Vec<u8>, Arc<CachedFeed>)>>,
 }
 
 impl FeedCache {
@@ -75,6 +92,7 @@ impl FeedCache {
             ttl: settings.ttl,
             health: CacheHealth::default(),
             bypass_until_ms: AtomicI64::new(0),
+            last_decoded: Mutex::new(None),
         })
     }
 
@@ -96,120 +114,147 @@ impl FeedCache {
         }
     }
 
-    /// The feed of `size` photos for the current generation, if cached. The
-    /// generation is returned too, to store a fresh read under.
-    pub async fn get(&self, size: u32) -> (Option<u64>, Option<CachedFeed>) {
+    /// The feed of `size` photos for the current generation, if cached.
+    pub async fn get(&self, size: u32) -> Lookup {
         if !self.is_enabled() || now_millis() < self.bypass_until_ms.load(Ordering::Relaxed) {
-            return (None, None);
+            return Lookup::default();
         }
-        let generation = match self.observe(self.generation()).await {
-            Some(generation) => generation,
-            None => return (None, None),
+        if let Backend::Memory(memory) = &self.backend {
+            let (generation, feed) = memory.get(size);
+            return Lookup {
+                generation: Some(generation),
+                feed,
+            };
+        }
+        let Some((counter, entry)) = self.health.observe(self.remote_get(size)).await else {
+            return Lookup::default();
         };
-        let key = entry_key(generation, size);
-        let bytes = self.observe(self.raw_get(&key)).await.flatten();
-        let feed = bytes.and_then(|b| serde_json::from_slice::<CachedFeed>(&b).ok());
-        (Some(generation), feed)
+        let generation = match counter {
+            Some(generation) => generation,
+            None => match self.health.observe(self.start_counter()).await {
+                Some(generation) => generation,
+                None => return Lookup::default(),
+            },
+        };
+        let feed = entry
+            .and_then(|bytes| self.decode(bytes))
+            .filter(|feed| feed.generation == generation);
+        Lookup {
+            generation: Some(generation),
+            feed,
+        }
     }
 
     /// Stores a feed read from the database under the generation it was read in.
     pub async fn put(&self, generation: Option<u64>, size: u32, photos: &[PhotoRecord]) {
         let Some(generation) = generation else { return };
         let feed = CachedFeed {
+            generation,
             stored_at_ms: now_millis(),
             photos: photos.to_vec(),
         };
-        let Ok(bytes) = serde_json::to_vec(&feed) else {
-            return;
-        };
-        let key = entry_key(generation, size);
-        self.observe(self.raw_set(&key, &bytes)).await;
+        match &self.backend {
+            Backend::None => {}
+            Backend::Memory(memory) => memory.put(size, Arc::new(feed), self.ttl),
+            Backend::Memcached(_) | Backend::Redis(_) => {
+                let Ok(bytes) = serde_json::to_vec(&feed) else {
+                    return;
+                };
+                let key = entry_key(size);
+                self.health.observe(self.remote_set(&key, &bytes)).await;
+            }
+        }
     }
 
     /// After an upload: every cached feed is out of date.
     pub async fn invalidate(&self) {
-        if self.is_enabled() && self.observe(self.bump_generation()).await.is_none() {
+        let bumped = match &self.backend {
+            Backend::None => return,
+            Backend::Memory(memory) => {
+                memory.bump();
+                true
+            }
+            Backend::Memcached(_) | Backend::Redis(_) => {
+                self.health.observe(self.bump_counter()).await.is_some()
+            }
+        };
+        if !bumped {
             let until = now_millis() + self.ttl.as_millis() as i64;
             self.bypass_until_ms.store(until, Ordering::Relaxed);
         }
     }
 
-    /// Times the call out, records the cache's health, and turns failures
-    /// into `None` so callers fall back to the database.
-    async fn observe<T>(
-        &self,
-        call: impl std::future::Future<Output = Result<T, CacheError>>,
-    ) -> Option<T> {
-        self.health.observe(call).await
-    }
-
-    async fn generation(&self) -> Result<u64, CacheError> {
-        if let Some(n) = self.raw_get_counter().await? {
-            return Ok(n);
-        }
-        // No counter yet (first use, or evicted): start from the clock, which
-        // is above any generation handed out before, then read the winner.
-        self.raw_init_counter(now_millis() as u64).await?;
-        Ok(self.raw_get_counter().await?.unwrap_or(0))
-    }
-
-    async fn bump_generation(&self) -> Result<(), CacheError> {
-        if self.raw_incr().await?.is_none() {
-            self.raw_init_counter(now_millis() as u64).await?;
-            self.raw_incr().await?;
-        }
-        Ok(())
-    }
-
-    async fn raw_get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        match &self.backend {
-            Backend::None => Ok(None),
-            Backend::Memory(c) => Ok(c.get(key)),
-            Backend::Memcached(c) => c.get(key).await,
-            Backend::Redis(c) => c.get(key).await,
-        }
-    }
-
-    async fn raw_set(&self, key: &str, value: &[u8]) -> Result<(), CacheError> {
-        match &self.backend {
-            Backend::None => Ok(()),
-            Backend::Memory(c) => {
-                c.set(key, value, self.ttl);
-                Ok(())
+    /// The entry behind `bytes`, decoded once per distinct entry.
+    fn decode(&self, bytes: Vec<u8>) -> Option<Arc<CachedFeed>> {
+        let mut last = self
+            .last_decoded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((seen, feed)) = last.as_ref() {
+            if *seen == bytes {
+                return Some(feed.clone());
             }
+        }
+        let feed = Arc::new(serde_json::from_slice::<CachedFeed>(&bytes).ok()?);
+        *last = Some((bytes, feed.clone()));
+        Some(feed)
+    }
+
+    /// The generation counter and the entry, in one round trip.
+    async fn remote_get(&self, size: u32) -> Result<(Option<u64>, Option<Vec<u8>>), CacheError> {
+        let key = entry_key(size);
+        let (counter, entry) = match &self.backend {
+            Backend::Memcached(c) => c.get_two(GENERATION_KEY, &key).await?,
+            Backend::Redis(c) => c.get_two(GENERATION_KEY, &key).await?,
+            Backend::None | Backend::Memory(_) => (None, None),
+        };
+        let counter = counter.and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse().ok());
+        Ok((counter, entry))
+    }
+
+    async fn remote_set(&self, key: &str, value: &[u8]) -> Result<(), CacheError> {
+        match &self.backend {
             Backend::Memcached(c) => c.set(key, value, self.ttl).await,
             Backend::Redis(c) => c.set(key, value, self.ttl).await,
+            Backend::None | Backend::Memory(_) => Ok(()),
         }
     }
 
-    async fn raw_get_counter(&self) -> Result<Option<u64>, CacheError> {
-        let bytes = self.raw_get(GENERATION_KEY).await?;
-        Ok(bytes.and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse().ok()))
+    /// No counter yet (first use, or evicted): start it from the clock,
+    /// which is above any generation handed out before, then read the winner.
+    async fn start_counter(&self) -> Result<u64, CacheError> {
+        let start = now_millis().to_string();
+        let current = match &self.backend {
+            Backend::Memcached(c) => {
+                c.add(GENERATION_KEY, start.as_bytes()).await?;
+                c.get_two(GENERATION_KEY, GENERATION_KEY).await?.0
+            }
+            Backend::Redis(c) => {
+                c.add(GENERATION_KEY, start.as_bytes()).await?;
+                c.get_two(GENERATION_KEY, GENERATION_KEY).await?.0
+            }
+            Backend::None | Backend::Memory(_) => None,
+        };
+        current
+            .and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse().ok())
+            .ok_or_else(|| CacheError("the generation counter vanished".into()))
     }
 
-    async fn raw_init_counter(&self, value: u64) -> Result<(), CacheError> {
-        let text = value.to_string();
+    async fn bump_counter(&self) -> Result<(), CacheError> {
         match &self.backend {
-            Backend::None => Ok(()),
-            Backend::Memory(c) => {
-                c.add_counter(GENERATION_KEY, value);
+            Backend::Memcached(c) => {
+                if c.incr(GENERATION_KEY).await?.is_none() {
+                    self.start_counter().await?;
+                    c.incr(GENERATION_KEY).await?;
+                }
                 Ok(())
             }
-            Backend::Memcached(c) => c.add(GENERATION_KEY, text.as_bytes()).await,
-            Backend::Redis(c) => c.add(GENERATION_KEY, text.as_bytes()).await,
-        }
-    }
-
-    async fn raw_incr(&self) -> Result<Option<u64>, CacheError> {
-        match &self.backend {
-            Backend::None => Ok(None),
-            Backend::Memory(c) => Ok(c.incr(GENERATION_KEY)),
-            Backend::Memcached(c) => c.incr(GENERATION_KEY).await,
-            Backend::Redis(c) => c.incr(GENERATION_KEY).await,
+            Backend::Redis(c) => c.incr(GENERATION_KEY).await.map(drop),
+            Backend::None | Backend::Memory(_) => Ok(()),
         }
     }
 }
 
-fn entry_key(generation: u64, size: u32) -> String {
-    format!("photoscale:feed:{generation}:{size}")
+fn entry_key(size: u32) -> String {
+    format!("photoscale:feed:v2:{size}")
 }

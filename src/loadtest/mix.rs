@@ -14,6 +14,8 @@ pub enum Kind {
     Login,
     /// GET /upload, then POST /upload with a small PNG.
     Upload,
+    /// GET of the one path given with `--path` (not part of a `--mix`).
+    Get,
 }
 
 impl Kind {
@@ -25,6 +27,7 @@ impl Kind {
             Kind::Photo => "photo",
             Kind::Login => "login",
             Kind::Upload => "upload",
+            Kind::Get => "get",
         }
     }
 }
@@ -37,6 +40,14 @@ pub struct Mix {
 }
 
 impl Mix {
+    /// Every request of one kind.
+    pub fn single(kind: Kind) -> Self {
+        Self {
+            weights: vec![(kind, 1)],
+            total: 1,
+        }
+    }
+
     pub fn includes(&self, kind: Kind) -> bool {
         self.weights.iter().any(|(k, w)| *k == kind && *w > 0)
     }

@@ -38,6 +38,10 @@ pub struct Options {
     pub duration: Duration,
     pub arrivals: Arrivals,
     pub mix: mix::Mix,
+    /// The one path every request GETs (`--path`), instead of the mix's pages.
+    pub path: Option<String>,
+    /// Log every client in before the clock starts (`--log-in`).
+    pub log_in: bool,
     pub flips: Vec<flips::Flip>,
     /// The local stack's state directory: instances for flips, instance
     /// counts and scaling events for the report.
@@ -53,12 +57,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
             options.state_dir.display()
         );
     }
-    let site = Arc::new(Site::prepare(&options.url, &options.mix).await?);
+    let site = Arc::new(Site::prepare(&options.url, &options.mix, options.path.clone()).await?);
     let clients = match options.arrivals {
-        Arrivals::Closed { concurrency } => site.clients(concurrency, &options.mix).await,
+        Arrivals::Closed { concurrency } => site.clients(concurrency, options).await?,
         // Each client is a pool of connections; a few are enough for
         // separate sessions.
-        Arrivals::Open { .. } => site.clients(OPEN_LOOP_CLIENTS, &options.mix).await,
+        Arrivals::Open { .. } => site.clients(OPEN_LOOP_CLIENTS, options).await?,
     };
     let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
     let start = Instant::now();

@@ -20,6 +20,8 @@ pub struct Site {
     base: String,
     username: String,
     photo_ids: Vec<String>,
+    /// What `Kind::Get` fetches (`--path`).
+    fixed_path: Option<String>,
 }
 
 fn browser() -> Client {
@@ -34,7 +36,11 @@ fn browser() -> Client {
 impl Site {
     /// Registers the test user and, when the mix views photos, makes sure
     /// there is one to view.
-    pub async fn prepare(base: &str, mix: &Mix) -> anyhow::Result<Self> {
+    pub async fn prepare(
+        base: &str,
+        mix: &Mix,
+        fixed_path: Option<String>,
+    ) -> anyhow::Result<Self> {
         let base = base.trim_end_matches('/').to_owned();
         let client = browser();
         let username = format!(
@@ -45,6 +51,7 @@ impl Site {
             base,
             username,
             photo_ids: Vec::new(),
+            fixed_path,
         };
         let token = site.csrf_token(&client, "/register").await?;
         let fields = [
@@ -92,18 +99,24 @@ impl Site {
     }
 
     /// `n` clients, each with its own session, logged in as the test user
-    /// when the mix uploads (which needs a login). Made before the clock
-    /// starts, so their logins are not part of the measurement.
-    pub async fn clients(&self, n: usize, mix: &Mix) -> Vec<Client> {
+    /// when the mix uploads (which needs a login) or `--log-in` asks. Made
+    /// before the clock starts, so their logins are not part of the
+    /// measurement.
+    pub async fn clients(&self, n: usize, options: &super::Options) -> anyhow::Result<Vec<Client>> {
         let mut clients = Vec::with_capacity(n);
         for _ in 0..n {
             let client = browser();
-            if mix.includes(Kind::Upload) {
-                let _ = self.login(&client).await;
+            if options.log_in || options.mix.includes(Kind::Upload) {
+                let logged_in = self.login(&client).await;
+                // Uploads that fail show up as errors in the report; a run
+                // asked to be logged in cannot start without it.
+                if let (true, Err(why)) = (options.log_in, logged_in) {
+                    bail!("could not log the load test's clients in at {}: {why}", self.base);
+                }
             }
             clients.push(client);
         }
-        clients
+        Ok(clients)
     }
 
     async fn login(&self, client: &Client) -> Result<Response, String> {
@@ -166,6 +179,11 @@ impl Site {
             }
             Kind::Feed | Kind::Photo => {
                 let response = client.get(self.url("/")).send().await.map_err(kind_of)?;
+                expect(response, StatusCode::OK)?
+            }
+            Kind::Get => {
+                let path = self.fixed_path.as_deref().unwrap_or("/");
+                let response = client.get(self.url(path)).send().await.map_err(kind_of)?;
                 expect(response, StatusCode::OK)?
             }
             Kind::Login => self.login(client).await?,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::see_other;
 use crate::db::DbError;
-use crate::domain::{password, Password, Username};
+use crate::domain::{Password, Username};
 use crate::error::AppError;
 use crate::page::Page;
 use crate::session::{AppSession, SessionUser};
@@ -124,10 +124,7 @@ pub async fn register(
             .respond(&req, &state);
     };
 
-    let hash = web::block(move || password::hash(&password))
-        .await
-        .map_err(|e| AppError::internal(format!("hashing thread: {e}")))?
-        .map_err(|e| AppError::internal(format!("hashing password: {e}")))?;
+    let hash = state.passwords.hash(password).await?;
     let user_id = match state.db.create_user(&username, &hash).await {
         Ok(id) => id,
         Err(DbError::UsernameTaken) => {
@@ -196,13 +193,8 @@ async fn check_credentials(
         return Ok(None);
     };
     let user = state.db.find_user(&username).await?;
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| password::dummy_hash().to_owned());
-    let matches = web::block(move || password::verify(&password, &hash))
-        .await
-        .map_err(|e| AppError::internal(format!("hashing thread: {e}")))?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = state.passwords.verify_login(password, hash).await?;
     Ok(user.filter(|_| matches).map(|u| SessionUser {
         id: u.id,
         username: u.username,

@@ -2,7 +2,10 @@
 //! A photo never changes under its id, so its content hash is a strong ETag and
 //! browsers may keep it for a year.
 
+use std::sync::Arc;
+
 use actix_web::http::header::{self, EntityTag};
+use bytes::Bytes;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -16,9 +19,13 @@ use crate::storage::StorageError;
 
 const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
-async fn find(state: &AppState, raw_id: &str) -> Result<PhotoRecord, AppError> {
+async fn find(state: &AppState, raw_id: &str) -> Result<Arc<PhotoRecord>, AppError> {
     let id = PhotoId::parse(raw_id).ok_or(AppError::NotFound)?;
-    state.db.find_photo(&id).await?.ok_or(AppError::NotFound)
+    state
+        .photos
+        .find(&state.db, &id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 pub async fn page(
@@ -28,7 +35,7 @@ pub async fn page(
 ) -> Result<HttpResponse, AppError> {
     let photo = find(&state, &id).await?;
     let cdn = state.settings.storage.cdn_base_url.as_deref();
-    let photo = state.storage.view(photo, cdn).await;
+    let photo = state.storage.view(PhotoRecord::clone(&photo), cdn).await;
     Page::new(&req, &state, true).with("photo", &photo).respond(
         &state,
         "photo.html",
@@ -70,7 +77,48 @@ async fn serve_object(
     if http_cache::is_fresh(req, &etag) {
         return Ok(http_cache::not_modified(&etag, CACHE_CONTROL));
     }
-    let body = state.storage.get(key).await.map_err(|e| match e {
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
+        .insert_header(header::ETag(etag))
+        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL));
+    if let Some(bytes) = state.hot_objects.get(key) {
+        return Ok(in_pieces(response, bytes));
+    }
+    let body = state
+        .storage
+        .get(key)
+        .await
+        .map_err(|e| unreadable(state, e))?;
+    if !state.hot_objects.admits(body.length) {
+        return Ok(response.no_chunking(body.length).streaming(body.stream));
+    }
+    drop(body);
+    let bytes = state
+        .storage
+        .get_bytes(key)
+        .await
+        .map_err(|e| unreadable(state, e))?;
+    state.hot_objects.insert(key, bytes.clone());
+    Ok(in_pieces(response, bytes))
+}
+
+/// A body sent as slices of one buffer (no copies): the HTTP writer copies
+/// each into its own buffer, which stays small and is reused, rather than
+/// growing to the whole object and being reallocated for every response.
+fn in_pieces(mut response: actix_web::HttpResponseBuilder, bytes: Bytes) -> HttpResponse {
+    const PIECE: usize = 32 * 1024;
+    let length = bytes.len();
+    let pieces = (0..length)
+        .step_by(PIECE)
+        .map(move |start| Ok::<_, std::io::Error>(bytes.slice(start..(start + PIECE).min(length))));
+    response
+        .no_chunking(length as u64)
+        .streaming(futures_util::stream::iter(pieces))
+}
+
+fn unreadable(state: &AppState, e: StorageError) -> AppError {
+    match e {
         StorageError::NotFound(key) => {
             // Only a misconfigured fleet gets here: instances with separate
             // `local` directories behind one load balancer.
@@ -86,13 +134,7 @@ async fn serve_object(
                 kind_of(&other)
             ))
         }
-    })?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
-        .insert_header(header::ETag(etag))
-        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
-        .no_chunking(body.length)
-        .streaming(body.stream))
+    }
 }
 
 fn kind_of(e: &StorageError) -> &'static str {

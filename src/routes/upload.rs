@@ -86,7 +86,7 @@ pub async fn submit(
         Ok(caption) => caption,
         Err(message) => return reject(StatusCode::UNPROCESSABLE_ENTITY, &message),
     };
-    let Some(temp) = received.photo else {
+    let Some(photo) = received.photo else {
         return reject(StatusCode::BAD_REQUEST, &PhotoRejected::Empty.to_string());
     };
 
@@ -101,12 +101,13 @@ pub async fn submit(
             .acquire()
             .await
             .map_err(|_| AppError::internal("image slots closed"))?;
-        let path = temp.path().to_owned();
-        web::block(move || photo_image::inspect_and_thumbnail(&path, &limits))
+        let path = photo.file.path().to_owned();
+        let sha256 = photo.sha256.clone();
+        web::block(move || photo_image::inspect_and_thumbnail(&path, sha256, &limits))
             .await
             .map_err(|e| AppError::internal(format!("image thread: {e}")))?
     };
-    let (photo, thumbnail) = match checked {
+    let (inspected, thumbnail) = match checked {
         Ok(done) => done,
         Err(PhotoError::Rejected(why)) => {
             tracing::info!(reason = %why, "upload rejected");
@@ -115,7 +116,8 @@ pub async fn submit(
         Err(PhotoError::Io(e)) => return Err(AppError::internal(format!("reading upload: {e}"))),
     };
 
-    let id = uploads::save_photo(&state, user.id, caption, temp, photo, thumbnail).await?;
+    let id =
+        uploads::save_photo(&state, user.id, caption, photo.file, inspected, thumbnail).await?;
     tracing::info!(photo_id = %id, user_id = user.id, "photo uploaded");
     session.set_flash("Photo uploaded.")?;
     if sent_by_script(&req) {

@@ -72,18 +72,9 @@ impl LocalStorage {
 
     pub async fn get(&self, key: &str) -> Result<ObjectBody, StorageError> {
         let path = self.path_of(key)?;
-        let file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(StorageError::NotFound(key.to_owned()))
-            }
-            Err(source) => {
-                return Err(StorageError::Io {
-                    key: key.to_owned(),
-                    source,
-                })
-            }
-        };
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| read_error(key, e))?;
         let length = file
             .metadata()
             .await
@@ -94,8 +85,18 @@ impl LocalStorage {
             .len();
         Ok(ObjectBody {
             length,
-            stream: ReaderStream::new(file).boxed(),
+            // Each read is a trip to the blocking pool: read in large pieces.
+            stream: ReaderStream::with_capacity(file, READ_CHUNK).boxed(),
         })
+    }
+
+    /// The whole object, in one read.
+    pub async fn get_bytes(&self, key: &str) -> Result<Bytes, StorageError> {
+        let path = self.path_of(key)?;
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| read_error(key, e))?;
+        Ok(Bytes::from(bytes))
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
@@ -107,6 +108,20 @@ impl LocalStorage {
                 key: key.to_owned(),
                 source,
             }),
+        }
+    }
+}
+
+/// How much of a streamed object is read at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+fn read_error(key: &str, e: std::io::Error) -> StorageError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        StorageError::NotFound(key.to_owned())
+    } else {
+        StorageError::Io {
+            key: key.to_owned(),
+            source: e,
         }
     }
 }

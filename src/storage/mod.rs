@@ -1,6 +1,7 @@
 //! The photo storage port. Route code calls these methods and never learns
 //! which backend it has; each backend lives in its own file.
 
+mod hot_objects;
 mod links;
 mod local;
 #[cfg(feature = "s3")]
@@ -11,6 +12,7 @@ use std::path::Path;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 
+pub use hot_objects::HotObjects;
 pub use links::PhotoView;
 pub use local::LocalStorage;
 #[cfg(feature = "s3")]
@@ -108,6 +110,26 @@ impl Storage {
         }
     }
 
+    /// The whole object in memory, for objects small enough to keep.
+    pub async fn get_bytes(&self, key: &str) -> Result<Bytes, StorageError> {
+        match self {
+            Self::Local(s) | Self::Shared(s) => s.get_bytes(key).await,
+            #[cfg(feature = "s3")]
+            Self::S3(s) => {
+                let mut body = s.get(key).await?;
+                let mut bytes = bytes::BytesMut::with_capacity(body.length as usize);
+                while let Some(chunk) = futures_util::StreamExt::next(&mut body.stream).await {
+                    let chunk = chunk.map_err(|source| StorageError::Io {
+                        key: key.to_owned(),
+                        source,
+                    })?;
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(bytes.freeze())
+            }
+        }
+    }
+
     /// Removes `key`; removing a missing object is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         match self {
@@ -119,12 +141,18 @@ impl Storage {
 
     /// A short-lived URL the browser can fetch `key` from directly, when this
     /// backend serves photos that way (S3 in `presigned` mode).
-    #[cfg_attr(not(feature = "s3"), allow(unused_variables))]
     pub async fn presigned_url(&self, key: &str) -> Option<String> {
+        self.presigned_link(key).await.map(|(url, _)| url)
+    }
+
+    /// A presigned URL and until when it may be handed out (ms since the
+    /// epoch): links are reused, but never close to their expiry.
+    #[cfg_attr(not(feature = "s3"), allow(unused_variables))]
+    pub async fn presigned_link(&self, key: &str) -> Option<(String, i64)> {
         match self {
             Self::Local(_) | Self::Shared(_) => None,
             #[cfg(feature = "s3")]
-            Self::S3(s) => s.presigned_url(key).await,
+            Self::S3(s) => s.presigned_link(key).await,
         }
     }
 

@@ -3,6 +3,7 @@
 //! instance role); nothing secret is in photoscale's own configuration.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
@@ -24,7 +25,13 @@ pub struct S3Storage {
     serve: S3Serve,
     presign_ttl: Duration,
     endpoint: Option<String>,
+    /// Presigned links by key, with the time until which each may be
+    /// handed out (see `presigned_link`).
+    links: Arc<quick_cache::sync::Cache<String, (String, i64)>>,
 }
+
+/// How many presigned links are remembered (a few hundred bytes each).
+const REMEMBERED_LINKS: usize = 4096;
 
 impl S3Storage {
     /// Builds the client and checks that the bucket answers, so a wrong name
@@ -48,6 +55,7 @@ impl S3Storage {
             serve: settings.serve,
             presign_ttl: settings.presign_ttl,
             endpoint: settings.endpoint.clone(),
+            links: Arc::new(quick_cache::sync::Cache::new(REMEMBERED_LINKS)),
         };
         storage.check_bucket().await?;
         Ok(storage)
@@ -152,10 +160,20 @@ impl S3Storage {
         Ok(())
     }
 
-    /// A signed GET URL, in `presigned` mode. Signing is local: no request.
-    pub async fn presigned_url(&self, key: &str) -> Option<String> {
+    /// A signed GET URL, in `presigned` mode, and until when (ms since the
+    /// epoch) it may be handed out. Signing is local, but it is still work
+    /// for every photo of every page: a link is reused for the first half of
+    /// its lifetime, so any link handed out stays valid for at least half
+    /// the TTL more (time enough for a browser to load it, lazily too).
+    pub async fn presigned_link(&self, key: &str) -> Option<(String, i64)> {
         if self.serve != S3Serve::Presigned || validate_key(key).is_err() {
             return None;
+        }
+        let now = crate::db::now_millis();
+        if let Some((url, until)) = self.links.get(key) {
+            if now < until {
+                return Some((url, until));
+            }
         }
         let config = PresigningConfig::expires_in(self.presign_ttl).ok()?;
         let request = self
@@ -166,7 +184,12 @@ impl S3Storage {
             .presigned(config)
             .await;
         match request {
-            Ok(request) => Some(request.uri().to_owned()),
+            Ok(request) => {
+                let until = now + (self.presign_ttl.as_millis() / 2) as i64;
+                let url = request.uri().to_owned();
+                self.links.insert(key.to_owned(), (url.clone(), until));
+                Some((url, until))
+            }
             Err(e) => {
                 tracing::warn!(key, error = %DisplayErrorContext(e), "cannot presign a photo URL; serving it through the app");
                 None

@@ -5,6 +5,6 @@ pub mod receive;
 pub mod save;
 pub mod temp_file;
 
-pub use receive::{receive_upload, ReceiveError, ReceivedUpload};
+pub use receive::{receive_upload, ReceiveError, ReceivedPhoto, ReceivedUpload};
 pub use save::save_photo;
 pub use temp_file::TempUpload;

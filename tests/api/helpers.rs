@@ -21,7 +21,11 @@ static TRACING: Once = Once::new();
 fn init_tracing() {
     TRACING.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            photoscale::telemetry::init(photoscale::configuration::LogFormat::Text, "info");
+            // The writer lives as long as the test binary.
+            std::mem::forget(photoscale::telemetry::init(
+                photoscale::configuration::LogFormat::Text,
+                "info",
+            ));
         }
     });
 }

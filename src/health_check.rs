@@ -1,0 +1,161 @@
+//! The instance's health, checked in the background and served from the
+//! last check: `/healthz` is what a load balancer polls, and it must be
+//! cheap to answer at any rate while still noticing a lost database fast.
+//!
+//! Every `INTERVAL` a check pings the database (and reads whether the
+//! session store and the feed cache answered lately) and stores the JSON
+//! body it would answer with. A request answers from the newest check, but
+//! only while that check started within `FRESH_FOR`: a database that hangs
+//! (so the ping neither succeeds nor fails) turns the answer into a 503
+//! within a second all the same.
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::state::AppState;
+
+/// How often the database is pinged.
+pub const INTERVAL: Duration = Duration::from_millis(500);
+/// How old the newest check may be before the instance counts as unhealthy.
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// The result of one check.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// When the check began (not ended: a hung ping must not look recent).
+    pub started: Instant,
+    pub healthy: bool,
+    /// The `/healthz` body for this check.
+    pub body: Bytes,
+}
+
+#[derive(Debug)]
+pub struct HealthCheck {
+    latest: ArcSwap<Snapshot>,
+}
+
+#[derive(Serialize)]
+struct Health<'a> {
+    status: &'static str,
+    instance_id: &'a str,
+    address: &'a str,
+    version: &'static str,
+    database: DatabaseHealth,
+    /// Reported, but not part of the verdict: without the cache the feed is
+    /// read from the database, and a session store outage would take every
+    /// instance out of the load balancer at once if it failed the check.
+    sessions: DependencyHealth,
+    cache: DependencyHealth,
+    /// Set when the newest check is too old to vouch for the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DatabaseHealth {
+    engine: crate::db::Engine,
+    reachable: bool,
+}
+
+#[derive(Serialize)]
+struct DependencyHealth {
+    backend: String,
+    /// False after the last call to it failed.
+    available: bool,
+}
+
+impl HealthCheck {
+    /// No check yet: unhealthy until the first one, which the app runs
+    /// before it listens (`refresh`).
+    pub fn not_yet() -> Self {
+        let started = Instant::now()
+            .checked_sub(FRESH_FOR * 2)
+            .unwrap_or_else(Instant::now);
+        Self {
+            latest: ArcSwap::from_pointee(Snapshot {
+                started,
+                healthy: false,
+                body: Bytes::new(),
+            }),
+        }
+    }
+
+    /// The newest check, if it is recent enough to answer with.
+    pub fn current(&self) -> Result<Arc<Snapshot>, Arc<Snapshot>> {
+        let latest = self.latest.load_full();
+        if latest.started.elapsed() <= FRESH_FOR {
+            Ok(latest)
+        } else {
+            Err(latest)
+        }
+    }
+
+    /// The body to answer with when the newest check is too old.
+    pub fn stale_body(state: &AppState, started: Instant) -> Bytes {
+        let problem = format!(
+            "the last database check started {} ms ago and has not finished",
+            started.elapsed().as_millis()
+        );
+        body(state, false, Some(problem))
+    }
+}
+
+/// Checks now and keeps the result.
+pub async fn refresh(state: &AppState) {
+    let snapshot = check(state).await;
+    state.health.latest.store(Arc::new(snapshot));
+}
+
+/// Checks again every `INTERVAL` for as long as the app state lives.
+pub fn keep_checking(state: &Arc<AppState>) {
+    let state: Weak<AppState> = Arc::downgrade(state);
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(INTERVAL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let Some(state) = state.upgrade() else { return };
+            refresh(&state).await;
+        }
+    });
+}
+
+async fn check(state: &AppState) -> Snapshot {
+    let started = Instant::now();
+    let reachable = state.db.is_reachable(FRESH_FOR).await;
+    Snapshot {
+        started,
+        healthy: reachable,
+        body: body(state, reachable, None),
+    }
+}
+
+fn body(state: &AppState, reachable: bool, problem: Option<String>) -> Bytes {
+    let health = Health {
+        status: if reachable { "ok" } else { "unavailable" },
+        instance_id: &state.instance.id,
+        address: &state.instance.address,
+        version: env!("CARGO_PKG_VERSION"),
+        database: DatabaseHealth {
+            engine: state.db.engine(),
+            reachable,
+        },
+        sessions: DependencyHealth {
+            backend: format!("{:?}", state.settings.sessions.backend).to_lowercase(),
+            available: !state.session_health.is_down(),
+        },
+        cache: DependencyHealth {
+            backend: state.feed_cache.describe().to_owned(),
+            available: !state.feed_cache.is_down(),
+        },
+        problem,
+    };
+    serde_json::to_vec(&health)
+        .map(Bytes::from)
+        .unwrap_or_else(|_| Bytes::from_static(b"{\"status\":\"unavailable\"}"))
+}
