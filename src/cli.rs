@@ -466,7 +466,8 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 
 /// A path on the site under test: "/healthz", "/photos/ID/thumb".
 fn parse_request_path(text: &str) -> Result<String, String> {
-    let ok = text.starts_with('/') && !text.starts_with("//") && !text.contains(char::is_whitespace);
+    let ok =
+        text.starts_with('/') && !text.starts_with("//") && !text.contains(char::is_whitespace);
     if ok {
         Ok(text.to_owned())
     } else {

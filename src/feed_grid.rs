@@ -54,7 +54,9 @@ async fn render(state: &AppState, photos: &[PhotoRecord]) -> Result<RenderedGrid
     let now = SystemTime::now();
     let cdn = state.settings.storage.cdn_base_url.as_deref();
     let views = state.storage.views(photos.to_vec(), cdn).await;
-    let times = photos.iter().map(|p| time_ago_changes_at(p.created_at, now));
+    let times = photos
+        .iter()
+        .map(|p| time_ago_changes_at(p.created_at, now));
     let links = views.iter().filter_map(|v| v.links_valid_until_ms);
     let valid_until_ms = times.chain(links).min().unwrap_or(i64::MAX);
     let html = if views.is_empty() {

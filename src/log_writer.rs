@@ -94,7 +94,10 @@ fn write_until_stopped(shared: &Shared, out: &mut impl Write) {
         // A failing stdout (closed pipe) is not something a log can report.
         let _ = out.write_all(&spare);
         if dropped > 0 {
-            let _ = writeln!(out, "photoscale: {dropped} log lines dropped: output was too slow");
+            let _ = writeln!(
+                out,
+                "photoscale: {dropped} log lines dropped: output was too slow"
+            );
         }
         let _ = out.flush();
         spare.clear();
@@ -108,7 +111,9 @@ fn write_until_stopped(shared: &Shared, out: &mut impl Write) {
 }
 
 fn lock(lines: &Mutex<Vec<u8>>) -> std::sync::MutexGuard<'_, Vec<u8>> {
-    lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    lines
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Write for BatchedStdout {

@@ -26,7 +26,11 @@ impl Page {
         let fingerprint = session.fingerprint();
         let user = session.user().map(|u| u.username);
         let csrf_token = session.csrf_token();
-        let flash = if take_flash { session.take_flash() } else { None };
+        let flash = if take_flash {
+            session.take_flash()
+        } else {
+            None
+        };
         let personal =
             fingerprint.is_some() || user.is_some() || csrf_token.is_some() || flash.is_some();
         context.insert("session_fingerprint", &fingerprint);
@@ -81,7 +85,10 @@ impl Page {
 }
 
 /// An HTML page as a response.
-pub fn html_response(status: StatusCode, html: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
+pub fn html_response(
+    status: StatusCode,
+    html: impl actix_web::body::MessageBody + 'static,
+) -> HttpResponse {
     HttpResponse::build(status)
         .content_type(ContentType::html())
         .body(html)

@@ -63,8 +63,8 @@ impl PasswordHashing {
     }
 
     async fn dummy_hash(&self) -> Result<String, AppError> {
-        let random = Password::parse(&uuid::Uuid::new_v4().to_string())
-            .map_err(AppError::internal)?;
+        let random =
+            Password::parse(&uuid::Uuid::new_v4().to_string()).map_err(AppError::internal)?;
         self.hash(random).await
     }
 

@@ -24,13 +24,13 @@ use crate::feed_grid::FeedGrid;
 use crate::health_check::{self, HealthCheck};
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
-use crate::password_hashing::PasswordHashing;
 use crate::middleware::{
     error_pages::error_pages, request_log::request_log, session_failures::session_failures,
 };
+use crate::password_hashing::PasswordHashing;
+use crate::photo_index::{self, PhotoIndex};
 use crate::session_store::{AppSessionStore, SessionHealth};
 use crate::state::AppState;
-use crate::photo_index::{self, PhotoIndex};
 use crate::storage::{HotObjects, Storage};
 use crate::templates::Templates;
 use crate::{routes, session_key};

@@ -14,8 +14,8 @@ use crate::health_check::HealthCheck;
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
 use crate::password_hashing::PasswordHashing;
-use crate::session_store::SessionHealth;
 use crate::photo_index::PhotoIndex;
+use crate::session_store::SessionHealth;
 use crate::storage::{HotObjects, Storage};
 use crate::templates::Templates;
 

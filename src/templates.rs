@@ -125,15 +125,26 @@ mod tests {
     #[test]
     fn relative_times_are_reused_exactly_until_they_change() {
         let then = 1_000_000_000_000i64;
-        for secs in [0i64, 44, 45, 89, 90, 3_000, 3_599, 3_600, 5_399, 80_000, 86_399, 86_400, 2_000_000, 40_000_000] {
+        for secs in [
+            0i64, 44, 45, 89, 90, 3_000, 3_599, 3_600, 5_399, 80_000, 86_399, 86_400, 2_000_000,
+            40_000_000,
+        ] {
             let now = UNIX_EPOCH + Duration::from_millis((then + secs * 1000) as u64);
             let label = time_ago(then, now);
             let changes = time_ago_changes_at(then, now);
             assert!(changes > then + secs * 1000, "{secs}: the change is ahead");
             let just_before = UNIX_EPOCH + Duration::from_millis((changes - 1000) as u64);
             let at = UNIX_EPOCH + Duration::from_millis(changes as u64);
-            assert_eq!(time_ago(then, just_before), label, "{secs}: same label until the change");
-            assert_ne!(time_ago(then, at), label, "{secs}: a new label at the change");
+            assert_eq!(
+                time_ago(then, just_before),
+                label,
+                "{secs}: same label until the change"
+            );
+            assert_ne!(
+                time_ago(then, at),
+                label,
+                "{secs}: a new label at the change"
+            );
         }
     }
 

@@ -48,12 +48,7 @@ pub struct Case<'a> {
 }
 
 impl Bench {
-    pub fn new(
-        photoscale: PathBuf,
-        loadtest: PathBuf,
-        work: PathBuf,
-        quick: bool,
-    ) -> Self {
+    pub fn new(photoscale: PathBuf, loadtest: PathBuf, work: PathBuf, quick: bool) -> Self {
         let seconds = if quick { 2 } else { 8 };
         Self {
             photoscale,
@@ -80,7 +75,12 @@ impl Bench {
     }
 
     /// Closed loop only: requests per second (and wrk's own latencies).
-    pub async fn closed(&self, base: &str, path: &str, headers: &[String]) -> anyhow::Result<WrkResult> {
+    pub async fn closed(
+        &self,
+        base: &str,
+        path: &str,
+        headers: &[String],
+    ) -> anyhow::Result<WrkResult> {
         wrk::run(self.wrk, &format!("{base}{path}"), headers).await
     }
 
@@ -92,8 +92,14 @@ impl Bench {
         log_in: bool,
         rate: u32,
     ) -> anyhow::Result<LoadtestResult> {
-        self.loadtest(base, Some(path), log_in, Arrivals::Rate(rate), self.open_duration)
-            .await
+        self.loadtest(
+            base,
+            Some(path),
+            log_in,
+            Arrivals::Rate(rate),
+            self.open_duration,
+        )
+        .await
     }
 
     pub async fn loadtest(
@@ -141,7 +147,9 @@ impl Bench {
         let figure = closed.requests_per_second / rps.max(1.0);
         row.ratio = Some(figure);
         row.reference = Some(name.to_owned());
-        row = row.judge(figure).with_note(format!("open loop at {} req/s", thousands(f64::from(rate))));
+        row = row
+            .judge(figure)
+            .with_note(format!("open loop at {} req/s", thousands(f64::from(rate))));
         row = row.with_note(problems(&closed, &open));
         self.push(row);
         Ok((closed, open))

@@ -105,8 +105,8 @@ impl Loadtest<'_> {
         let file = self.out.join("summary.json");
         let text = std::fs::read_to_string(&file)
             .with_context(|| format!("reading {}", file.display()))?;
-        let summary: Summary = serde_json::from_str(&text)
-            .with_context(|| format!("parsing {}", file.display()))?;
+        let summary: Summary =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
         Ok(LoadtestResult {
             rate,
             achieved_per_second: summary.overall.per_second,

@@ -9,7 +9,11 @@ fn first_line(program: &str, args: &[&str]) -> String {
         .output()
         .ok()
         .map(|o| {
-            let text = if o.stdout.is_empty() { o.stderr } else { o.stdout };
+            let text = if o.stdout.is_empty() {
+                o.stderr
+            } else {
+                o.stdout
+            };
             String::from_utf8_lossy(&text)
                 .lines()
                 .next()
@@ -33,16 +37,28 @@ pub fn describe(profile: &str) -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let memory = proc_field("/proc/meminfo", "MemTotal")
         .and_then(|kb| kb.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or("unknown".into(), |kb| format!("{:.1} GiB", kb as f64 / 1048576.0));
+        .map_or("unknown".into(), |kb| {
+            format!("{:.1} GiB", kb as f64 / 1048576.0)
+        });
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
     let commit = first_line("git", &["describe", "--always", "--dirty"]);
     [
-        format!("- date: {}", first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"])),
+        format!(
+            "- date: {}",
+            first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
+        ),
         format!("- machine: {cpu}, {cores} CPUs, {memory} memory, Linux {kernel}"),
-        format!("- photoscale: commit {commit}, {profile} build; {}", first_line("rustc", &["--version"])),
-        format!("- load: {}; {}", first_line("wrk", &["--version"]), first_line("nginx", &["-v"])),
+        format!(
+            "- photoscale: commit {commit}, {profile} build; {}",
+            first_line("rustc", &["--version"])
+        ),
+        format!(
+            "- load: {}; {}",
+            first_line("wrk", &["--version"]),
+            first_line("nginx", &["-v"])
+        ),
     ]
     .join("\n")
 }

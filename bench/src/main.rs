@@ -66,18 +66,30 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let started = Instant::now();
-    let work = tempfile::Builder::new().prefix("photoscale-bench-").tempdir()?;
+    let work = tempfile::Builder::new()
+        .prefix("photoscale-bench-")
+        .tempdir()?;
     // nginx's workers and the stack's servers read from here.
-    std::fs::set_permissions(work.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    std::fs::set_permissions(
+        work.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
     let cache = dirs_cache().join("photoscale-bench");
     println!("preparing photos in {}", cache.display());
     let images = images::prepare(&cache)?;
     if let Some(url) = &args.seed {
         seed::seed(url, 50, &images.files, 4).await?;
-        println!("seeded {url}: 50 users (password {:?}), {} photos", seed::PASSWORD, images.files.len());
+        println!(
+            "seeded {url}: 50 users (password {:?}), {} photos",
+            seed::PASSWORD,
+            images.files.len()
+        );
         return Ok(());
     }
-    let photoscale = args.photoscale.clone().context("--photoscale is required")?;
+    let photoscale = args
+        .photoscale
+        .clone()
+        .context("--photoscale is required")?;
     let loadtest = args.loadtest.clone().unwrap_or_else(|| photoscale.clone());
     let mut bench = Bench::new(photoscale, loadtest, work.path().to_owned(), args.quick);
     println!("{}", report::header_line());
@@ -170,8 +182,16 @@ fn write_report(
 ) -> anyhow::Result<()> {
     const BEGIN: &str = "<!-- scripts/bench writes from here -->";
     const END: &str = "<!-- scripts/bench writes up to here -->";
-    let mode = if args.quick { "`scripts/bench --quick`" } else { "`scripts/bench`" };
-    let status = if failed { " It stopped early on an error; the table is partial." } else { "" };
+    let mode = if args.quick {
+        "`scripts/bench --quick`"
+    } else {
+        "`scripts/bench`"
+    };
+    let status = if failed {
+        " It stopped early on an error; the table is partial."
+    } else {
+        ""
+    };
     let generated = format!(
         "{BEGIN}\n{}\n- run: {mode}, {:.0} s; wrk -t{} -c{} for {} s per case; open loop ({}) for {} s at half the closed-loop rate.{status}\n\n{}\n{END}",
         machine::describe(&args.profile),

@@ -39,9 +39,13 @@ pub async fn run(bench: &mut Bench, large_jpeg: &Path) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = rss_mib(pid).unwrap_or(0.0);
     bench.push(
-        Row::new("idle RSS of one instance", mib(idle), Target::MibAtMost(20.0))
-            .judge(idle)
-            .with_note("fresh instance, one page served, 2 s idle"),
+        Row::new(
+            "idle RSS of one instance",
+            mib(idle),
+            Target::MibAtMost(20.0),
+        )
+        .judge(idle)
+        .with_note("fresh instance, one page served, 2 s idle"),
     );
     let (done, peak) = peak_during(pid, burst_of_logins(&logins.base)).await;
     done?;
@@ -59,7 +63,10 @@ pub async fn run(bench: &mut Bench, large_jpeg: &Path) -> anyhow::Result<()> {
     let uploads = start(bench, "memory-uploads", &data).await?;
     let pid = uploads.process.pid();
     let photo = std::fs::read(large_jpeg)?;
-    let uploaders: Vec<Browser> = uploaders.iter().map(|b| b.visiting(&uploads.base)).collect();
+    let uploaders: Vec<Browser> = uploaders
+        .iter()
+        .map(|b| b.visiting(&uploads.base))
+        .collect();
     let (done, peak) = peak_during(pid, burst_of_uploads(&uploaders, &photo)).await;
     done?;
     bench.push(
@@ -107,8 +114,9 @@ async fn settled(bench: &mut Bench, pid: u32, after: &str) {
         Some(took) => Row::new(&name, format!("in {:.1} s", took.as_secs_f64()), target)
             .judge(took.as_secs_f64()),
         // Not within the patience: short, whatever the patience was.
-        None => Row::new(&name, format!("not in {} s", patience.as_secs()), target)
-            .judge(f64::INFINITY),
+        None => {
+            Row::new(&name, format!("not in {} s", patience.as_secs()), target).judge(f64::INFINITY)
+        }
     };
     bench.push(row.with_note(format!("{} then", mib(now))));
 }

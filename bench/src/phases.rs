@@ -35,12 +35,7 @@ pub async fn level_0(bench: &mut Bench, stack: &Stack, images: &ImageSet) -> any
     let id = first_photo_id(&feed).context("the seeded feed shows no photo")?;
 
     bench
-        .throughput(page(
-            "feed, SQLite, no cache (level 0)",
-            &base,
-            "/",
-            0.20,
-        ))
+        .throughput(page("feed, SQLite, no cache (level 0)", &base, "/", 0.20))
         .await?;
     bench
         .throughput(page("/healthz", &base, "/healthz", 0.60))
@@ -82,7 +77,10 @@ async fn photo_bytes(
                 format!("{} req/s", thousands(reference.requests_per_second)),
                 Target::None,
             )
-            .with_note(format!("{:.0} MB/s", reference.bytes_per_second / 1048576.0)),
+            .with_note(format!(
+                "{:.0} MB/s",
+                reference.bytes_per_second / 1048576.0
+            )),
         );
         bench
             .throughput(Case {
@@ -107,7 +105,13 @@ async fn load_generator_keeps_up(bench: &mut Bench, base: &str) -> anyhow::Resul
     options.connections = 8;
     let wrk = crate::wrk::run(options, &format!("{base}/"), &[]).await?;
     let ours = bench
-        .loadtest(base, None, false, Arrivals::Concurrency(8), options.duration)
+        .loadtest(
+            base,
+            None,
+            false,
+            Arrivals::Concurrency(8),
+            options.duration,
+        )
         .await?;
     let ratio = ours.achieved_per_second / wrk.requests_per_second.max(1.0);
     let mut row = Row::new(
@@ -117,10 +121,10 @@ async fn load_generator_keeps_up(bench: &mut Bench, base: &str) -> anyhow::Resul
     );
     row.ratio = Some(ratio);
     row.reference = Some("wrk".into());
-    bench.push(row.judge(ratio).with_note(format!(
-        "wrk: {} req/s",
-        thousands(wrk.requests_per_second)
-    )));
+    bench.push(
+        row.judge(ratio)
+            .with_note(format!("wrk: {} req/s", thousands(wrk.requests_per_second))),
+    );
     Ok(())
 }
 
@@ -159,10 +163,10 @@ async fn memory_cache(bench: &mut Bench, stack: &Stack) -> anyhow::Result<()> {
         format!("{:.2} ms", open.p99_ms),
         Target::MillisAtMost(5.0),
     );
-    bench.push(p99.judge(open.p99_ms).with_note(format!(
-        "{} req/s",
-        thousands(f64::from(open.rate))
-    )));
+    bench.push(
+        p99.judge(open.p99_ms)
+            .with_note(format!("{} req/s", thousands(f64::from(open.rate)))),
+    );
 
     let member = Browser::new(&server.base);
     member.log_in(&seed::username(1)).await?;
@@ -323,7 +327,10 @@ fn informative<'a>(name: &'a str, base: &'a str) -> Case<'a> {
 }
 
 fn instance_base(status: &stack::Status) -> anyhow::Result<String> {
-    let first = status.instances.first().context("the stack runs no instance")?;
+    let first = status
+        .instances
+        .first()
+        .context("the stack runs no instance")?;
     Ok(format!("http://{}", first.address))
 }
 
@@ -331,5 +338,7 @@ fn first_photo_id(html: &str) -> Option<String> {
     let marker = "href=\"/photos/";
     let start = html.find(marker)? + marker.len();
     let id = html.get(start..start + 32)?;
-    id.bytes().all(|b| b.is_ascii_hexdigit()).then(|| id.to_owned())
+    id.bytes()
+        .all(|b| b.is_ascii_hexdigit())
+        .then(|| id.to_owned())
 }

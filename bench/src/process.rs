@@ -1,6 +1,7 @@
 //! Processes the benchmark starts: each logs to its own file in the work
-//! directory and is stopped when its handle is dropped, so an early error
-//! leaves nothing running.
+//! directory, runs in a process group of its own, and is stopped with its
+//! whole group (nginx's workers too) when its handle is dropped, so an early
+//! error leaves nothing running.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -20,12 +21,13 @@ impl Running {
     /// Starts `command` with stdout and stderr going to `<logs>/<name>.log`.
     pub fn start(name: &str, mut command: Command, logs: &Path) -> anyhow::Result<Self> {
         let log = logs.join(format!("{name}.log"));
-        let file = std::fs::File::create(&log)
-            .with_context(|| format!("creating {}", log.display()))?;
+        let file =
+            std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         command
             .stdin(Stdio::null())
             .stdout(file.try_clone()?)
             .stderr(file)
+            .process_group(0)
             .kill_on_drop(true);
         let child = command
             .spawn()
@@ -69,8 +71,31 @@ impl Running {
         }
     }
 
+    /// SIGTERM to the group (nginx's master stops its workers), then
+    /// SIGKILL for whatever is left after two seconds.
     pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
+        self.signal_group(libc::SIGTERM);
+        let exited = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+        if exited.is_err() {
+            self.signal_group(libc::SIGKILL);
+            let _ = self.child.wait().await;
+        }
+    }
+
+    fn signal_group(&self, signal: libc::c_int) {
+        if let Some(pid) = self.child.id() {
+            // SAFETY: kill(2) with a negative pid signals that process group,
+            // the one this child leads (`process_group(0)` above).
+            unsafe {
+                libc::kill(-(pid as libc::pid_t), signal);
+            }
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.signal_group(libc::SIGKILL);
     }
 }
 

@@ -2,8 +2,8 @@
 //! send back to back. Its output is parsed for throughput, latency
 //! percentiles and anything that was not a success.
 
-use tokio::process::Command;
 use std::time::Duration;
+use tokio::process::Command;
 
 use anyhow::{bail, Context};
 

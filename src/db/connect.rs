@@ -167,7 +167,10 @@ mod tests {
         use std::path::PathBuf;
         let file = |url| sqlite_file(url);
         assert_eq!(file("sqlite://data/p.db"), Some(PathBuf::from("data/p.db")));
-        assert_eq!(file("sqlite:///tmp/p.db?mode=rwc"), Some(PathBuf::from("/tmp/p.db")));
+        assert_eq!(
+            file("sqlite:///tmp/p.db?mode=rwc"),
+            Some(PathBuf::from("/tmp/p.db"))
+        );
         assert_eq!(file("sqlite::memory:"), None);
         assert_eq!(file("sqlite://x.db?mode=memory"), None);
         assert_eq!(file("mysql://h/db"), None);

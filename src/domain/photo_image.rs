@@ -145,8 +145,7 @@ pub fn inspect_and_thumbnail(
     check_pixel_limits(width, height, limits)?;
 
     file.rewind()?;
-    let thumbnail =
-        super::thumbnail::make(&file, format, (width, height), limits.thumbnail_size)?;
+    let thumbnail = super::thumbnail::make(&file, format, (width, height), limits.thumbnail_size)?;
     let photo = InspectedPhoto {
         format,
         width,
@@ -212,6 +211,7 @@ fn check_pixel_limits(width: u32, height: u32, limits: &ImageLimits) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::DynamicImage;
 
     const LIMITS: ImageLimits = ImageLimits {
         max_dimension: 4000,
@@ -243,7 +243,8 @@ mod tests {
             (ImageFormat::WebP, PhotoFormat::WebP),
         ] {
             let file = write_temp(&encoded(format, 800, 600));
-            let (photo, thumb) = inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap();
+            let (photo, thumb) =
+                inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap();
             assert_eq!(photo.format, expected);
             assert_eq!((photo.width, photo.height), (800, 600));
             let t = image::load_from_memory(&thumb.bytes).unwrap();

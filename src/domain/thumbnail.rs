@@ -54,7 +54,9 @@ pub fn make(
 /// its long side, turned upright; None when this decoder cannot do it (an
 /// unusual pixel format, or data it refuses), so the caller decodes whole.
 fn scaled_jpeg(file: &File, size: u32) -> Option<DynamicImage> {
-    let mut decoder = jpeg_decoder::Decoder::new(BufReader::new(file.try_clone().ok()?));
+    let mut file = file.try_clone().ok()?;
+    file.rewind().ok()?;
+    let mut decoder = jpeg_decoder::Decoder::new(BufReader::new(file));
     decoder.read_info().ok()?;
     let info = decoder.info()?;
     let request = u16::try_from(size).unwrap_or(u16::MAX);
@@ -154,7 +156,11 @@ mod tests {
     fn a_large_jpeg_is_decoded_at_a_fraction_of_its_size() {
         let file = jpeg_file(&left_half_red(3200, 2400), None);
         let scaled = scaled_jpeg(file.as_file(), 400).expect("the scaled decoder handles it");
-        assert_eq!((scaled.width(), scaled.height()), (400, 300), "1/8 of 3200 × 2400");
+        assert_eq!(
+            (scaled.width(), scaled.height()),
+            (400, 300),
+            "1/8 of 3200 × 2400"
+        );
         let thumb = make(file.as_file(), PhotoFormat::Jpeg, (3200, 2400), 400).unwrap();
         let t = image::load_from_memory(&thumb.bytes).unwrap();
         assert_eq!((t.width(), t.height()), (400, 300));
@@ -174,6 +180,12 @@ mod tests {
         // Orientation 6: the stored picture is to be turned 90° clockwise,
         // so the red left half ends up on top.
         let file = jpeg_file(&left_half_red(1600, 800), Some(6));
+        let scaled = scaled_jpeg(file.as_file(), 400).expect("the scaled decoder handles it");
+        assert_eq!(
+            (scaled.width(), scaled.height()),
+            (200, 400),
+            "1/4, turned upright"
+        );
         let thumb = make(file.as_file(), PhotoFormat::Jpeg, (1600, 800), 400).unwrap();
         let t = image::load_from_memory(&thumb.bytes).unwrap().to_rgb8();
         assert_eq!((t.width(), t.height()), (200, 400), "upright");

@@ -59,7 +59,8 @@ enum Backend {
     None,
     Memory(memory::MemoryCache),
     Memcached(memcached::MemcachedCache),
-    Redis(redis::RedisCache),
+    /// Boxed: the client and its connection are much larger than the rest.
+    Redis(Box<redis::RedisCache>),
 }
 
 #[derive(Debug)]
@@ -85,7 +86,9 @@ impl FeedCache {
             CacheBackend::Memcached => {
                 Backend::Memcached(memcached::MemcachedCache::new(&url, settings.timeout)?)
             }
-            CacheBackend::Redis => Backend::Redis(redis::RedisCache::new(&url, settings.timeout)?),
+            CacheBackend::Redis => {
+                Backend::Redis(Box::new(redis::RedisCache::new(&url, settings.timeout)?))
+            }
         };
         Ok(Self {
             backend,

@@ -43,9 +43,7 @@ impl RedisCache {
             .set_response_timeout(self.timeout)
             .set_number_of_retries(1);
         self.connection
-            .get_or_try_init(|| {
-                ConnectionManager::new_with_config(self.client.clone(), config)
-            })
+            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
             .await
             .cloned()
             .map_err(failed)

@@ -111,7 +111,10 @@ impl Site {
                 // Uploads that fail show up as errors in the report; a run
                 // asked to be logged in cannot start without it.
                 if let (true, Err(why)) = (options.log_in, logged_in) {
-                    bail!("could not log the load test's clients in at {}: {why}", self.base);
+                    bail!(
+                        "could not log the load test's clients in at {}: {why}",
+                        self.base
+                    );
                 }
             }
             clients.push(client);

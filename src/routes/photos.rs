@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use actix_web::http::header::{self, EntityTag};
-use bytes::Bytes;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::Bytes;
 
 use super::http_cache;
 use crate::db::PhotoRecord;

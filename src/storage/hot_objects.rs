@@ -79,7 +79,9 @@ mod tests {
         for i in 0..50 {
             hot.insert(&format!("t/{i}"), Bytes::from(vec![0u8; 9_000]));
         }
-        let kept: usize = (0..50).filter(|i| hot.get(&format!("t/{i}")).is_some()).count();
+        let kept: usize = (0..50)
+            .filter(|i| hot.get(&format!("t/{i}")).is_some())
+            .count();
         assert!(kept * 9_000 <= 100_000, "the byte bound holds: {kept} kept");
     }
 

@@ -118,8 +118,61 @@ async fn redis_feed_cache() {
     scenario::run(&app, true).await;
 }
 
+#[tokio::test]
+async fn a_cached_feed_costs_one_round_trip_to_redis() {
+    let redis = Redis::start();
+    let app = spawn_app_with(|s| {
+        s.cache.backend = CacheBackend::Redis;
+        s.cache.url = secret(redis.url());
+    })
+    .await;
+    assert_eq!(scenario::feed_source(&app).await.0, "db");
+    assert_eq!(scenario::feed_source(&app).await.0, "cache");
+    let before = command_calls(&redis).await;
+    for _ in 0..5 {
+        assert_eq!(scenario::feed_source(&app).await.0, "cache");
+    }
+    let after = command_calls(&redis).await;
+    let made = |name: &str| after.get(name).unwrap_or(&0) - before.get(name).unwrap_or(&0);
+    assert_eq!(made("mget"), 5, "one MGET per view: {after:?}");
+    // Our own INFO calls and connection set-up are not the app's.
+    let ours = |k: &str| k == "info" || k.starts_with("client") || k == "hello";
+    let others: u64 = after
+        .keys()
+        .filter(|k| *k != "mget" && !ours(k))
+        .map(|k| made(k))
+        .sum();
+    assert_eq!(others, 0, "nothing else: {before:?} → {after:?}");
+}
+
+/// Redis's count of calls per command (INFO commandstats).
+async fn command_calls(redis: &Redis) -> std::collections::HashMap<String, u64> {
+    let client = deadpool_redis::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let info: String = deadpool_redis::redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    // "cmdstat_mget:calls=5,usec=..."
+    info.lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .collect()
+}
+
 #[cfg(feature = "s3")]
 mod s3 {
+    use std::time::Duration;
+
     use super::*;
     use crate::helpers::TestApp;
     use crate::services::{s3_bucket, S3Bucket};
@@ -161,6 +214,68 @@ mod s3 {
         assert!(keys.iter().all(|k| k.starts_with("site-a/")), "{keys:?}");
         let src = scenario::image_src_in(&app.get_html("/").await);
         assert!(src.starts_with("/photos/"), "served through the app: {src}");
+    }
+
+    #[tokio::test]
+    async fn presigned_links_are_reused_for_half_their_lifetime() {
+        let bucket = s3_bucket().await;
+        let ttl = Duration::from_secs(4);
+        let app = spawn_app_with(|s| {
+            bucket.configure(s);
+            s.storage.s3.presign_ttl = ttl;
+        })
+        .await;
+        app.sign_up("pat").await;
+        app.upload(crate::images::jpeg(30, 30), "p.jpg", "image/jpeg")
+            .await;
+        let first = scenario::image_src_in(&app.get_html("/").await);
+        let second = scenario::image_src_in(&app.get_html("/").await);
+        assert_eq!(first, second, "signed once, then reused");
+        assert_link_has_time_left(&first, ttl / 2);
+
+        // Past half its lifetime a link is signed anew, never handed out
+        // close to its expiry.
+        tokio::time::sleep(ttl / 2 + Duration::from_millis(300)).await;
+        let third = scenario::image_src_in(&app.get_html("/").await);
+        assert_ne!(first, third, "re-signed");
+        assert_link_has_time_left(&third, ttl / 2);
+        let (content_type, bytes) = scenario::fetch_photo(&app, &third).await;
+        assert_eq!(content_type, "image/jpeg");
+        assert!(!bytes.is_empty());
+    }
+
+    /// The link's X-Amz-Date plus X-Amz-Expires is at least `left` away.
+    fn assert_link_has_time_left(link: &str, left: Duration) {
+        let url = url::Url::parse(link).unwrap();
+        let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        let signed = chrono_free_parse(&query["X-Amz-Date"]);
+        let expires = signed + query["X-Amz-Expires"].parse::<u64>().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(
+            expires >= now + left.as_secs().saturating_sub(1),
+            "{link} expires at {expires}, now {now}"
+        );
+    }
+
+    /// "20261126T031500Z" as seconds since the epoch.
+    fn chrono_free_parse(stamp: &str) -> u64 {
+        let text = format!(
+            "{}-{}-{}T{}:{}:{}Z",
+            &stamp[0..4],
+            &stamp[4..6],
+            &stamp[6..8],
+            &stamp[9..11],
+            &stamp[11..13],
+            &stamp[13..15]
+        );
+        humantime::parse_rfc3339(&text)
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
     }
 
     async fn s3_app(bucket: &S3Bucket) -> TestApp {

@@ -89,3 +89,63 @@ async fn simulated_latency_delays_the_front_page_and_can_change_at_run_time() {
     app.state.latency.set(Duration::ZERO);
     assert!(app.get_html("/").await.contains(r#"class="latency">0 ms<"#));
 }
+
+#[tokio::test]
+async fn a_kept_anonymous_page_is_never_shown_to_a_member_nor_stale() {
+    let app = spawn_app().await;
+    let visitor = crate::helpers::browser();
+    let anonymous = || async {
+        visitor
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let first = anonymous().await;
+    assert_eq!(first, anonymous().await, "the same page for every visitor");
+    assert!(first.contains("No photos yet."));
+
+    // A member's page is their own, before and after an anonymous one.
+    app.sign_up("alice").await;
+    assert!(app
+        .get_html("/")
+        .await
+        .contains("Logged in as <strong>alice</strong>"));
+    app.upload(images::jpeg(40, 30), "a.jpg", "image/jpeg")
+        .await;
+    let after = anonymous().await;
+    assert!(!after.contains("Logged in as"), "{after}");
+    assert!(!after.contains("csrf_token"), "no one's form token");
+    assert_eq!(crate::helpers::photo_ids_in(&after).len(), 1, "not stale");
+    assert!(app
+        .get_html("/")
+        .await
+        .contains("Logged in as <strong>alice</strong>"));
+}
+
+#[tokio::test]
+async fn relative_times_move_on_even_while_the_feed_is_cached() {
+    use photoscale::configuration::CacheBackend;
+    let app = spawn_app_with(|s| s.cache.backend = CacheBackend::Memory).await;
+    app.sign_up("alice").await;
+    app.upload(images::jpeg(40, 30), "a.jpg", "image/jpeg")
+        .await;
+    // Make the photo 44.5 s old: "just now" for half a second more.
+    let url = format!("sqlite://{}", app.data_dir.join("photoscale.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE photos SET created_at = created_at - 44500")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (source, _, html) = crate::scenario::feed_source(&app).await;
+    assert_eq!(source, "db");
+    assert!(html.contains(">just now</time>"), "{html}");
+
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (source, _, html) = crate::scenario::feed_source(&app).await;
+    assert_eq!(source, "cache", "the same records, from the cache");
+    assert!(html.contains(">1 minute ago</time>"), "{html}");
+}

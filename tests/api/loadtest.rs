@@ -114,6 +114,59 @@ async fn latency_flips_on_a_stack_are_applied_and_marked() {
 }
 
 #[tokio::test]
+async fn one_path_at_a_fixed_rate_as_a_logged_in_member() {
+    let app = spawn_app().await;
+    let empty_state = tempfile::tempdir().unwrap();
+    let state = empty_state.path().display().to_string();
+    let (output, out) = loadtest(&[
+        "--url",
+        &app.address,
+        "--duration",
+        "1s",
+        "--rate",
+        "40",
+        "--path",
+        "/healthz",
+        "--state-dir",
+        &state,
+    ])
+    .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let fixed = summary(&out);
+    assert!(
+        fixed["requests_by_kind"]["get"].as_u64().unwrap() >= 30,
+        "{fixed:#}"
+    );
+    assert!(fixed["requests_by_kind"].get("feed").is_none());
+    assert_eq!(fixed["overall"]["errors"], serde_json::json!({}));
+
+    // Logged in, every client's feed is a member's page: a wrong page (a
+    // login form instead) would not be a 200 of `/upload`.
+    let (output, out) = loadtest(&[
+        "--url",
+        &app.address,
+        "--duration",
+        "1s",
+        "--rate",
+        "20",
+        "--path",
+        "/upload",
+        "--log-in",
+        "--state-dir",
+        &state,
+    ])
+    .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let member = summary(&out);
+    assert!(member["requests_by_kind"]["get"].as_u64().unwrap() >= 10);
+    assert_eq!(
+        member["overall"]["errors"],
+        serde_json::json!({}),
+        "{member:#}"
+    );
+}
+
+#[tokio::test]
 async fn bad_flags_say_what_is_wrong() {
     let (output, _) = loadtest(&["--mix", "feed=x"]).await;
     assert!(!output.status.success());
@@ -125,6 +178,18 @@ async fn bad_flags_say_what_is_wrong() {
     let (output, _) = loadtest(&["--flip", "soon"]).await;
     assert!(
         text(&output.stderr).contains("OFFSET:LATENCY:TARGET"),
+        "{}",
+        text(&output.stderr)
+    );
+    let (output, _) = loadtest(&["--path", "healthz"]).await;
+    assert!(
+        text(&output.stderr).contains("starts with a single /"),
+        "{}",
+        text(&output.stderr)
+    );
+    let (output, _) = loadtest(&["--path", "/healthz", "--mix", "feed=1"]).await;
+    assert!(
+        text(&output.stderr).contains("cannot be used with"),
         "{}",
         text(&output.stderr)
     );

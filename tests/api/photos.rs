@@ -104,3 +104,64 @@ async fn static_files_are_served_with_etags() {
         .unwrap();
     assert_eq!(again.status().as_u16(), 304);
 }
+
+#[tokio::test]
+async fn a_known_photo_is_served_without_the_database_or_the_disk() {
+    let app = spawn_app().await;
+    app.sign_up("alice").await;
+    app.upload(images::jpeg(120, 90), "a.jpg", "image/jpeg")
+        .await;
+    let id = app.feed_ids().await.remove(0);
+    let mut first = Vec::new();
+    for variant in ["image", "thumb"] {
+        let response = app.get(&format!("/photos/{id}/{variant}")).await;
+        assert_eq!(response.status().as_u16(), 200);
+        first.push(response.bytes().await.unwrap());
+    }
+
+    // A photo never changes under its id: its record and (small) bytes
+    // were kept, so neither the database nor the files are read again.
+    app.state.db.close().await;
+    for file in app.stored_files() {
+        std::fs::remove_file(app.data_dir.join("photos").join(file)).unwrap();
+    }
+    for (variant, bytes) in ["image", "thumb"].into_iter().zip(first) {
+        let response = app.get(&format!("/photos/{id}/{variant}")).await;
+        assert_eq!(response.status().as_u16(), 200, "{variant}");
+        assert_eq!(
+            response.headers()["content-length"].to_str().unwrap(),
+            bytes.len().to_string()
+        );
+        assert_eq!(response.bytes().await.unwrap(), bytes, "{variant}");
+    }
+    // Anything it does not know still needs the database, and says so.
+    let unknown = app
+        .get("/photos/0123456789abcdef0123456789abcdef/image")
+        .await;
+    assert_eq!(unknown.status().as_u16(), 503);
+}
+
+#[tokio::test]
+async fn large_originals_are_streamed_not_kept() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.storage.memory_cache_max_object_bytes = 1024;
+    })
+    .await;
+    app.sign_up("alice").await;
+    let original = images::jpeg(300, 200);
+    assert!(original.len() > 1024);
+    app.upload(original.clone(), "a.jpg", "image/jpeg").await;
+    let id = app.feed_ids().await.remove(0);
+    let path = format!("/photos/{id}/image");
+    assert_eq!(app.get(&path).await.bytes().await.unwrap(), original);
+
+    // Too large to keep: with its file gone, the next request finds nothing
+    // (and says which instance's storage lacks it).
+    let key = app
+        .stored_files()
+        .into_iter()
+        .find(|f| f.starts_with("originals/"))
+        .unwrap();
+    std::fs::remove_file(app.data_dir.join("photos").join(key)).unwrap();
+    assert_eq!(app.get(&path).await.status().as_u16(), 404);
+}

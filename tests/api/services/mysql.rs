@@ -64,6 +64,20 @@ impl MariaDb {
         }
     }
 
+    /// Hangs the server (SIGSTOP): connections stay open, nothing answers.
+    pub fn pause(&self) {
+        if let Some(process) = &self.process {
+            process.signal(libc::SIGSTOP);
+            process.wait_until_stopped();
+        }
+    }
+
+    pub fn resume(&self) {
+        if let Some(process) = &self.process {
+            process.signal(libc::SIGCONT);
+        }
+    }
+
     /// Starts (again) on the same port and data directory.
     pub fn restart(&mut self) {
         self.stop();
