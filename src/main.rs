@@ -31,6 +31,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let settings = load(cli.config, args.overrides)?;
             let _logs = telemetry::init(settings.log.format, &settings.log.level);
+            photoscale::memory::keep_giving_memory_back();
             let app = Application::build(settings).await?;
             app.run_until_stopped().await?;
         }

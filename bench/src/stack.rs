@@ -33,7 +33,7 @@ impl Stack {
         Ok(Self {
             program: program.to_owned(),
             state_dir: work.join("stack"),
-            port: free_port()?,
+            port: free_stack_port()?,
         })
     }
 
@@ -97,6 +97,28 @@ impl Stack {
             .map(str::to_owned)
             .context("no s3_secret_key in the stack's secrets")
     }
+}
+
+/// An entry port P such that every port a stack uses (P, P+1 on the
+/// instance addresses, P+10..P+14) is free now. Below Linux's ephemeral
+/// range (32768 and up), so that no client connection of the load tools
+/// takes one of them while the stack moves between levels.
+fn free_stack_port() -> anyhow::Result<u16> {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    for _ in 0..200 {
+        let base: u16 = 10_000 + rng.gen_range(0..1_100u16) * 20;
+        let mut addresses = vec![format!("127.0.0.1:{base}")];
+        addresses.extend((11..=16).map(|i| format!("127.0.0.{i}:{}", base + 1)));
+        addresses.extend((10..=14).map(|o| format!("127.0.0.1:{}", base + o)));
+        if addresses
+            .iter()
+            .all(|a| std::net::TcpListener::bind(a.as_str()).is_ok())
+        {
+            return Ok(base);
+        }
+    }
+    bail!("no free block of ports for the stack between 10000 and 32000")
 }
 
 /// A lone `photoscale serve` with a configuration of the bench's making.

@@ -5,6 +5,8 @@
 //! latency on a schedule, and reports what happened second by second.
 
 mod chart;
+mod connection;
+mod drivers;
 pub mod flips;
 pub mod mix;
 mod report;
@@ -12,17 +14,17 @@ mod stats;
 mod traffic;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use tokio::sync::mpsc;
 
 pub use report::{Marker, Report};
-use stats::{Sample, Stats};
+use stats::Stats;
 use traffic::Site;
 
-const OPEN_LOOP_CLIENTS: usize = 16;
+/// Sessions (cookie jars) the open loop's requests take turns with.
+const OPEN_LOOP_SESSIONS: usize = 16;
 
 /// How requests arrive.
 #[derive(Debug, Clone, Copy)]
@@ -58,13 +60,11 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         );
     }
     let site = Arc::new(Site::prepare(&options.url, &options.mix, options.path.clone()).await?);
-    let clients = match options.arrivals {
-        Arrivals::Closed { concurrency } => site.clients(concurrency, options).await?,
-        // Each client is a pool of connections; a few are enough for
-        // separate sessions.
-        Arrivals::Open { .. } => site.clients(OPEN_LOOP_CLIENTS, options).await?,
+    let sessions = match options.arrivals {
+        Arrivals::Closed { concurrency } => site.sessions(concurrency, options).await?,
+        Arrivals::Open { .. } => site.sessions(OPEN_LOOP_SESSIONS, options).await?,
     };
-    let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
+    let stats = Arc::new(Mutex::new(Stats::new()));
     let start = Instant::now();
     let start_unix = unix_ms();
     let deadline = start + options.duration;
@@ -75,29 +75,26 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     ));
     let counts = tokio::spawn(count_instances(options.state_dir.clone(), deadline));
     let load = match options.arrivals {
-        Arrivals::Closed { .. } => tokio::spawn(traffic::closed_loop(
+        Arrivals::Closed { .. } => tokio::spawn(drivers::closed_loop(
             site,
             options.mix.clone(),
-            clients,
+            sessions,
             start,
             deadline,
-            tx,
+            stats.clone(),
         )),
-        Arrivals::Open { rate } => tokio::spawn(traffic::open_loop(
+        Arrivals::Open { rate } => tokio::spawn(drivers::open_loop(
             site,
             options.mix.clone(),
             rate,
-            clients,
+            sessions,
             start,
             deadline,
-            tx,
+            stats.clone(),
         )),
     };
-    let mut stats = Stats::new();
-    while let Some(sample) = rx.recv().await {
-        stats.record(&sample);
-    }
     load.await.context("the load generator stopped")??;
+    let stats = std::mem::take(&mut *stats.lock().unwrap_or_else(|p| p.into_inner()));
     let elapsed = start.elapsed();
     let mut markers = flips.await.unwrap_or_default();
     markers.extend(scaling_events(&options.state_dir, start_unix));

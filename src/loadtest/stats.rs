@@ -43,10 +43,10 @@ impl Bucket {
         let us = (sample.latency.as_micros() as u64).clamp(1, 600_000_000);
         self.latencies_us.record(us).expect("clamped into bounds");
         if let Some(error) = &sample.error {
-            *self.errors.entry(error.clone()).or_default() += 1;
+            count(&mut self.errors, error);
         }
         if let Some(instance) = &sample.instance {
-            *self.by_instance.entry(instance.clone()).or_default() += 1;
+            count(&mut self.by_instance, instance);
         }
     }
 
@@ -67,6 +67,16 @@ impl Bucket {
             max_ms: h.max() as f64 / 1000.0,
             errors: self.errors.clone(),
             by_instance: self.by_instance.clone(),
+        }
+    }
+}
+
+/// Adds one to `key`'s count, copying the key only the first time.
+fn count(counts: &mut BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_owned(), 1);
         }
     }
 }

@@ -1,36 +1,84 @@
-//! The requests themselves: a test user registered at the start, clients
-//! that behave like browsers (cookies, CSRF tokens from the forms), and the
-//! closed- and open-loop drivers that send the mix.
+//! The requests themselves: a test user registered at the start, sessions
+//! that behave like browsers (cookies, CSRF tokens from the forms), and one
+//! request of each kind. The closed- and open-loop drivers are in
+//! drivers.rs.
+//!
+//! Form flows (login, upload) go through reqwest, which keeps each
+//! session's cookies; plain GETs (feed, photo page, `--path`) go on a
+//! connection of the caller's own (connection.rs) with the session's
+//! cookie, so the load test can keep up with a fast server.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
-use rand::{Rng, SeedableRng};
+use hyper::header::HeaderValue;
+use rand::Rng;
+use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Client, Response, StatusCode};
-use tokio::sync::mpsc::UnboundedSender;
 
+use super::connection::{Connection, Failure, Target};
 use super::mix::{Kind, Mix};
-use super::stats::Sample;
 
 const PASSWORD: &str = "loadtest password 1";
+/// Longest wait for one answer before it counts as a timeout.
+const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What every request needs to know about the site under test.
 pub struct Site {
     base: String,
+    /// Where plain GETs go directly; None for https sites (reqwest then).
+    target: Option<Target>,
     username: String,
     photo_ids: Vec<String>,
     /// What `Kind::Get` fetches (`--path`).
     fixed_path: Option<String>,
 }
 
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("a client builds")
+/// One visitor: a cookie jar shared by its form requests and its GETs.
+pub struct Session {
+    http: Client,
+    jar: Arc<Jar>,
+    /// The jar's `Cookie` header for the site, kept ready for GETs.
+    cookie: Mutex<Option<HeaderValue>>,
+}
+
+impl Session {
+    fn new() -> Self {
+        let jar = Arc::new(Jar::default());
+        let http = Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(TIMEOUT)
+            .build()
+            .expect("a client builds");
+        Self {
+            http,
+            jar,
+            cookie: Mutex::new(None),
+        }
+    }
+
+    fn cookie(&self) -> Option<HeaderValue> {
+        lock(&self.cookie).clone()
+    }
+
+    /// Takes cookies a GET set into the jar, and re-reads the header.
+    fn remember(&self, site: &Site, set_cookies: &[HeaderValue]) {
+        let Ok(url) = site.base.parse::<url::Url>() else {
+            return;
+        };
+        if !set_cookies.is_empty() {
+            self.jar.set_cookies(&mut set_cookies.iter(), &url);
+        }
+        *lock(&self.cookie) = self.jar.cookies(&url);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Site {
@@ -42,18 +90,20 @@ impl Site {
         fixed_path: Option<String>,
     ) -> anyhow::Result<Self> {
         let base = base.trim_end_matches('/').to_owned();
-        let client = browser();
+        let session = Session::new();
         let username = format!(
             "loadtest-{:06x}",
             rand::thread_rng().gen::<u32>() & 0xff_ffff
         );
         let mut site = Self {
+            target: Target::parse(&base),
             base,
             username,
             photo_ids: Vec::new(),
             fixed_path,
         };
-        let token = site.csrf_token(&client, "/register").await?;
+        let client = &session.http;
+        let token = site.csrf_token(client, "/register").await?;
         let fields = [
             ("csrf_token", token.as_str()),
             ("username", &site.username),
@@ -72,12 +122,12 @@ impl Site {
                 response.status()
             );
         }
-        site.photo_ids = site.feed_photo_ids(&client).await?;
+        site.photo_ids = site.feed_photo_ids(client).await?;
         if site.photo_ids.is_empty() && mix.includes(Kind::Photo) {
-            site.upload(&client)
+            site.upload(&session)
                 .await
                 .map_err(|e| anyhow::anyhow!("uploading a first photo: {e}"))?;
-            site.photo_ids = site.feed_photo_ids(&client).await?;
+            site.photo_ids = site.feed_photo_ids(client).await?;
         }
         Ok(site)
     }
@@ -98,16 +148,19 @@ impl Site {
         Ok(photo_ids_in(&html))
     }
 
-    /// `n` clients, each with its own session, logged in as the test user
-    /// when the mix uploads (which needs a login) or `--log-in` asks. Made
-    /// before the clock starts, so their logins are not part of the
-    /// measurement.
-    pub async fn clients(&self, n: usize, options: &super::Options) -> anyhow::Result<Vec<Client>> {
-        let mut clients = Vec::with_capacity(n);
+    /// `n` sessions, logged in as the test user when the mix uploads (which
+    /// needs a login) or `--log-in` asks. Made before the clock starts, so
+    /// their logins are not part of the measurement.
+    pub async fn sessions(
+        &self,
+        n: usize,
+        options: &super::Options,
+    ) -> anyhow::Result<Vec<Session>> {
+        let mut sessions = Vec::with_capacity(n);
         for _ in 0..n {
-            let client = browser();
+            let session = Session::new();
             if options.log_in || options.mix.includes(Kind::Upload) {
-                let logged_in = self.login(&client).await;
+                let logged_in = self.login(&session).await;
                 // Uploads that fail show up as errors in the report; a run
                 // asked to be logged in cannot start without it.
                 if let (true, Err(why)) = (options.log_in, logged_in) {
@@ -117,12 +170,13 @@ impl Site {
                     );
                 }
             }
-            clients.push(client);
+            sessions.push(session);
         }
-        Ok(clients)
+        Ok(sessions)
     }
 
-    async fn login(&self, client: &Client) -> Result<Response, String> {
+    async fn login(&self, session: &Session) -> Result<Response, String> {
+        let client = &session.http;
         let token = self
             .csrf_token(client, "/login")
             .await
@@ -138,10 +192,12 @@ impl Site {
             .send()
             .await
             .map_err(kind_of)?;
+        session.remember(self, &[]);
         expect(response, StatusCode::SEE_OTHER)
     }
 
-    async fn upload(&self, client: &Client) -> Result<Response, String> {
+    async fn upload(&self, session: &Session) -> Result<Response, String> {
+        let client = &session.http;
         let token = self
             .csrf_token(client, "/upload")
             .await
@@ -160,48 +216,110 @@ impl Site {
             .send()
             .await
             .map_err(kind_of)?;
+        session.remember(self, &[]);
         expect(response, StatusCode::SEE_OTHER)
     }
 
-    /// Sends one request of `kind`: Ok(instance that answered) or Err(error kind).
-    async fn perform(
+    /// The path a GET of `kind` fetches (`pick` chooses the photo).
+    fn path_of(&self, kind: Kind, pick: usize) -> String {
+        match kind {
+            Kind::Photo if !self.photo_ids.is_empty() => {
+                format!("/photos/{}", self.photo_ids[pick % self.photo_ids.len()])
+            }
+            Kind::Get => self.fixed_path.clone().unwrap_or_else(|| "/".into()),
+            _ => "/".into(),
+        }
+    }
+
+    /// Sends one request of `kind` for `session`, on `connection` when it
+    /// is a plain GET (opening one when there is none, dropping it when it
+    /// fails). Ok(instance that answered) or Err(error kind).
+    pub async fn perform(
         &self,
-        client: &Client,
+        session: &Session,
+        connection: &mut Option<Connection>,
         kind: Kind,
         pick: usize,
     ) -> Result<Option<String>, String> {
         let response = match kind {
-            Kind::Photo if !self.photo_ids.is_empty() => {
-                let id = &self.photo_ids[pick % self.photo_ids.len()];
-                let response = client
-                    .get(self.url(&format!("/photos/{id}")))
-                    .send()
-                    .await
-                    .map_err(kind_of)?;
-                expect(response, StatusCode::OK)?
+            Kind::Login => self.login(session).await?,
+            Kind::Upload => self.upload(session).await?,
+            Kind::Feed | Kind::Photo | Kind::Get => {
+                let path = self.path_of(kind, pick);
+                return match &self.target {
+                    Some(target) => self.get_direct(target, session, connection, &path).await,
+                    None => self.get_through_reqwest(session, &path).await,
+                };
             }
-            Kind::Feed | Kind::Photo => {
-                let response = client.get(self.url("/")).send().await.map_err(kind_of)?;
-                expect(response, StatusCode::OK)?
-            }
-            Kind::Get => {
-                let path = self.fixed_path.as_deref().unwrap_or("/");
-                let response = client.get(self.url(path)).send().await.map_err(kind_of)?;
-                expect(response, StatusCode::OK)?
-            }
-            Kind::Login => self.login(client).await?,
-            Kind::Upload => self.upload(client).await?,
         };
-        let instance = response
-            .headers()
-            .get("x-instance-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let instance = instance_of(&response);
         // The whole body counts (as for a browser), and a read body lets the
         // connection be reused.
         response.bytes().await.map_err(kind_of)?;
         Ok(instance)
     }
+
+    async fn get_direct(
+        &self,
+        target: &Target,
+        session: &Session,
+        connection: &mut Option<Connection>,
+        path: &str,
+    ) -> Result<Option<String>, String> {
+        let work = async {
+            if connection.is_none() {
+                *connection = Some(Connection::open(target).await?);
+            }
+            let open = connection.as_mut().expect("opened above");
+            open.get(target, path, session.cookie()).await
+        };
+        let answer = match tokio::time::timeout(TIMEOUT, work).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(failure)) => {
+                *connection = None;
+                return Err(match failure {
+                    Failure::Connect => "connection refused or reset".into(),
+                    Failure::Broken => "connection error".into(),
+                });
+            }
+            Err(_) => {
+                *connection = None;
+                return Err("timeout".into());
+            }
+        };
+        if !answer.set_cookies.is_empty() {
+            session.remember(self, &answer.set_cookies);
+        }
+        if answer.status != StatusCode::OK {
+            return Err(format!("http {}", answer.status.as_u16()));
+        }
+        Ok(answer.instance)
+    }
+
+    async fn get_through_reqwest(
+        &self,
+        session: &Session,
+        path: &str,
+    ) -> Result<Option<String>, String> {
+        let response = session
+            .http
+            .get(self.url(path))
+            .send()
+            .await
+            .map_err(kind_of)?;
+        let response = expect(response, StatusCode::OK)?;
+        let instance = instance_of(&response);
+        response.bytes().await.map_err(kind_of)?;
+        Ok(instance)
+    }
+}
+
+fn instance_of(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get("x-instance-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// Reads (and so completes) the response; an unexpected status is an error.
@@ -248,96 +366,6 @@ fn small_png() -> Vec<u8> {
         .write_to(&mut bytes, image::ImageFormat::Png)
         .expect("a PNG encodes");
     bytes.into_inner()
-}
-
-async fn send_one(
-    site: &Site,
-    client: &Client,
-    kind: Kind,
-    pick: usize,
-    due: Instant,
-    start: Instant,
-) -> Sample {
-    let result = site.perform(client, kind, pick).await;
-    let finished = start.elapsed();
-    let (instance, error) = match result {
-        Ok(instance) => (instance, None),
-        Err(error) => (None, Some(error)),
-    };
-    Sample {
-        finished,
-        latency: due.elapsed(),
-        kind,
-        error,
-        instance,
-    }
-}
-
-/// `concurrency` clients, each sending its next request when the last ends.
-pub async fn closed_loop(
-    site: Arc<Site>,
-    mix: Mix,
-    clients: Vec<Client>,
-    start: Instant,
-    deadline: Instant,
-    samples: UnboundedSender<Sample>,
-) -> anyhow::Result<()> {
-    let mut workers = Vec::new();
-    for (worker, client) in clients.into_iter().enumerate() {
-        let (site, mix, samples) = (site.clone(), mix.clone(), samples.clone());
-        workers.push(tokio::spawn(async move {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(worker as u64);
-            while Instant::now() < deadline {
-                let kind = mix.pick(&mut rng);
-                let sample = send_one(&site, &client, kind, rng.gen(), Instant::now(), start).await;
-                if samples.send(sample).is_err() {
-                    return;
-                }
-            }
-        }));
-    }
-    for worker in workers {
-        worker.await?;
-    }
-    Ok(())
-}
-
-/// `rate` requests a second, each due at its own time whatever the server
-/// does; its latency counts from when it was due.
-pub async fn open_loop(
-    site: Arc<Site>,
-    mix: Mix,
-    rate: u32,
-    clients: Vec<Client>,
-    start: Instant,
-    deadline: Instant,
-    samples: UnboundedSender<Sample>,
-) -> anyhow::Result<()> {
-    let clients = Arc::new(clients);
-    let interval = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
-    let mut ticker = tokio::time::interval_at(start.into(), interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut rng = rand::rngs::StdRng::from_entropy();
-    let mut in_flight = tokio::task::JoinSet::new();
-    let mut n = 0usize;
-    loop {
-        let due = ticker.tick().await.into_std();
-        if due >= deadline {
-            break;
-        }
-        let (site, clients, samples) = (site.clone(), clients.clone(), samples.clone());
-        let (kind, pick) = (mix.pick(&mut rng), rng.gen());
-        n += 1;
-        let client_index = n % clients.len();
-        in_flight.spawn(async move {
-            let sample = send_one(&site, &clients[client_index], kind, pick, due, start).await;
-            let _ = samples.send(sample);
-        });
-        // Reap finished tasks so the set does not grow without bound.
-        while in_flight.try_join_next().is_some() {}
-    }
-    while in_flight.join_next().await.is_some() {}
-    Ok(())
 }
 
 #[cfg(test)]
