@@ -10,35 +10,30 @@
 //! does not handle, are decoded whole. Blocking CPU work: run it on the
 //! blocking pool.
 
-use std::fs::File;
-use std::io::{BufReader, Seek};
+use std::io::Cursor;
 
 use image::metadata::Orientation;
-use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, Limits, RgbImage};
+use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use jpeg_decoder::PixelFormat;
 use sha2::{Digest, Sha256};
 
-use super::photo_image::{reader_for, PhotoError, PhotoFormat, PhotoRejected, Thumbnail};
+use super::photo_image::{PhotoError, PhotoFormat, PhotoRejected, Thumbnail};
 
-/// Makes the thumbnail of `file`, a `format` image of `dimensions` (both
+/// Makes the thumbnail of `bytes`, a `format` image of `dimensions` (both
 /// already checked against the limits).
 pub fn make(
-    file: &File,
+    bytes: &[u8],
     format: PhotoFormat,
     dimensions: (u32, u32),
     size: u32,
 ) -> Result<Thumbnail, PhotoError> {
     let scaled = match format {
-        PhotoFormat::Jpeg => scaled_jpeg(file, size),
+        PhotoFormat::Jpeg => scaled_jpeg(bytes, size),
         _ => None,
     };
     let image = match scaled {
         Some(image) => image,
-        None => {
-            let mut file = file.try_clone()?;
-            file.rewind()?;
-            whole(&file, format, dimensions)?
-        }
+        None => whole(bytes, format, dimensions)?,
     };
     let small = image.thumbnail(size, size);
     let (bytes, format) = encode(&small);
@@ -53,10 +48,8 @@ pub fn make(
 /// The JPEG decoded at the smallest DCT scale that still covers `size` on
 /// its long side, turned upright; None when this decoder cannot do it (an
 /// unusual pixel format, or data it refuses), so the caller decodes whole.
-fn scaled_jpeg(file: &File, size: u32) -> Option<DynamicImage> {
-    let mut file = file.try_clone().ok()?;
-    file.rewind().ok()?;
-    let mut decoder = jpeg_decoder::Decoder::new(BufReader::new(file));
+fn scaled_jpeg(bytes: &[u8], size: u32) -> Option<DynamicImage> {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.read_info().ok()?;
     let info = decoder.info()?;
     let request = u16::try_from(size).unwrap_or(u16::MAX);
@@ -78,12 +71,12 @@ fn scaled_jpeg(file: &File, size: u32) -> Option<DynamicImage> {
 
 /// The whole image, decoded by the `image` crate.
 fn whole(
-    file: &File,
+    bytes: &[u8],
     format: PhotoFormat,
     (width, height): (u32, u32),
 ) -> Result<DynamicImage, PhotoError> {
     let unreadable = |_| PhotoError::from(PhotoRejected::Unreadable(format.name()));
-    let mut reader = reader_for(file, format);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
     // Defence in depth: the decoder itself refuses to grow past what the header promised.
     let mut decoder_limits = Limits::default();
     decoder_limits.max_image_width = Some(width);
@@ -117,18 +110,15 @@ fn encode(image: &DynamicImage) -> (Vec<u8>, PhotoFormat) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
-    fn jpeg_file(image: &DynamicImage, orientation: Option<u16>) -> tempfile::NamedTempFile {
+    fn jpeg_file(image: &DynamicImage, orientation: Option<u16>) -> Vec<u8> {
         let mut bytes = std::io::Cursor::new(Vec::new());
         let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90);
         if let Some(o) = orientation {
             image::ImageEncoder::set_exif_metadata(&mut encoder, exif_orientation(o)).unwrap();
         }
         image.write_with_encoder(encoder).unwrap();
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(&bytes.into_inner()).unwrap();
-        file
+        bytes.into_inner()
     }
 
     /// A minimal little-endian TIFF block with one Orientation entry.
@@ -155,13 +145,13 @@ mod tests {
     #[test]
     fn a_large_jpeg_is_decoded_at_a_fraction_of_its_size() {
         let file = jpeg_file(&left_half_red(3200, 2400), None);
-        let scaled = scaled_jpeg(file.as_file(), 400).expect("the scaled decoder handles it");
+        let scaled = scaled_jpeg(&file, 400).expect("the scaled decoder handles it");
         assert_eq!(
             (scaled.width(), scaled.height()),
             (400, 300),
             "1/8 of 3200 × 2400"
         );
-        let thumb = make(file.as_file(), PhotoFormat::Jpeg, (3200, 2400), 400).unwrap();
+        let thumb = make(&file, PhotoFormat::Jpeg, (3200, 2400), 400).unwrap();
         let t = image::load_from_memory(&thumb.bytes).unwrap();
         assert_eq!((t.width(), t.height()), (400, 300));
         assert_eq!(thumb.format, PhotoFormat::Jpeg);
@@ -171,7 +161,7 @@ mod tests {
     fn the_scale_never_goes_below_the_thumbnail() {
         // 1/8 would give 375 × 250, short of 400: 1/4 it is.
         let file = jpeg_file(&left_half_red(3000, 2000), None);
-        let scaled = scaled_jpeg(file.as_file(), 400).unwrap();
+        let scaled = scaled_jpeg(&file, 400).unwrap();
         assert_eq!((scaled.width(), scaled.height()), (750, 500));
     }
 
@@ -180,13 +170,13 @@ mod tests {
         // Orientation 6: the stored picture is to be turned 90° clockwise,
         // so the red left half ends up on top.
         let file = jpeg_file(&left_half_red(1600, 800), Some(6));
-        let scaled = scaled_jpeg(file.as_file(), 400).expect("the scaled decoder handles it");
+        let scaled = scaled_jpeg(&file, 400).expect("the scaled decoder handles it");
         assert_eq!(
             (scaled.width(), scaled.height()),
             (200, 400),
             "1/4, turned upright"
         );
-        let thumb = make(file.as_file(), PhotoFormat::Jpeg, (1600, 800), 400).unwrap();
+        let thumb = make(&file, PhotoFormat::Jpeg, (1600, 800), 400).unwrap();
         let t = image::load_from_memory(&thumb.bytes).unwrap().to_rgb8();
         assert_eq!((t.width(), t.height()), (200, 400), "upright");
         let top = t.get_pixel(100, 20);
@@ -201,8 +191,8 @@ mod tests {
             image::Luma([(x % 256) as u8])
         }));
         let file = jpeg_file(&grey, None);
-        assert!(scaled_jpeg(file.as_file(), 400).is_some());
-        let thumb = make(file.as_file(), PhotoFormat::Jpeg, (1600, 1200), 400).unwrap();
+        assert!(scaled_jpeg(&file, 400).is_some());
+        let thumb = make(&file, PhotoFormat::Jpeg, (1600, 1200), 400).unwrap();
         let t = image::load_from_memory(&thumb.bytes).unwrap();
         assert_eq!((t.width(), t.height()), (400, 300));
     }

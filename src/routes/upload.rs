@@ -61,6 +61,7 @@ pub async fn submit(
             return Err(e);
         }
     };
+    let started = std::time::Instant::now();
     let received = match uploads::receive_upload(&mut payload, &state.upload_dir, max_bytes).await {
         Ok(received) => received,
         Err(ReceiveError::TooLarge) => {
@@ -95,6 +96,7 @@ pub async fn submit(
         max_pixels: state.settings.uploads.max_pixels,
         thumbnail_size: state.settings.uploads.thumbnail_size,
     };
+    let received_in = started.elapsed();
     let checked = {
         let _slot = state
             .image_slots
@@ -116,9 +118,17 @@ pub async fn submit(
         Err(PhotoError::Io(e)) => return Err(AppError::internal(format!("reading upload: {e}"))),
     };
 
+    let checked_in = started.elapsed() - received_in;
     let id =
         uploads::save_photo(&state, user.id, caption, photo.file, inspected, thumbnail).await?;
-    tracing::info!(photo_id = %id, user_id = user.id, "photo uploaded");
+    tracing::info!(
+        photo_id = %id,
+        user_id = user.id,
+        receive_ms = received_in.as_millis() as u64,
+        check_ms = checked_in.as_millis() as u64,
+        store_ms = (started.elapsed() - received_in - checked_in).as_millis() as u64,
+        "photo uploaded"
+    );
     session.set_flash("Photo uploaded.")?;
     if sent_by_script(&req) {
         // static/upload.js goes there itself; a redirect would be followed
