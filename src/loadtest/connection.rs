@@ -1,30 +1,24 @@
-//! One keep-alive HTTP/1.1 connection for the load test's plain GETs,
-//! driven inside the task that uses it.
+//! One keep-alive HTTP/1.1 connection for the load test's plain GETs: the
+//! request written whole in one call, the reply parsed in place (httparse)
+//! and its body skipped, on buffers the connection keeps.
 //!
-//! reqwest's pooled client parses the URL of every request, checks a
-//! connection out of a shared pool and talks to it through a task of its
-//! own: on this 2-core machine that held the load test to half of wrk's
-//! rate against a fast page, so it measured itself more than the server.
-//! Here a GET is written on a connection the caller owns and the reply read
-//! back in the same task (hyper's connection-level client). Forms (login,
-//! upload) still go through reqwest, which keeps the cookies.
+//! A load generator has to cost less than the server it measures. reqwest
+//! (a pooled client that parses every URL and talks to its connections
+//! through tasks) held the load test to half of wrk's rate against a fast
+//! page; hyper's connection-level client still spent three times wrk's CPU
+//! per request, which on a 2-core machine is CPU the server does not get.
+//! This does what wrk does: one write, as few reads as the reply needs.
+//! Forms (login, upload) still go through reqwest, which keeps the cookies.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1::{self, Connection as Driver, SendRequest};
-use hyper::header::{HeaderValue, COOKIE, HOST, SET_COOKIE};
-use hyper::{Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use bytes::{Buf, BytesMut};
+use reqwest::header::HeaderValue;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Where plain GETs go: an `http://` site (https goes through reqwest).
 #[derive(Debug, Clone)]
 pub struct Target {
     authority: String,
-    host: HeaderValue,
 }
 
 impl Target {
@@ -36,17 +30,15 @@ impl Target {
         }
         let host = url.host_str()?;
         let port = url.port_or_known_default()?;
-        let authority = format!("{host}:{port}");
         Some(Self {
-            host: HeaderValue::from_str(&authority).ok()?,
-            authority,
+            authority: format!("{host}:{port}"),
         })
     }
 }
 
 /// What a GET brought back (its body was read and dropped).
 pub struct Answer {
-    pub status: StatusCode,
+    pub status: u16,
     pub instance: Option<String>,
     pub set_cookies: Vec<HeaderValue>,
 }
@@ -58,11 +50,17 @@ pub enum Failure {
     Broken,
 }
 
-type Io = TokioIo<TcpStream>;
+/// Headers a reply may have; more is a broken reply for this purpose.
+const MAX_HEADERS: usize = 64;
+/// A reply's head larger than this is refused.
+const MAX_HEAD: usize = 64 * 1024;
 
 pub struct Connection {
-    sender: SendRequest<Empty<Bytes>>,
-    driver: Pin<Box<Driver<Io, Empty<Bytes>>>>,
+    stream: TcpStream,
+    request: Vec<u8>,
+    input: BytesMut,
+    /// The server said it closes the connection after its last reply.
+    closing: bool,
 }
 
 impl Connection {
@@ -71,13 +69,17 @@ impl Connection {
             .await
             .map_err(|_| Failure::Connect)?;
         let _ = stream.set_nodelay(true);
-        let (sender, driver) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|_| Failure::Connect)?;
         Ok(Self {
-            sender,
-            driver: Box::pin(driver),
+            stream,
+            request: Vec::with_capacity(512),
+            input: BytesMut::with_capacity(64 * 1024),
+            closing: false,
         })
+    }
+
+    /// False once the server has said it closes this connection.
+    pub fn is_reusable(&self) -> bool {
+        !self.closing
     }
 
     /// GETs `path`, reads the whole body (as a browser would) and returns
@@ -89,46 +91,138 @@ impl Connection {
         path: &str,
         cookie: Option<HeaderValue>,
     ) -> Result<Answer, Failure> {
-        let mut request = Request::get(path).header(HOST, target.host.clone());
+        self.request.clear();
+        self.request.extend_from_slice(b"GET ");
+        self.request.extend_from_slice(path.as_bytes());
+        self.request.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+        self.request.extend_from_slice(target.authority.as_bytes());
         if let Some(cookie) = cookie {
-            request = request.header(COOKIE, cookie);
+            self.request.extend_from_slice(b"\r\nCookie: ");
+            self.request.extend_from_slice(cookie.as_bytes());
         }
-        let request = request.body(Empty::new()).map_err(|_| Failure::Broken)?;
-        let Self { sender, driver } = self;
-        drive(driver, sender.ready())
-            .await?
+        self.request.extend_from_slice(b"\r\n\r\n");
+        self.stream
+            .write_all(&self.request)
+            .await
             .map_err(|_| Failure::Broken)?;
-        let response = drive(driver, sender.send_request(request))
-            .await?
-            .map_err(|_| Failure::Broken)?;
-        let (parts, mut body) = response.into_parts();
-        while let Some(frame) = drive(driver, body.frame()).await? {
-            frame.map_err(|_| Failure::Broken)?;
+        let head = self.read_head().await?;
+        match head.body {
+            Body::Length(length) => self.skip(length).await?,
+            Body::Chunked => self.skip_chunks().await?,
         }
-        Ok(Answer {
-            status: parts.status,
-            instance: parts
-                .headers
-                .get("x-instance-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            set_cookies: parts.headers.get_all(SET_COOKIE).iter().cloned().collect(),
-        })
+        self.closing = head.close;
+        Ok(head.answer)
+    }
+
+    /// Reads until the reply's head is complete and parses it.
+    async fn read_head(&mut self) -> Result<Head, Failure> {
+        loop {
+            if let Some(head) = parse_head(&mut self.input)? {
+                return Ok(head);
+            }
+            if self.input.len() > MAX_HEAD {
+                return Err(Failure::Broken);
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Reads and drops `length` bytes.
+    async fn skip(&mut self, mut length: usize) -> Result<(), Failure> {
+        loop {
+            let take = length.min(self.input.len());
+            self.input.advance(take);
+            length -= take;
+            if length == 0 {
+                return Ok(());
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Reads and drops a chunked body, up to its last (empty) chunk and the
+    /// empty trailer after it.
+    async fn skip_chunks(&mut self) -> Result<(), Failure> {
+        loop {
+            match httparse::parse_chunk_size(&self.input) {
+                Ok(httparse::Status::Complete((at, 0))) => {
+                    self.input.advance(at);
+                    return self.skip(2).await;
+                }
+                Ok(httparse::Status::Complete((at, size))) => {
+                    self.input.advance(at);
+                    let size = usize::try_from(size).map_err(|_| Failure::Broken)?;
+                    // The chunk and the CRLF after it.
+                    self.skip(size + 2).await?;
+                }
+                Ok(httparse::Status::Partial) => self.fill().await?,
+                Err(_) => return Err(Failure::Broken),
+            }
+        }
+    }
+
+    /// Reads more of the reply; the server closing mid-reply is a failure.
+    async fn fill(&mut self) -> Result<(), Failure> {
+        if self.input.capacity() - self.input.len() < 16 * 1024 {
+            self.input.reserve(64 * 1024);
+        }
+        match self.stream.read_buf(&mut self.input).await {
+            Ok(0) | Err(_) => Err(Failure::Broken),
+            Ok(_) => Ok(()),
+        }
     }
 }
 
-/// Polls `work` and the connection together until `work` is done; the
-/// connection ending first (the server closed it) is a failure.
-async fn drive<F: Future>(
-    driver: &mut Pin<Box<Driver<Io, Empty<Bytes>>>>,
-    work: F,
-) -> Result<F::Output, Failure> {
-    tokio::pin!(work);
-    tokio::select! {
-        biased;
-        out = &mut work => Ok(out),
-        _ = driver.as_mut() => Err(Failure::Broken),
+enum Body {
+    Length(usize),
+    Chunked,
+}
+
+struct Head {
+    answer: Answer,
+    body: Body,
+    close: bool,
+}
+
+/// The reply's head, taken off the front of `input`, once it is all there.
+fn parse_head(input: &mut BytesMut) -> Result<Option<Head>, Failure> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let length = match response.parse(input) {
+        Ok(httparse::Status::Complete(length)) => length,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(_) => return Err(Failure::Broken),
+    };
+    let mut head = Head {
+        answer: Answer {
+            status: response.code.unwrap_or(0),
+            instance: None,
+            set_cookies: Vec::new(),
+        },
+        body: Body::Length(0),
+        close: false,
+    };
+    for header in response.headers.iter() {
+        let name = header.name;
+        if name.eq_ignore_ascii_case("content-length") {
+            let text = std::str::from_utf8(header.value).map_err(|_| Failure::Broken)?;
+            head.body = Body::Length(text.trim().parse().map_err(|_| Failure::Broken)?);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            if header.value.eq_ignore_ascii_case(b"chunked") {
+                head.body = Body::Chunked;
+            }
+        } else if name.eq_ignore_ascii_case("connection") {
+            head.close = header.value.eq_ignore_ascii_case(b"close");
+        } else if name.eq_ignore_ascii_case("x-instance-id") {
+            head.answer.instance = std::str::from_utf8(header.value).ok().map(str::to_owned);
+        } else if name.eq_ignore_ascii_case("set-cookie") {
+            if let Ok(value) = HeaderValue::from_bytes(header.value) {
+                head.answer.set_cookies.push(value);
+            }
+        }
     }
+    input.advance(length);
+    Ok(Some(head))
 }
 
 #[cfg(test)]
@@ -145,5 +239,20 @@ mod tests {
         );
         assert!(Target::parse("https://example.test").is_none());
         assert!(Target::parse("not a url").is_none());
+    }
+
+    #[test]
+    fn a_reply_head_is_parsed_in_place() {
+        let mut input = BytesMut::from(
+            &b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-instance-id: i-2\r\nset-cookie: a=b\r\n\r\nhelloHTTP/1.1"[..],
+        );
+        let head = parse_head(&mut input).unwrap().unwrap();
+        assert_eq!(head.answer.status, 200);
+        assert_eq!(head.answer.instance.as_deref(), Some("i-2"));
+        assert_eq!(head.answer.set_cookies.len(), 1);
+        assert!(matches!(head.body, Body::Length(5)));
+        assert_eq!(&input[..], b"helloHTTP/1.1", "the body is left to skip");
+        let mut partial = BytesMut::from(&b"HTTP/1.1 200 OK\r\ncontent-le"[..]);
+        assert!(parse_head(&mut partial).unwrap().is_none());
     }
 }

@@ -8,11 +8,12 @@
 //! meant a thread wake-up per request, which a fast server made the load
 //! test's own bottleneck.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
+use tokio_util::task::TaskTracker;
 
 use super::mix::{Kind, Mix};
 use super::stats::{Sample, Stats};
@@ -79,11 +80,31 @@ pub async fn closed_loop(
     Ok(())
 }
 
-/// Senders the open loop runs, each with a connection of its own: far
-/// more than a fast server has requests in flight, enough for a slow one
-/// (3 s answers at 150 a second). Should every one be busy, the requests
-/// that fall due meanwhile wait, and that wait counts in their latency.
-const OPEN_LOOP_SENDERS: u64 = 512;
+/// Senders the open loop starts with, each with a connection of its own.
+const FIRST_SENDERS: usize = 16;
+/// Senders it may grow to: enough for a slow server (3 s answers at 300 a
+/// second). Should every one be busy, the requests that fall due meanwhile
+/// wait, and that wait counts in their latency.
+const MAX_SENDERS: usize = 1024;
+/// A sender that starts a request this late starts another sender: the
+/// ones running are not enough for the rate (so they grow with the need,
+/// without a storm of connections at the start).
+const LATE: Duration = Duration::from_millis(2);
+
+/// What every sender of one open-loop run shares.
+struct Schedule {
+    site: Arc<Site>,
+    mix: Mix,
+    sessions: Vec<Session>,
+    stats: Recorder,
+    start: Instant,
+    deadline: Instant,
+    interval: Duration,
+    /// The number of the next request to send.
+    next: AtomicU64,
+    senders: AtomicUsize,
+    tracker: TaskTracker,
+}
 
 /// `rate` requests a second, each due at its own time whatever the server
 /// does. Senders take the next due request in turn (request n is due
@@ -99,40 +120,51 @@ pub async fn open_loop(
     deadline: Instant,
     stats: Recorder,
 ) -> anyhow::Result<()> {
-    let sessions = Arc::new(sessions);
-    let next = Arc::new(AtomicU64::new(0));
-    let interval = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
-    let senders = OPEN_LOOP_SENDERS.min(u64::from(rate).max(1));
-    let mut running = Vec::new();
-    for sender in 0..senders {
-        let (site, mix, sessions, stats, next) = (
-            site.clone(),
-            mix.clone(),
-            sessions.clone(),
-            stats.clone(),
-            next.clone(),
-        );
-        running.push(tokio::spawn(async move {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(sender);
-            let mut connection = None;
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                let due = start + interval.mul_f64(n as f64);
-                if due >= deadline {
-                    return;
-                }
-                tokio::time::sleep_until(due.into()).await;
-                let session = &sessions[n as usize % sessions.len()];
-                let kind = mix.pick(&mut rng);
-                let result = site
-                    .perform(session, &mut connection, kind, rng.gen())
-                    .await;
-                record(&stats, sample(result, kind, due, start));
-            }
-        }));
+    let schedule = Arc::new(Schedule {
+        site,
+        mix,
+        sessions,
+        stats,
+        start,
+        deadline,
+        interval: Duration::from_secs_f64(1.0 / f64::from(rate.max(1))),
+        next: AtomicU64::new(0),
+        senders: AtomicUsize::new(0),
+        tracker: TaskTracker::new(),
+    });
+    for _ in 0..FIRST_SENDERS {
+        start_sender(&schedule);
     }
-    for sender in running {
-        sender.await?;
-    }
+    schedule.tracker.close();
+    schedule.tracker.wait().await;
     Ok(())
+}
+
+fn start_sender(schedule: &Arc<Schedule>) {
+    let n = schedule.senders.fetch_add(1, Ordering::Relaxed);
+    let schedule = schedule.clone();
+    let tracker = schedule.tracker.clone();
+    tracker.spawn(async move {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(n as u64);
+        let mut connection = None;
+        loop {
+            let n = schedule.next.fetch_add(1, Ordering::Relaxed);
+            let due = schedule.start + schedule.interval.mul_f64(n as f64);
+            if due >= schedule.deadline {
+                return;
+            }
+            let late = Instant::now().saturating_duration_since(due);
+            if late > LATE && schedule.senders.load(Ordering::Relaxed) < MAX_SENDERS {
+                start_sender(&schedule);
+            }
+            tokio::time::sleep_until(due.into()).await;
+            let session = &schedule.sessions[n as usize % schedule.sessions.len()];
+            let kind = schedule.mix.pick(&mut rng);
+            let result = schedule
+                .site
+                .perform(session, &mut connection, kind, rng.gen())
+                .await;
+            record(&schedule.stats, sample(result, kind, due, schedule.start));
+        }
+    });
 }

@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use hyper::header::HeaderValue;
 use rand::Rng;
 use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::HeaderValue;
 use reqwest::{Client, Response, StatusCode};
 
 use super::connection::{Connection, Failure, Target};
@@ -274,7 +274,12 @@ impl Site {
             open.get(target, path, session.cookie()).await
         };
         let answer = match tokio::time::timeout(TIMEOUT, work).await {
-            Ok(Ok(answer)) => answer,
+            Ok(Ok(answer)) => {
+                if connection.as_ref().is_some_and(|c| !c.is_reusable()) {
+                    *connection = None;
+                }
+                answer
+            }
             Ok(Err(failure)) => {
                 *connection = None;
                 return Err(match failure {
@@ -290,8 +295,8 @@ impl Site {
         if !answer.set_cookies.is_empty() {
             session.remember(self, &answer.set_cookies);
         }
-        if answer.status != StatusCode::OK {
-            return Err(format!("http {}", answer.status.as_u16()));
+        if answer.status != 200 {
+            return Err(format!("http {}", answer.status));
         }
         Ok(answer.instance)
     }
