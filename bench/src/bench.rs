@@ -19,7 +19,9 @@ pub struct Bench {
     /// How long memory may take to come back after a burst.
     pub settle_patience: Duration,
     pub quick: bool,
-    /// Requests per second of the hello-world reference.
+    /// Where the hello-world reference listens.
+    pub hello_base: String,
+    /// Its requests per second, measured at the start of the current phase.
     pub hello_rps: f64,
     pub rows: Vec<Row>,
     runs: u32,
@@ -62,10 +64,26 @@ impl Bench {
             open_duration: Duration::from_secs(if quick { 2 } else { 5 }),
             settle_patience: Duration::from_secs(if quick { 10 } else { 60 }),
             quick,
+            hello_base: String::new(),
             hello_rps: 0.0,
             rows: Vec::new(),
             runs: 0,
         }
+    }
+
+    /// Measures the hello-world reference again, for the cases that follow:
+    /// on a shared machine the rate drifts over minutes (a quarter, seen in
+    /// one run), so each phase's ratios use a figure from its own start.
+    pub async fn measure_hello(&mut self, for_cases: &str) -> anyhow::Result<()> {
+        let base = self.hello_base.clone();
+        let rps = self.closed(&base, "/", &[]).await?.requests_per_second;
+        self.hello_rps = rps;
+        self.push(Row::new(
+            &format!("actix-web hello world (reference for {for_cases})"),
+            format!("{} req/s", thousands(rps)),
+            Target::None,
+        ));
+        Ok(())
     }
 
     /// Adds a finished row and prints it.

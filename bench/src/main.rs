@@ -28,7 +28,6 @@ use anyhow::Context;
 use clap::Parser;
 
 use bench::Bench;
-use report::{thousands, Row, Target};
 
 #[derive(Debug, Parser)]
 #[command(about = "Measures photoscale's hot paths against reference servers in the same run")]
@@ -63,8 +62,19 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+async fn main() -> std::process::ExitCode {
+    match bench_main(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // The cause chain, not anyhow's Debug form: with RUST_BACKTRACE
+            // set (as CI sets it) that is a backtrace that buries the message.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bench_main(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let work = tempfile::Builder::new()
         .prefix("photoscale-bench-")
@@ -102,10 +112,15 @@ async fn main() -> anyhow::Result<()> {
         })
     });
     write_report(&out, &bench, &args, started.elapsed(), result.is_err())?;
+    if let Err(error) = result {
+        // What the servers said is the first thing anyone needs then.
+        print_log_tails(work.path());
+        println!("work directory kept: {}", work.keep().display());
+        return Err(error);
+    }
     if args.keep {
         println!("work directory kept: {}", work.keep().display());
     }
-    result?;
     println!(
         "\nbenchmark finished in {:.0} s: {}; table in {}",
         started.elapsed().as_secs_f64(),
@@ -117,13 +132,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(bench: &mut Bench, args: &Args, images: &images::ImageSet) -> anyhow::Result<()> {
     let hello = start_hello(bench, args).await?;
-    let first = bench.closed(&hello.1, "/", &[]).await?.requests_per_second;
-    bench.hello_rps = first;
-    bench.push(Row::new(
-        "actix-web hello world (reference)",
-        format!("{} req/s", thousands(first)),
-        Target::None,
-    ));
+    bench.hello_base = hello.1.clone();
     let stack = stack::Stack::new(&bench.photoscale, &bench.work)?;
     let phases = async {
         phases::level_0(bench, &stack, images).await?;
@@ -133,22 +142,8 @@ async fn run(bench: &mut Bench, args: &Args, images: &images::ImageSet) -> anyho
     }
     .await;
     stack.down().await;
-    phases?;
-    // Hello again: the machine may have changed under the run.
-    let last = bench.closed(&hello.1, "/", &[]).await?.requests_per_second;
-    bench.push(
-        Row::new(
-            "actix-web hello world again, at the end (reference)",
-            format!("{} req/s", thousands(last)),
-            Target::None,
-        )
-        .with_note(format!(
-            "ratios above use the first figure; the last differs by {:+.0} %",
-            (last / first.max(1.0) - 1.0) * 100.0
-        )),
-    );
     hello.0.stop().await;
-    Ok(())
+    phases
 }
 
 async fn start_hello(bench: &Bench, args: &Args) -> anyhow::Result<(process::Running, String)> {
@@ -162,6 +157,42 @@ async fn start_hello(bench: &Bench, args: &Args) -> anyhow::Result<(process::Run
         .wait_ready(&format!("{base}/"), Duration::from_secs(10))
         .await?;
     Ok((hello, base))
+}
+
+/// Prints the last lines of every log file under `work`, for a failed run.
+fn print_log_tails(work: &std::path::Path) {
+    const LINES: usize = 12;
+    let logs = walk_logs(work);
+    for log in logs {
+        let Ok(text) = std::fs::read_to_string(&log) else {
+            continue;
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        if lines.is_empty() {
+            continue;
+        }
+        println!("--- last lines of {}", log.display());
+        for line in &lines[lines.len().saturating_sub(LINES)..] {
+            println!("{line}");
+        }
+    }
+}
+
+fn walk_logs(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk_logs(&path));
+        } else if path.extension().is_some_and(|e| e == "log") {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
 }
 
 fn dirs_cache() -> PathBuf {

@@ -34,6 +34,7 @@ pub async fn level_0(bench: &mut Bench, stack: &Stack, images: &ImageSet) -> any
     let feed = uploader.get("/").await?.text().await?;
     let id = first_photo_id(&feed).context("the seeded feed shows no photo")?;
 
+    bench.measure_hello("level 0").await?;
     bench
         .throughput(page("feed, SQLite, no cache (level 0)", &base, "/", 0.20))
         .await?;
@@ -157,6 +158,7 @@ async fn memory_cache(bench: &mut Bench, stack: &Stack) -> anyhow::Result<()> {
         )
     };
     let work = bench.work.clone();
+    bench.measure_hello("the memory cache").await?;
     let server = stack::serve(
         &bench.photoscale,
         &work,
@@ -259,6 +261,7 @@ async fn memory_cache(bench: &mut Bench, stack: &Stack) -> anyhow::Result<()> {
 pub async fn level_1(bench: &mut Bench, stack: &Stack) -> anyhow::Result<()> {
     let status = stack.up(1, &[]).await?;
     let base = instance_base(&status)?;
+    bench.measure_hello("level 1").await?;
     bench
         .throughput(page(
             "feed, MariaDB, no cache (level-1 instance)",
@@ -280,6 +283,7 @@ pub async fn level_1(bench: &mut Bench, stack: &Stack) -> anyhow::Result<()> {
 /// Level 4: the feed cache in memcached, then in Redis.
 pub async fn level_4(bench: &mut Bench, stack: &Stack) -> anyhow::Result<()> {
     let status = stack.up(4, &[]).await?;
+    bench.measure_hello("level 4").await?;
     bench
         .throughput(page(
             "feed, memcached cache and sessions + MariaDB (level-4 instance)",
@@ -306,6 +310,7 @@ pub async fn level_4(bench: &mut Bench, stack: &Stack) -> anyhow::Result<()> {
 /// memory cache; then level 3 through its load balancer.
 pub async fn levels_2_and_3(bench: &mut Bench, stack: &Stack) -> anyhow::Result<()> {
     stack.up(2, &[]).await?;
+    bench.measure_hello("levels 2 and 3").await?;
     let text = std::fs::read_to_string(stack.app_config())?;
     let mut config: toml::Table = text.parse().context("reading the stack's configuration")?;
     let mut cache = toml::Table::new();
