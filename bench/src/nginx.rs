@@ -57,7 +57,16 @@ http {{
         ),
     )?;
     let mut command = Command::new(program);
-    command.arg("-c").arg(&config).arg("-p").arg(&dir);
+    // -e: the error log from the very start (before the configuration is
+    // read, nginx opens the system's one, which a user may not write).
+    let error_log = dir.join("error.log");
+    command
+        .arg("-c")
+        .arg(&config)
+        .arg("-p")
+        .arg(&dir)
+        .arg("-e")
+        .arg(&error_log);
     let mut process = Running::start("nginx", command, work)?;
     let base = format!("http://127.0.0.1:{port}");
     std::fs::write(root.join("index.html"), "nginx reference\n")?;
