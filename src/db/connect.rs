@@ -25,8 +25,8 @@ pub enum DbSetupError {
         waited: Duration,
         cause: String,
     },
-    #[error("cannot apply database migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Migrate(#[from] super::migrate::MigrationError),
 }
 
 impl Db {
@@ -40,7 +40,7 @@ impl Db {
         let engine = Engine::from_url(url).ok_or(DbSetupError::UnknownScheme)?;
         let options = connect_options(url, engine)?;
         let pool = connect_with_retry(&options, engine, settings, &host_of(url)).await?;
-        engine.migrator().run(&pool).await?;
+        super::migrate::run_migrations(&pool, engine).await?;
         let sqlite_reads = match sqlite_file(url) {
             Some(file) if engine == Engine::Sqlite => Some(Arc::new(SqliteReads::new(&file))),
             _ => None,

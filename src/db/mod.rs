@@ -7,6 +7,7 @@
 
 mod connect;
 mod engine;
+mod migrate;
 mod photos;
 mod sqlite_reads;
 mod transfer;

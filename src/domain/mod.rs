@@ -4,10 +4,12 @@ pub mod caption;
 pub mod password;
 pub mod photo_id;
 pub mod photo_image;
+pub mod redirect_target;
 pub mod thumbnail;
 pub mod username;
 
 pub use caption::Caption;
 pub use password::Password;
 pub use photo_id::PhotoId;
+pub use redirect_target::RedirectTarget;
 pub use username::Username;

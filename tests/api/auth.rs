@@ -273,3 +273,37 @@ async fn login_redirects_back_to_a_local_next_page_only() {
         .await;
     assert_eq!(location(&response), "/");
 }
+
+/// The reproduction: `?next=/%09/evil.example` arrives as a tab,
+/// which browsers drop from a `Location`, leaving `//evil.example`.
+#[tokio::test]
+async fn login_never_redirects_off_site_through_ignored_characters() {
+    let app = spawn_app().await;
+    app.sign_up("olga").await;
+    for (next, decoded) in [
+        ("/%09/evil.example", "/\t/evil.example"),
+        ("/%0a/evil.example", "/\n/evil.example"),
+        ("/%5C/evil.example", "/\\/evil.example"),
+        ("/.//evil.example", "/.//evil.example"),
+    ] {
+        app.logout().await;
+        let html = app.get_html(&format!("/login?next={next}")).await;
+        assert!(
+            !html.contains("evil.example"),
+            "the form does not carry {next} on"
+        );
+        let token = csrf_in(&html).unwrap();
+        let response = app
+            .post_form(
+                "/login",
+                &[
+                    ("csrf_token", &token),
+                    ("username", "olga"),
+                    ("password", PASSWORD),
+                    ("next", decoded),
+                ],
+            )
+            .await;
+        assert_eq!(location(&response), "/", "after ?next={next}");
+    }
+}

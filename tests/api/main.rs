@@ -13,6 +13,7 @@ mod helpers;
 mod images;
 pub mod infra;
 mod loadtest;
+mod migrations;
 mod photos;
 mod restart;
 mod scenario;
