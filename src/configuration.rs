@@ -79,6 +79,13 @@ pub struct ServerSettings {
     /// Worker threads; the number of CPUs when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<usize>,
+    /// Load balancers whose `X-Forwarded-For` is believed (addresses or
+    /// networks, e.g. `["10.0.0.0/16"]`); from anyone else the header is
+    /// ignored, so a client cannot pick the address its limits count under.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Send `Strict-Transport-Security` (turn on only when clients reach the
+    /// app over HTTPS, e.g. behind a TLS-terminating load balancer).
+    pub hsts: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -301,6 +308,8 @@ impl Default for ServerSettings {
         Self {
             shutdown_timeout: Duration::from_secs(30),
             workers: None,
+            trusted_proxies: Vec::new(),
+            hsts: false,
         }
     }
 }
@@ -771,18 +780,42 @@ fn describe_one(error: &figment::Error) -> String {
     }
 }
 
-/// `mysql://user:secret@host/db` becomes `mysql://user:[redacted]@host/db`.
-pub fn redact_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+/// `mysql://user:secret@host/db` becomes `mysql://user:[redacted]@host/db`;
+/// a password in the query string (`?password=...`, `?auth=...`) is hidden
+/// too. Parsed with a real URL parser, so a password holding `@` or `:`
+/// cannot leak its tail; a URL that does not parse is hidden whole.
+pub fn redact_url_password(raw: &str) -> String {
+    const HIDDEN: &str = "[redacted]";
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return format!("{HIDDEN} (not a valid URL)");
     };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}"),
-        None => url.to_owned(),
+    if url.password().is_some() {
+        let _ = url.set_password(Some(HIDDEN));
     }
+    if url.query().is_some() {
+        let secret_key = |key: &str| {
+            let key = key.to_ascii_lowercase();
+            [
+                "password", "passwd", "pwd", "pass", "secret", "token", "auth", "key",
+            ]
+            .iter()
+            .any(|s| key.contains(s))
+        };
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret_key(&k) {
+                    HIDDEN.to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    // The URL parser percent-encodes the brackets; show them as written.
+    url.to_string().replace("%5Bredacted%5D", HIDDEN)
 }
 
 #[cfg(test)]
@@ -886,6 +919,31 @@ mod tests {
             Settings::load(&ConfigSources::default()).map_err(|e| e.to_string())?;
             Ok(())
         });
+    }
+
+    #[test]
+    fn url_passwords_are_redacted_whatever_they_hold() {
+        for (url, secret) in [
+            ("mysql://app:hunter2@db:3306/p", "hunter2"),
+            ("mysql://app:p%40ss@word@db:3306/p", "word"),
+            ("postgres://app:a:b@c@db/p", "a:b"),
+            ("redis://:s3cret@cache:6379/0", "s3cret"),
+            ("postgres://db/p?user=app&password=qwerty", "qwerty"),
+            ("memcache://cache:11211?auth=tok3n", "tok3n"),
+        ] {
+            let shown = redact_url_password(url);
+            assert!(!shown.contains(secret), "{url} shows as {shown}");
+            assert!(shown.contains("[redacted]"), "{shown}");
+        }
+        assert_eq!(
+            redact_url_password("mysql://app:hunter2@db:3306/p"),
+            "mysql://app:[redacted]@db:3306/p"
+        );
+        assert_eq!(
+            redact_url_password("sqlite://data/p.db"),
+            "sqlite://data/p.db"
+        );
+        assert!(!redact_url_password("not a url hunter2").contains("hunter2"));
     }
 
     #[test]

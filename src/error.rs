@@ -119,6 +119,9 @@ impl ResponseError for AppError {
             title: title.to_owned(),
             message,
         });
+        if matches!(self, AppError::CsrfRejected) {
+            crate::audit::AuditEvent::CsrfRefused.mark(&mut response);
+        }
         response
     }
 }

@@ -3,8 +3,10 @@
 
 pub mod admin_client;
 pub mod anonymous_feed;
+pub mod audit;
 pub mod aws_cmd;
 pub mod cli;
+pub mod client_address;
 pub mod configuration;
 pub mod csrf;
 pub mod data_copy;

@@ -31,6 +31,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let settings = load(cli.config, args.overrides)?;
             let _logs = telemetry::init(settings.log.format, &settings.log.level);
+            // Whatever the server creates (database, photos, key, temporary
+            // uploads) is its owner's alone.
+            // SAFETY: umask only sets the process's file-creation mask.
+            unsafe { libc::umask(0o077) };
             photoscale::memory::keep_giving_memory_back();
             let app = Application::build(settings).await?;
             app.run_until_stopped().await?;

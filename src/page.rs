@@ -80,8 +80,21 @@ impl Page {
         status: StatusCode,
     ) -> Result<HttpResponse, AppError> {
         let html = self.render(state, template)?;
-        Ok(html_response(status, html))
+        let mut response = html_response(status, html);
+        if self.personal {
+            no_store(&mut response);
+        }
+        Ok(response)
     }
+}
+
+/// A page that carries a form token, a username or a one-time message is
+/// this visitor's alone: no cache (browser or shared) may keep it.
+pub fn no_store(response: &mut HttpResponse) {
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
 }
 
 /// An HTML page as a response.

@@ -92,16 +92,19 @@ mod tests {
     async fn hashes_verify_and_run_a_bounded_number_at_once() {
         let hashing = Arc::new(PasswordHashing::new(2));
         let phc = hashing
-            .hash(Password::parse("correct horse").unwrap())
+            .hash(Password::parse("correct horse staple").unwrap())
             .await
             .unwrap();
         assert!(phc.starts_with("$argon2id$"));
         assert!(hashing
-            .verify(Password::parse("correct horse").unwrap(), phc.clone())
+            .verify(
+                Password::parse("correct horse staple").unwrap(),
+                phc.clone()
+            )
             .await
             .unwrap());
         assert!(!hashing
-            .verify(Password::parse("wrong horse!").unwrap(), phc.clone())
+            .verify(Password::parse("wrong horse staple").unwrap(), phc.clone())
             .await
             .unwrap());
 
@@ -113,7 +116,7 @@ mod tests {
             let phc = phc.clone();
             tokio::spawn(async move {
                 hashing
-                    .verify(Password::parse("correct horse").unwrap(), phc)
+                    .verify(Password::parse("correct horse staple").unwrap(), phc)
                     .await
             })
         };

@@ -9,13 +9,14 @@ use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{from_fn, DefaultHeaders};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use tokio::sync::Semaphore;
 
 use crate::anonymous_feed::AnonymousFeed;
+use crate::audit::audit_log;
 use crate::configuration::{redact_url_password, Settings};
 use crate::db::Db;
 use crate::error::AppError;
@@ -25,7 +26,10 @@ use crate::health_check::{self, HealthCheck};
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
 use crate::middleware::{
-    error_pages::error_pages, request_log::request_log, session_failures::session_failures,
+    error_pages::error_pages,
+    request_log::request_log,
+    security_headers::{security_headers, SecurityHeaders},
+    session_failures::session_failures,
 };
 use crate::password_hashing::PasswordHashing;
 use crate::photo_index::{self, PhotoIndex};
@@ -163,6 +167,7 @@ fn run(
     settings: &Settings,
 ) -> anyhow::Result<Server> {
     let secure_cookie = settings.sessions.secure_cookie;
+    let headers = web::Data::new(SecurityHeaders::new(&csp, settings.server.hsts));
     let ttl = actix_web::cookie::time::Duration::seconds(settings.sessions.ttl.as_secs() as i64);
     let mut server = HttpServer::new(move || {
         let session_middleware =
@@ -176,13 +181,15 @@ fn run(
                 .build();
         App::new()
             .app_data(state.clone())
+            .app_data(headers.clone())
             .app_data(form_config())
             .app_data(query_config())
             .configure(routes::configure)
             .wrap(from_fn(error_pages))
             .wrap(session_middleware)
             .wrap(from_fn(session_failures))
-            .wrap(security_headers(&csp))
+            .wrap(from_fn(security_headers))
+            .wrap(from_fn(audit_log))
             .wrap(from_fn(request_log))
     })
     .on_connect(disable_nagle)
@@ -219,14 +226,6 @@ fn query_config() -> web::QueryConfig {
     })
 }
 
-fn security_headers(csp: &str) -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("Content-Security-Policy", csp.to_owned()))
-}
-
 /// Photos may load from the bucket (presigned URLs) or a CDN, so their
 /// origins join `img-src`; everything else stays same-origin.
 async fn content_security_policy(storage: &Storage, cdn_base_url: Option<&str>) -> String {
@@ -244,15 +243,30 @@ async fn content_security_policy(storage: &Storage, cdn_base_url: Option<&str>) 
     )
 }
 
+/// The data directory holds the database, the photos and the session key:
+/// owner-only (0700), whether this run made it or an earlier one did.
 async fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let cannot = || {
+        format!(
+            "cannot create the data directory {}; fix: choose a writable --data-dir",
+            dir.display()
+        )
+    };
     tokio::fs::create_dir_all(dir.join("tmp"))
         .await
-        .with_context(|| {
-            format!(
-                "cannot create the data directory {}; fix: choose a writable --data-dir",
-                dir.display()
-            )
-        })
+        .with_context(cannot)?;
+    for path in [dir.to_owned(), dir.join("tmp")] {
+        tokio::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot make {} owner-only; fix: run as the directory's owner, or choose another --data-dir",
+                    path.display()
+                )
+            })?;
+    }
+    Ok(())
 }
 
 /// Uploads interrupted by a crash leave `.part` files; nothing else uses them.

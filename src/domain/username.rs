@@ -6,7 +6,8 @@ pub const MIN_LEN: usize = 3;
 pub const MAX_LEN: usize = 32;
 
 /// 3 to 32 characters: ASCII letters, digits, `_`, `-`, `.`; starts with a
-/// letter or digit. ASCII only, so look-alike Unicode names cannot impersonate.
+/// letter or digit. ASCII only, so look-alike Unicode names cannot impersonate
+/// and no bidirectional or zero-width character can get in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
@@ -67,6 +68,8 @@ mod tests {
             ("zoë", "only letters"),
             ("_bob", "start with"),
             ("../etc", "only letters"),
+            ("bob\u{202E}", "only letters"),
+            ("b\u{200B}ob", "only letters"),
         ];
         for (name, reason) in cases {
             let err = Username::parse(name).unwrap_err();

@@ -8,6 +8,7 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpResponse};
 
+use crate::audit::AuditEvent;
 use crate::error::ErrorPage;
 use crate::page::Page;
 use crate::state::AppState;
@@ -50,7 +51,17 @@ pub async fn error_pages(
             builder.append_header((name.clone(), value.clone()));
         }
     }
-    Ok(response.into_response(builder.body(html)))
+    let mut page = builder.body(html);
+    // What the handler left for the audit log goes on with the new page.
+    if let Some(event) = response
+        .response()
+        .extensions()
+        .get::<AuditEvent>()
+        .cloned()
+    {
+        event.mark(&mut page);
+    }
+    Ok(response.into_response(page))
 }
 
 fn is_plain_text(response: &ServiceResponse<BoxBody>) -> bool {

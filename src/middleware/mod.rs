@@ -4,4 +4,5 @@
 
 pub mod error_pages;
 pub mod request_log;
+pub mod security_headers;
 pub mod session_failures;

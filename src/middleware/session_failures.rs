@@ -15,6 +15,7 @@ use actix_web::{web, Error, HttpResponse};
 
 use crate::error::SESSION_STORE_DOWN;
 use crate::middleware::request_log::INSTANCE_HEADER;
+use crate::middleware::security_headers::SecurityHeaders;
 use crate::page::Page;
 use crate::state::AppState;
 
@@ -23,6 +24,7 @@ pub async fn session_failures(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    let headers = req.app_data::<web::Data<SecurityHeaders>>().cloned();
     let error = match next.call(req).await {
         Ok(response) => return Ok(response.map_into_boxed_body()),
         Err(error) => error,
@@ -50,10 +52,14 @@ pub async fn session_failures(
         .with("message", message)
         .render(&state, "error.html")
         .unwrap_or_else(|_| format!("{title}: {message}"));
-    let page = HttpResponse::build(status)
+    let mut page = HttpResponse::build(status)
         .insert_header(ContentType::html())
         .insert_header((INSTANCE_HEADER, state.instance.id.clone()))
         .insert_header(("cache-control", "no-store"))
         .body(html);
+    // No outer middleware sees an error's response: the headers go on here.
+    if let Some(headers) = headers {
+        headers.apply(page.headers_mut());
+    }
     Err(actix_web::error::InternalError::from_response(error, page).into())
 }

@@ -97,8 +97,11 @@ fn parse_body(body: &[u8]) -> Result<Duration, String> {
 }
 
 /// The answer for a request without the right bearer token, if it lacks it.
-/// The token is compared with `admin.token` in constant time.
+/// The token is compared with `admin.token` through their SHA-256 digests,
+/// in constant time: equal-length digests, so neither the token's content
+/// nor its length shows in the time a refusal takes.
 fn refusal(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
+    use sha2::{Digest, Sha256};
     use subtle::ConstantTimeEq;
     let Some(expected) = &state.settings.admin.token else {
         return Some(json_error(
@@ -112,9 +115,8 @@ fn refusal(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    let matches: bool = given
-        .as_bytes()
-        .ct_eq(expected.expose_secret().as_bytes())
+    let matches: bool = Sha256::digest(given.as_bytes())
+        .ct_eq(&Sha256::digest(expected.expose_secret().as_bytes()))
         .into();
     if matches {
         None
@@ -127,6 +129,7 @@ fn refusal(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
             header::WWW_AUTHENTICATE,
             header::HeaderValue::from_static("Bearer realm=\"photoscale admin\""),
         );
+        crate::audit::AuditEvent::AdminTokenRefused.mark(&mut refusal);
         Some(refusal)
     }
 }

@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::see_other;
+use crate::audit::AuditEvent;
 use crate::db::DbError;
 use crate::domain::{Password, RedirectTarget, Username};
 use crate::error::AppError;
@@ -171,9 +172,14 @@ pub async fn login(
     let Some(user) = check_credentials(&state, &form.username, &form.password).await? else {
         let errors = FieldErrors::from([("form", LOGIN_FAILED.to_owned())]);
         let status = StatusCode::UNAUTHORIZED;
-        return FormView::retry("login.html", status, &form.username, errors)
+        let mut response = FormView::retry("login.html", status, &form.username, errors)
             .with_next(next)
-            .respond(&req, &state);
+            .respond(&req, &state)?;
+        AuditEvent::LoginFailed {
+            username: audit_name(&form.username),
+        }
+        .mark(&mut response);
+        return Ok(response);
     };
     tracing::info!(user_id = user.id, "user logged in");
     session.log_in(user)?;
@@ -211,4 +217,14 @@ pub async fn logout(
     session.verify_csrf(form.csrf_token.as_deref())?;
     session.log_out();
     Ok(see_other("/"))
+}
+
+/// The name a failed login tried, fit for a log line: what was typed may be
+/// anything (a password pasted into the wrong field), so only a valid
+/// username is written as it is.
+fn audit_name(raw: &str) -> String {
+    match Username::parse(raw) {
+        Ok(name) => name.as_str().to_owned(),
+        Err(_) => format!("(not a valid username, {} characters)", raw.chars().count()),
+    }
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::anonymous_feed::PageInputs;
 use crate::db::{now_millis, PhotoRecord};
 use crate::error::AppError;
-use crate::page::{html_response, Page};
+use crate::page::{html_response, no_store, Page};
 use crate::state::AppState;
 
 pub const FEED_SOURCE_HEADER: &str = "x-feed-source";
@@ -61,6 +61,9 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         }
     };
     let mut response = html_response(StatusCode::OK, body);
+    if personal {
+        no_store(&mut response);
+    }
     response.headers_mut().insert(
         HeaderName::from_static(FEED_SOURCE_HEADER),
         HeaderValue::from_static(source.kind),

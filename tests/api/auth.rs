@@ -149,7 +149,7 @@ async fn weak_or_mismatched_passwords_are_refused() {
         .text()
         .await
         .unwrap()
-        .contains("at least 8 characters"));
+        .contains("at least 12 characters"));
 
     let token = app.csrf_token("/register").await;
     let mismatch = app

@@ -225,6 +225,16 @@ async fn session_store_outage(app: &TestApp, stop: impl FnOnce(), restart: impl 
     ] {
         assert_eq!(response.status().as_u16(), 503);
         assert!(response.headers().contains_key("x-instance-id"));
+        for header in [
+            "x-content-type-options",
+            "x-frame-options",
+            "content-security-policy",
+        ] {
+            assert!(
+                response.headers().contains_key(header),
+                "the session store's 503 page carries {header}"
+            );
+        }
         let page = response.text().await.unwrap();
         assert!(page.contains("session store"), "{page}");
         assert!(!page.contains("panicked"), "{page}");

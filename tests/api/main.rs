@@ -8,6 +8,7 @@ mod backends;
 mod cli;
 mod faults;
 mod feed;
+mod headers;
 mod health;
 mod helpers;
 mod images;

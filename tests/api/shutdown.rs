@@ -117,3 +117,39 @@ async fn json_logs_have_one_line_per_request_with_the_details() {
     send_sigterm(&child);
     child.wait().await.unwrap();
 }
+
+/// The data directory and what the server writes there are its owner's
+/// alone, even when the directory existed, open to all, before it started.
+#[tokio::test]
+async fn the_data_directory_and_its_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (mut child, url, _lines) = start_server(&dir, &[]).await;
+    let response = reqwest::get(format!("{url}/")).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "the data directory");
+    let mut files = 0;
+    for entry in walk(&dir) {
+        let m = mode(&entry);
+        assert_eq!(m & 0o077, 0, "{} is {m:o}", entry.display());
+        files += 1;
+    }
+    assert!(files >= 2, "the database and the session key at least");
+    child.kill().await.unwrap();
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
+}

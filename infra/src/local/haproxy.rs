@@ -59,9 +59,15 @@ defaults
     timeout server 60s
     timeout http-keep-alive 10s
     # A dead instance costs no failed GET: retry the request elsewhere.
+    # Not on a 5xx status: an instance that answers 503 because the shared
+    # database hangs has already waited its query timeout, and every other
+    # instance would wait as long again.
     retries 3
     option redispatch 1
-    retry-on all-retryable-errors
+    retry-on conn-failure empty-response junk-response response-timeout
+    # The client's address, for the app's rate limits and audit log (it
+    # believes the header only from this proxy: server.trusted_proxies).
+    option forwardfor
 
 frontend web
     bind {entry}
@@ -369,6 +375,8 @@ mod tests {
             "option httpchk GET /healthz",
             "retries 3",
             "option redispatch",
+            "retry-on conn-failure empty-response junk-response response-timeout",
+            "option forwardfor",
             "stats socket /s/admin.sock mode 600 level admin",
             "server i-1 127.0.0.11:8081 check inter 500 rise 2 fall 2",
         ] {

@@ -75,6 +75,12 @@ pub fn app_config(
         "admin".into(),
         table([("token", secrets.admin_token.clone().into())]),
     );
+    // HAProxy reaches the instances from 127.0.0.1 and names the client in
+    // X-Forwarded-For; the app believes that header from it alone.
+    config.insert(
+        "server".into(),
+        table([("trusted_proxies", vec!["127.0.0.1/32"].into())]),
+    );
     // No level number in here: a level change that does not change the
     // instances' settings must not restart them.
     format!(
