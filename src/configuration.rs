@@ -41,6 +41,7 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub cache: CacheSettings,
     pub admin: AdminSettings,
+    pub limits: crate::abuse_limits::LimitSettings,
     pub feed: FeedSettings,
     /// Defaults for `photoscale infra` (see infra_settings.rs).
     pub infra: crate::infra_settings::InfraSettings,
@@ -288,6 +289,7 @@ impl Default for Settings {
             sessions: SessionSettings::default(),
             cache: CacheSettings::default(),
             admin: AdminSettings::default(),
+            limits: crate::abuse_limits::LimitSettings::default(),
             feed: FeedSettings::default(),
             infra: crate::infra_settings::InfraSettings::default(),
         }
@@ -439,6 +441,9 @@ impl Settings {
                 "zero would reject every image".into(),
                 "use positive limits (defaults: 12000 and 50000000)",
             );
+        }
+        if let Some((key, problem, fix)) = self.limits.problem() {
+            return invalid(key, problem, fix);
         }
         if self.database.max_connections == 0 {
             return invalid(
@@ -865,6 +870,27 @@ mod tests {
     fn out_of_range_value_names_the_key() {
         let err = load_toml("[feed]\nsize = 0\n").unwrap_err().to_string();
         assert!(err.contains("`feed.size`"), "{err}");
+    }
+
+    #[test]
+    fn bad_limits_name_the_key_and_the_fix() {
+        for (toml, key) in [
+            (
+                "[limits]\nsignups_per_address = 0\n",
+                "limits.signups_per_address",
+            ),
+            ("[limits]\nfirst_wait = \"0s\"\n", "limits.first_wait"),
+            (
+                "[limits]\nfirst_wait = \"1h\"\nmax_wait = \"1m\"\n",
+                "limits.max_wait",
+            ),
+            ("[limits]\nfirst_wait = \"soon\"\n", "limits.first_wait"),
+        ] {
+            let err = load_toml(toml).unwrap_err().to_string();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
+        let relaxed = load_toml("[limits]\nsignups_per_address = 1000000\n").unwrap();
+        assert_eq!(relaxed.limits.signups_per_address, 1_000_000);
     }
 
     #[test]

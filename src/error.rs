@@ -23,6 +23,12 @@ pub enum AppError {
     MissingObject { instance: String },
     #[error("the session store is unavailable")]
     SessionStoreDown,
+    /// An abuse limit: the client must wait before trying again.
+    #[error("too many attempts ({limit}); retry after {retry_after:?}")]
+    TooManyRequests {
+        limit: &'static str,
+        retry_after: std::time::Duration,
+    },
     /// A dependency is down; the text is shown to the user, so keep it generic.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -68,6 +74,14 @@ impl AppError {
                 ),
             ),
             AppError::SessionStoreDown => ("Temporarily unavailable", SESSION_STORE_DOWN.into()),
+            AppError::TooManyRequests { retry_after, .. } => (
+                "Too many attempts",
+                format!(
+                    "There have been too many attempts from here, so this one was not tried. \
+                     Please wait {} and try again.",
+                    humantime::format_duration(*retry_after)
+                ),
+            ),
             AppError::Unavailable(msg) => ("Temporarily unavailable", msg.clone()),
             AppError::Internal(_) => (
                 "Something went wrong",
@@ -96,6 +110,7 @@ impl ResponseError for AppError {
             AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) | AppError::SessionStoreDown => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -119,8 +134,16 @@ impl ResponseError for AppError {
             title: title.to_owned(),
             message,
         });
-        if matches!(self, AppError::CsrfRejected) {
-            crate::audit::AuditEvent::CsrfRefused.mark(&mut response);
+        match self {
+            AppError::CsrfRejected => crate::audit::AuditEvent::CsrfRefused.mark(&mut response),
+            AppError::TooManyRequests { limit, retry_after } => {
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    retry_after.as_secs().max(1).into(),
+                );
+                crate::audit::AuditEvent::RateLimited { limit }.mark(&mut response);
+            }
+            _ => {}
         }
         response
     }
@@ -162,5 +185,14 @@ pub fn human_bytes(bytes: u64) -> String {
         b if b >= MIB => format!("{:.1} MiB", b as f64 / MIB as f64),
         b if b >= KIB => format!("{} KiB", b / KIB),
         b => format!("{b} bytes"),
+    }
+}
+
+impl From<crate::abuse_limits::MustWait> for AppError {
+    fn from(wait: crate::abuse_limits::MustWait) -> Self {
+        AppError::TooManyRequests {
+            limit: wait.limit,
+            retry_after: wait.retry_after,
+        }
     }
 }

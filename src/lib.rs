@@ -1,6 +1,7 @@
 //! photoscale: a photo-sharing web app built so that every piece that stops a
 //! second server from working is pluggable.
 
+pub mod abuse_limits;
 pub mod admin_client;
 pub mod anonymous_feed;
 pub mod audit;
@@ -29,6 +30,7 @@ pub mod middleware;
 pub mod page;
 pub mod password_hashing;
 pub mod photo_index;
+pub mod redis_connection;
 pub mod redis_pool;
 pub mod routes;
 pub mod session;

@@ -14,23 +14,31 @@ use crate::error::AppError;
 #[derive(Debug)]
 pub struct PasswordHashing {
     slots: Semaphore,
+    /// How long a request waits for a slot before it gets a 503: the queue
+    /// is bounded in time, so a burst costs waiting requests, not memory.
+    wait: std::time::Duration,
     /// A hash of a random password, checked when a login names nobody, so
     /// that "unknown user" takes as long as "wrong password".
     dummy: tokio::sync::OnceCell<String>,
 }
 
 impl PasswordHashing {
-    /// At most `parallel` hashes at once (at least one).
-    pub fn new(parallel: usize) -> Self {
+    /// At most `parallel` hashes at once (at least one); a request waits
+    /// at most `wait` for its turn.
+    pub fn new(parallel: usize, wait: std::time::Duration) -> Self {
         Self {
             slots: Semaphore::new(parallel.max(1)),
+            wait,
             dummy: tokio::sync::OnceCell::new(),
         }
     }
 
     /// One hash per CPU.
-    pub fn per_cpu() -> Self {
-        Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    pub fn per_cpu(wait: std::time::Duration) -> Self {
+        Self::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+            wait,
+        )
     }
 
     /// An argon2id PHC string for `password`.
@@ -72,10 +80,15 @@ impl PasswordHashing {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _slot = self
-            .slots
-            .acquire()
+        let _slot = tokio::time::timeout(self.wait, self.slots.acquire())
             .await
+            .map_err(|_| {
+                tracing::warn!(waited = ?self.wait, "no password-hashing slot free");
+                AppError::Unavailable(
+                    "Too many people are logging in or signing up right now. Please try again in a moment."
+                        .into(),
+                )
+            })?
             .map_err(|_| AppError::internal("password hashing has stopped"))?;
         tokio::task::spawn_blocking(work)
             .await
@@ -90,7 +103,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_run_a_bounded_number_at_once() {
-        let hashing = Arc::new(PasswordHashing::new(2));
+        let hashing = Arc::new(PasswordHashing::new(2, std::time::Duration::from_secs(60)));
         let phc = hashing
             .hash(Password::parse("correct horse staple").unwrap())
             .await
@@ -124,5 +137,18 @@ mod tests {
         assert!(!waiting.is_finished(), "a third hash ran beside two others");
         drop((a, b));
         assert!(waiting.await.unwrap().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_for_a_slot_only_so_long_then_gets_a_503() {
+        let hashing = PasswordHashing::new(1, std::time::Duration::from_millis(100));
+        let _busy = hashing.slots.acquire().await.unwrap();
+        let started = std::time::Instant::now();
+        let refused = hashing
+            .hash(Password::parse("correct horse staple").unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, AppError::Unavailable(_)), "{refused:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 }

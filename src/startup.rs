@@ -15,6 +15,7 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use tokio::sync::Semaphore;
 
+use crate::abuse_limits::AbuseLimits;
 use crate::anonymous_feed::AnonymousFeed;
 use crate::audit::audit_log;
 use crate::configuration::{redact_url_password, Settings};
@@ -85,7 +86,9 @@ impl Application {
             instance: InstanceInfo::new(settings.instance.id.as_deref(), address),
             latency: SimulatedLatency::new(settings.latency),
             templates: Templates::load().context("loading templates")?,
-            passwords: PasswordHashing::per_cpu(),
+            passwords: PasswordHashing::per_cpu(settings.limits.hashing_wait),
+            limits: AbuseLimits::from_settings(&settings)
+                .context("setting up the abuse limits' store")?,
             image_slots: Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),

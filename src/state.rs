@@ -41,6 +41,8 @@ pub struct AppState {
     pub latency: SimulatedLatency,
     /// argon2id, a bounded number of hashes at a time.
     pub passwords: PasswordHashing,
+    /// Failed logins, sign-ups and wrong admin tokens, counted fleet-wide.
+    pub limits: crate::abuse_limits::AbuseLimits,
     /// Bounds how many images are decoded at once: each can take
     /// width × height × 4 bytes of memory.
     pub image_slots: Semaphore,

@@ -1,21 +1,16 @@
-//! The feed cache in Redis, over one multiplexed connection that reconnects
-//! by itself (redis's `ConnectionManager`): concurrent requests share it,
-//! pipelined, with no pool and no health ping per use.
+//! The feed cache in Redis, over one multiplexed connection
+//! (`RedisConnection`): concurrent requests share it, pipelined.
 
 use std::time::Duration;
 
-use deadpool_redis::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use deadpool_redis::redis::aio::ConnectionManager;
 use deadpool_redis::redis::{self, AsyncCommands};
-use tokio::sync::OnceCell;
 
 use super::CacheError;
+use crate::redis_connection::RedisConnection;
 
 pub struct RedisCache {
-    client: redis::Client,
-    /// Made on first use, so a Redis that is down at start-up does not stop
-    /// the app; until it answers, every call fails fast with a clear error.
-    connection: OnceCell<ConnectionManager>,
-    timeout: Duration,
+    connection: RedisConnection,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -24,29 +19,11 @@ impl std::fmt::Debug for RedisCache {
     }
 }
 
-fn failed(e: impl std::fmt::Display) -> CacheError {
-    CacheError(e.to_string())
-}
-
 impl RedisCache {
     pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
         Ok(Self {
-            client: redis::Client::open(url)?,
-            connection: OnceCell::new(),
-            timeout,
+            connection: RedisConnection::new(url, timeout)?,
         })
-    }
-
-    async fn connection(&self) -> Result<ConnectionManager, CacheError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(self.timeout)
-            .set_response_timeout(self.timeout)
-            .set_number_of_retries(1);
-        self.connection
-            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
-            .await
-            .cloned()
-            .map_err(failed)
     }
 
     /// Runs one command with the timeout.
@@ -54,13 +31,10 @@ impl RedisCache {
         &self,
         command: impl AsyncFnOnce(&mut ConnectionManager) -> redis::RedisResult<T>,
     ) -> Result<T, CacheError> {
-        let work = async {
-            let mut connection = self.connection().await?;
-            command(&mut connection).await.map_err(failed)
-        };
-        tokio::time::timeout(self.timeout, work)
+        self.connection
+            .run(command)
             .await
-            .map_err(|_| CacheError(format!("redis did not answer within {:?}", self.timeout)))?
+            .map_err(|e| CacheError(e.to_string()))
     }
 
     /// Two keys in one request (MGET).

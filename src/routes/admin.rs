@@ -9,6 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
+use crate::abuse_limits::Limited;
 use crate::state::AppState;
 
 /// The longest latency accepted: long enough for any demo, short enough that
@@ -33,7 +34,7 @@ struct SetLatency {
 }
 
 pub async fn get_latency(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if let Some(refusal) = refusal(&req, &state) {
+    if let Some(refusal) = refusal(&req, &state).await {
         return refusal;
     }
     HttpResponse::Ok().json(report(&state))
@@ -44,7 +45,7 @@ pub async fn set_latency(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if let Some(refusal) = refusal(&req, &state) {
+    if let Some(refusal) = refusal(&req, &state).await {
         return refusal;
     }
     let latency = match parse_body(&body) {
@@ -100,9 +101,26 @@ fn parse_body(body: &[u8]) -> Result<Duration, String> {
 /// The token is compared with `admin.token` through their SHA-256 digests,
 /// in constant time: equal-length digests, so neither the token's content
 /// nor its length shows in the time a refusal takes.
-fn refusal(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
+async fn refusal(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
     use sha2::{Digest, Sha256};
     use subtle::ConstantTimeEq;
+    let address = crate::client_address::client_ip(req, &state.settings.server.trusted_proxies);
+    let limited: Vec<Limited> = address.map(Limited::AdminAddress).into_iter().collect();
+    if let Err(wait) = state.limits.check(&limited).await {
+        let mut refusal = json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "too many wrong admin tokens from this address; retry after {} s",
+                wait.retry_after.as_secs().max(1)
+            ),
+        );
+        refusal.headers_mut().insert(
+            header::RETRY_AFTER,
+            wait.retry_after.as_secs().max(1).into(),
+        );
+        crate::audit::AuditEvent::RateLimited { limit: wait.limit }.mark(&mut refusal);
+        return Some(refusal);
+    }
     let Some(expected) = &state.settings.admin.token else {
         return Some(json_error(
             StatusCode::FORBIDDEN,
@@ -130,6 +148,7 @@ fn refusal(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
             header::HeaderValue::from_static("Bearer realm=\"photoscale admin\""),
         );
         crate::audit::AuditEvent::AdminTokenRefused.mark(&mut refusal);
+        state.limits.count(&limited).await;
         Some(refusal)
     }
 }

@@ -7,7 +7,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::see_other;
+use crate::abuse_limits::Limited;
 use crate::audit::AuditEvent;
+use crate::client_address::client_ip;
 use crate::db::DbError;
 use crate::domain::{Password, RedirectTarget, Username};
 use crate::error::AppError;
@@ -109,6 +111,10 @@ pub async fn register(
     form: web::Form<RegisterForm>,
 ) -> Result<HttpResponse, AppError> {
     session.verify_csrf(form.csrf_token.as_deref())?;
+    let address = client_address(&req, &state).map(Limited::SignupAddress);
+    let limited: Vec<Limited> = address.into_iter().collect();
+    state.limits.check(&limited).await?;
+    state.limits.count(&limited).await;
     let mut errors = FieldErrors::new();
     let username = Username::parse(&form.username)
         .map_err(|e| errors.insert("username", e))
@@ -169,7 +175,10 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     session.verify_csrf(form.csrf_token.as_deref())?;
     let next = form.next.as_deref();
+    let limited = login_limits(&req, &state, &form.username);
+    state.limits.check(&limited).await?;
     let Some(user) = check_credentials(&state, &form.username, &form.password).await? else {
+        state.limits.count(&limited).await;
         let errors = FieldErrors::from([("form", LOGIN_FAILED.to_owned())]);
         let status = StatusCode::UNAUTHORIZED;
         let mut response = FormView::retry("login.html", status, &form.username, errors)
@@ -181,6 +190,14 @@ pub async fn login(
         .mark(&mut response);
         return Ok(response);
     };
+    // The owner got in: the account's count starts again (the address's
+    // does not, or one good account would cover guesses at others).
+    if let Some(account) = limited
+        .iter()
+        .find(|l| matches!(l, Limited::LoginAccount(_)))
+    {
+        state.limits.reset(account).await;
+    }
     tracing::info!(user_id = user.id, "user logged in");
     session.log_in(user)?;
     let target = next.and_then(RedirectTarget::parse);
@@ -227,4 +244,18 @@ fn audit_name(raw: &str) -> String {
         Ok(name) => name.as_str().to_owned(),
         Err(_) => format!("(not a valid username, {} characters)", raw.chars().count()),
     }
+}
+
+fn client_address(req: &HttpRequest, state: &AppState) -> Option<std::net::IpAddr> {
+    client_ip(req, &state.settings.server.trusted_proxies)
+}
+
+/// A login counts against the account it names (when that is a valid
+/// username) and against the address it comes from.
+fn login_limits(req: &HttpRequest, state: &AppState, raw_name: &str) -> Vec<Limited> {
+    let account = Username::parse(raw_name)
+        .ok()
+        .map(|name| Limited::LoginAccount(name.key()));
+    let address = client_address(req, state).map(Limited::LoginAddress);
+    account.into_iter().chain(address).collect()
 }

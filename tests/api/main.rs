@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod images;
 pub mod infra;
+mod limits;
 mod loadtest;
 mod migrations;
 mod photos;
