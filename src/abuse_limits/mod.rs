@@ -90,15 +90,17 @@ impl AbuseLimits {
             (SessionBackend::Memcached, _) => {
                 CounterStore::Memcached(Memcached::new(&url(&settings.sessions.url), timeout)?)
             }
-            (SessionBackend::Redis, _) => {
-                CounterStore::Redis(RedisConnection::new(&url(&settings.sessions.url), timeout)?)
-            }
+            (SessionBackend::Redis, _) => CounterStore::Redis(Box::new(RedisConnection::new(
+                &url(&settings.sessions.url),
+                timeout,
+            )?)),
             (_, CacheBackend::Memcached) => {
                 CounterStore::Memcached(Memcached::new(&url(&settings.cache.url), timeout)?)
             }
-            (_, CacheBackend::Redis) => {
-                CounterStore::Redis(RedisConnection::new(&url(&settings.cache.url), timeout)?)
-            }
+            (_, CacheBackend::Redis) => CounterStore::Redis(Box::new(RedisConnection::new(
+                &url(&settings.cache.url),
+                timeout,
+            )?)),
             _ => CounterStore::Memory(MemoryCounters::new(100_000)),
         };
         Ok(Self::new(store, settings.limits.clone()))

@@ -22,7 +22,7 @@ pub struct StoreError(String);
 pub enum CounterStore {
     Memory(MemoryCounters),
     Memcached(Memcached),
-    Redis(RedisConnection),
+    Redis(Box<RedisConnection>),
 }
 
 impl CounterStore {
