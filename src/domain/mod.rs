@@ -4,6 +4,7 @@ pub mod caption;
 pub mod password;
 pub mod photo_id;
 pub mod photo_image;
+pub mod photo_metadata;
 pub mod redirect_target;
 pub mod thumbnail;
 pub mod username;

@@ -13,6 +13,7 @@ use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
 use image::{ImageFormat, ImageReader};
+use sha2::Digest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhotoFormat {
@@ -60,6 +61,14 @@ impl PhotoFormat {
             Self::Gif => "gif",
             Self::WebP => "webp",
         }
+    }
+
+    /// The format a stored object's server-made name (`originals/ID.jpg`) says.
+    pub fn of_key(key: &str) -> Option<Self> {
+        let extension = key.rsplit_once('.')?.1;
+        [Self::Jpeg, Self::Png, Self::Gif, Self::WebP]
+            .into_iter()
+            .find(|f| f.extension() == extension)
     }
 
     pub fn name(self) -> &'static str {
@@ -112,7 +121,8 @@ pub struct InspectedPhoto {
     pub width: u32,
     pub height: u32,
     pub size_bytes: u64,
-    /// Hex SHA-256 of the file: the photo's identity and its ETag.
+    /// Hex SHA-256 of the stored file (metadata stripped): the photo's
+    /// identity and its ETag.
     pub sha256: String,
 }
 
@@ -123,17 +133,15 @@ pub struct Thumbnail {
     pub sha256: String,
 }
 
-/// Checks the file at `path` and makes its thumbnail. `sha256` is the
-/// file's hash, taken while it was received (so the file is not read for it
-/// again).
+/// Checks the file at `path`, makes its thumbnail, and rewrites the file
+/// without its metadata (`photo_metadata`), synced to disk: a crash never
+/// leaves a stored photo with missing bytes.
 pub fn inspect_and_thumbnail(
     path: &Path,
-    sha256: String,
     limits: &ImageLimits,
 ) -> Result<(InspectedPhoto, Thumbnail), PhotoError> {
     let mut file = File::open(path)?;
-    let size_bytes = file.metadata()?.len();
-    if size_bytes == 0 {
+    if file.metadata()?.len() == 0 {
         return Err(PhotoRejected::Empty.into());
     }
     let mut head = [0u8; 16];
@@ -148,13 +156,24 @@ pub fn inspect_and_thumbnail(
     // reader, the JPEG decoder took a fifth longer).
     drop(file);
     let bytes = std::fs::read(path)?;
+    // From the original: the thumbnail follows its EXIF orientation.
     let thumbnail = super::thumbnail::make(&bytes, format, (width, height), limits.thumbnail_size)?;
+    let stripped = super::photo_metadata::strip(&bytes, format)
+        .map_err(|damaged| PhotoRejected::Unreadable(damaged.0))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(stripped != bytes)
+        .open(path)?;
+    if stripped != bytes {
+        std::io::Write::write_all(&mut file, &stripped)?;
+    }
+    file.sync_all()?;
     let photo = InspectedPhoto {
         format,
         width,
         height,
-        size_bytes,
-        sha256,
+        size_bytes: stripped.len() as u64,
+        sha256: hex::encode(sha2::Sha256::digest(&stripped)),
     };
     Ok((photo, thumbnail))
 }

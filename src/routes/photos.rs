@@ -80,6 +80,10 @@ async fn serve_object(
     let mut response = HttpResponse::Ok();
     response
         .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            crate::storage::inline_disposition(key),
+        ))
         .insert_header(header::ETag(etag))
         .insert_header((header::CACHE_CONTROL, CACHE_CONTROL));
     if let Some(bytes) = state.hot_objects.get(key) {

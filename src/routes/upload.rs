@@ -104,8 +104,7 @@ pub async fn submit(
             .await
             .map_err(|_| AppError::internal("image slots closed"))?;
         let path = photo.file.path().to_owned();
-        let sha256 = photo.sha256.clone();
-        web::block(move || photo_image::inspect_and_thumbnail(&path, sha256, &limits))
+        web::block(move || photo_image::inspect_and_thumbnail(&path, &limits))
             .await
             .map_err(|e| AppError::internal(format!("image thread: {e}")))?
     };

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
+
+use crate::domain::photo_image::PhotoFormat;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use bytes::Bytes;
@@ -176,11 +178,18 @@ impl S3Storage {
             }
         }
         let config = PresigningConfig::expires_in(self.presign_ttl).ok()?;
+        // The link pins what the bucket answers with: the type the server
+        // decided (not whatever the object's metadata says) and inline display
+        // under the server-made name. S3 cannot add `nosniff`; a CDN's
+        // response-headers policy or `serve = "proxy"` does (see README).
+        let content_type = PhotoFormat::of_key(key).map(PhotoFormat::content_type);
         let request = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(self.full_key(key))
+            .set_response_content_type(content_type.map(str::to_owned))
+            .response_content_disposition(super::inline_disposition(key))
             .presigned(config)
             .await;
         match request {

@@ -1,14 +1,13 @@
 //! Reads the upload form (`csrf_token`, `caption`, `photo`) from a multipart
 //! body. The photo is streamed to disk chunk by chunk, so memory use does not
 //! grow with the file, and counting stops the moment it passes the size limit.
-//! Its SHA-256 (the photo's identity and ETag) is taken on the way, so the
-//! file is never read back for it.
+//! The file is synced to disk later, once its metadata has been stripped
+//! (`photo_image::inspect_and_thumbnail`).
 
 use std::path::Path;
 
 use actix_multipart::{Field, Multipart};
 use futures_util::TryStreamExt;
-use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::TempUpload;
@@ -27,8 +26,6 @@ pub struct ReceivedUpload {
 #[derive(Debug)]
 pub struct ReceivedPhoto {
     pub file: TempUpload,
-    /// Hex SHA-256 of the file's bytes.
-    pub sha256: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,26 +84,16 @@ async fn write_to_temp(
 ) -> Result<ReceivedPhoto, ReceiveError> {
     let temp = TempUpload::new_in(dir);
     let mut file = tokio::fs::File::create(temp.path()).await?;
-    let mut hasher = Sha256::new();
     let mut written: u64 = 0;
     while let Some(chunk) = field.try_next().await? {
         written += chunk.len() as u64;
         if written > max_bytes {
             return Err(ReceiveError::TooLarge);
         }
-        // A few microseconds per chunk (SHA extensions), while the write of
-        // the previous chunk is under way on the blocking pool.
-        hasher.update(&chunk);
         file.write_all(&chunk).await?;
     }
     file.flush().await?;
-    // On disk before it is renamed into storage: a crash never leaves a
-    // stored photo with missing bytes.
-    file.sync_all().await?;
-    Ok(ReceivedPhoto {
-        file: temp,
-        sha256: hex::encode(hasher.finalize()),
-    })
+    Ok(ReceivedPhoto { file: temp })
 }
 
 /// Reads and discards what is left of the body (up to `cap` bytes), so the

@@ -165,3 +165,60 @@ async fn large_originals_are_streamed_not_kept() {
     std::fs::remove_file(app.data_dir.join("photos").join(key)).unwrap();
     assert_eq!(app.get(&path).await.status().as_u16(), 404);
 }
+
+/// A camera JPEG with its position in EXIF, a comment and XMP: what is
+/// stored and served has none of them, keeps the orientation, and its
+/// ETag is the hash of what is served.
+#[tokio::test]
+async fn originals_are_stored_without_their_metadata() {
+    use sha2::Digest;
+    const SECRET: &[u8] = b"GPSLatitude 48.8584 N";
+    let app = spawn_app().await;
+    app.sign_up("paula").await;
+    let photo = images::jpeg_with_exif(120, 90, 6, SECRET);
+    assert!(photo.windows(SECRET.len()).any(|w| w == SECRET));
+    let response = app.upload(photo, "IMG_0001.jpg", "image/jpeg").await;
+    assert!(response.status().is_success() || response.status().is_redirection());
+    let id = app.feed_ids().await.remove(0);
+
+    let served = app.get(&format!("/photos/{id}/image")).await;
+    assert_eq!(served.status(), 200);
+    let disposition = served.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        disposition,
+        format!("inline; filename=\"{id}.jpg\""),
+        "the server's name"
+    );
+    let etag = served.headers()["etag"].to_str().unwrap().to_owned();
+    let bytes = served.bytes().await.unwrap();
+    assert!(
+        !bytes.windows(SECRET.len()).any(|w| w == SECRET),
+        "the GPS position is gone"
+    );
+    assert_eq!(
+        etag,
+        format!("\"{}\"", hex::encode(sha2::Sha256::digest(&bytes)))
+    );
+    let decoded = image::load_from_memory(&bytes).unwrap();
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (120, 90),
+        "same pixels"
+    );
+    use image::ImageDecoder;
+    let mut decoder =
+        image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(bytes.as_ref())).unwrap();
+    assert_eq!(
+        decoder.orientation().unwrap(),
+        image::metadata::Orientation::Rotate90,
+        "the orientation stays, alone"
+    );
+    // Stored on disk the same way.
+    for file in app.stored_files() {
+        let stored = std::fs::read(app.data_dir.join("photos").join(&file)).unwrap();
+        assert!(!stored.windows(SECRET.len()).any(|w| w == SECRET), "{file}");
+    }
+}
