@@ -265,8 +265,7 @@ mod tests {
             (ImageFormat::WebP, PhotoFormat::WebP),
         ] {
             let file = write_temp(&encoded(format, 800, 600));
-            let (photo, thumb) =
-                inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap();
+            let (photo, thumb) = inspect_and_thumbnail(file.path(), &LIMITS).unwrap();
             assert_eq!(photo.format, expected);
             assert_eq!((photo.width, photo.height), (800, 600));
             let t = image::load_from_memory(&thumb.bytes).unwrap();
@@ -277,7 +276,7 @@ mod tests {
     #[test]
     fn rejects_text_renamed_or_not() {
         let file = write_temp(b"just some text, not a picture at all");
-        let err = inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap_err();
+        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
         assert!(matches!(
             err,
             PhotoError::Rejected(PhotoRejected::UnsupportedType)
@@ -287,14 +286,14 @@ mod tests {
     #[test]
     fn rejects_empty_file() {
         let file = write_temp(b"");
-        let err = inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap_err();
+        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
         assert!(matches!(err, PhotoError::Rejected(PhotoRejected::Empty)));
     }
 
     #[test]
     fn rejects_right_magic_with_broken_header() {
         let file = write_temp(b"\x89PNG\r\n\x1a\nthis is not a real header");
-        let err = inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap_err();
+        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
         assert!(matches!(
             err,
             PhotoError::Rejected(PhotoRejected::Unreadable("PNG"))
@@ -304,7 +303,7 @@ mod tests {
     #[test]
     fn rejects_too_many_pixels_from_the_header_alone() {
         let file = write_temp(&encoded(ImageFormat::Png, 2100, 2000));
-        let err = inspect_and_thumbnail(file.path(), String::new(), &LIMITS).unwrap_err();
+        let err = inspect_and_thumbnail(file.path(), &LIMITS).unwrap_err();
         assert!(
             matches!(
                 err,
