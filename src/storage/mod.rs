@@ -211,6 +211,18 @@ pub fn validate_key(key: &str) -> Result<(), StorageError> {
     }
 }
 
+/// `Content-Disposition` for a stored object: shown in the page, under its
+/// server-made name (`ID.jpg`), never a name the uploader chose.
+pub fn inline_disposition(key: &str) -> String {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    // Server-made names are [A-Za-z0-9_.-]; anything else is left out.
+    let name: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    format!("inline; filename=\"{name}\"")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,16 +242,4 @@ mod tests {
             assert!(validate_key(bad).is_err(), "{bad}");
         }
     }
-}
-
-/// `Content-Disposition` for a stored object: shown in the page, under its
-/// server-made name (`ID.jpg`), never a name the uploader chose.
-pub fn inline_disposition(key: &str) -> String {
-    let name = key.rsplit('/').next().unwrap_or(key);
-    // Server-made names are [A-Za-z0-9_.-]; anything else is left out.
-    let name: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        .collect();
-    format!("inline; filename=\"{name}\"")
 }
