@@ -138,6 +138,25 @@ pub async fn stop(pid: u32, program: &str, grace: Duration) -> Stopped {
     terminate(pid, grace).await
 }
 
+/// Stops a component that is being replaced, then waits (up to 5 s) until
+/// its port can be bound again: the leader's exit is not the moment its
+/// listening socket is released (a child may hold it for a moment, and the
+/// kernel closes it after the process is gone), and the replacement would
+/// otherwise find its own predecessor's port "in use".
+pub async fn stop_for_replacement(
+    pid: u32,
+    program: &str,
+    grace: Duration,
+    address: std::net::SocketAddrV4,
+) -> Stopped {
+    let stopped = stop(pid, program, grace).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while std::net::TcpListener::bind(address).is_err() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stopped
+}
+
 /// Stops a process this program spawned itself: its pid cannot belong to
 /// anyone else (an unreaped child keeps it), so no name check, which could
 /// miss it while it is still being exec'd.

@@ -250,7 +250,7 @@ impl Run<'_> {
         let step = self.progress.step(name, &format!("starting on {address}"));
         let replacing = self.state.components.remove(name);
         if let Some(old) = &replacing {
-            process::stop(old.pid, &old.program, STOP_GRACE).await;
+            process::stop_for_replacement(old.pid, &old.program, STOP_GRACE, address).await;
         }
         let result = async {
             step.waiting("preparing its data directory");
@@ -383,7 +383,7 @@ impl Run<'_> {
                 let _ = api.disable(id).await;
                 api.wait_until_idle(id).await;
             }
-            process::stop(old.pid, &old.program, STOP_GRACE).await;
+            process::stop_for_replacement(old.pid, &old.program, STOP_GRACE, address).await;
         }
         let result = async {
             let running = self.spawn(true, id, &launch, address, print)?;
