@@ -104,6 +104,12 @@ pub struct DatabaseSettings {
     /// How long start-up keeps retrying an unreachable database before giving up.
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
+    /// The longest a request waits on one database call (waiting for a
+    /// connection included), on every engine, whether or not the server
+    /// still answers; MariaDB, MySQL and PostgreSQL also get it as their
+    /// own statement limit. Past it the request gets a 503.
+    #[serde(with = "humantime_serde")]
+    pub query_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -323,6 +329,7 @@ impl Default for DatabaseSettings {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(30),
+            query_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -444,6 +451,16 @@ impl Settings {
         }
         if let Some((key, problem, fix)) = self.limits.problem() {
             return invalid(key, problem, fix);
+        }
+        if self.database.query_timeout < Duration::from_millis(100) {
+            return invalid(
+                "database.query_timeout",
+                format!(
+                    "{} is too short for any query",
+                    humantime::format_duration(self.database.query_timeout)
+                ),
+                "use at least 100ms (the default is 5s)",
+            );
         }
         if self.database.max_connections == 0 {
             return invalid(

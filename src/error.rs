@@ -158,6 +158,14 @@ impl From<DbError> for AppError {
                     "The database is not reachable right now. Please try again in a moment.".into(),
                 )
             }
+            DbError::TimedOut(after) => {
+                tracing::warn!(?after, "database call timed out");
+                AppError::Unavailable(
+                    "The database is slow to answer right now, so this page could not be made. \
+                     Please try again in a moment."
+                        .into(),
+                )
+            }
             other => AppError::Internal(other.to_string()),
         }
     }

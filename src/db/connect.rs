@@ -49,6 +49,7 @@ impl Db {
             pool,
             engine,
             sqlite_reads,
+            query_timeout: settings.query_timeout,
         })
     }
 }
@@ -118,16 +119,33 @@ async fn try_connect(
 }
 
 fn pool_options(engine: Engine, settings: &DatabaseSettings) -> AnyPoolOptions {
+    let limit_ms = settings.query_timeout.as_millis().max(1) as u64;
     AnyPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                if engine == Engine::Sqlite {
+                match engine {
                     // WAL lets readers run beside the writer; the busy timeout
                     // makes a writer wait for another instead of failing.
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
-                        .await?;
+                    Engine::Sqlite => {
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
+                            .await?;
+                    }
+                    // The server's own limit, so a query the app gave up on
+                    // does not run on: MariaDB counts in seconds, MySQL in
+                    // milliseconds (SELECTs only), under different names.
+                    Engine::MySql => {
+                        let mariadb = format!("SET SESSION max_statement_time = {}", limit_ms as f64 / 1000.0);
+                        if conn.execute(mariadb.as_str()).await.is_err() {
+                            let mysql = format!("SET SESSION max_execution_time = {limit_ms}");
+                            let _ = conn.execute(mysql.as_str()).await;
+                        }
+                    }
+                    Engine::Postgres => {
+                        conn.execute(format!("SET statement_timeout = {limit_ms}").as_str())
+                            .await?;
+                    }
                 }
                 Ok(())
             })

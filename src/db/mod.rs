@@ -35,6 +35,9 @@ pub enum DbError {
     UsernameTaken,
     #[error("database query failed: {0}")]
     Query(#[source] sqlx::Error),
+    /// `database.query_timeout` passed: the server may be hung, or slow.
+    #[error("the database did not answer within {0:?}")]
+    TimedOut(Duration),
 }
 
 impl From<sqlx::Error> for DbError {
@@ -53,6 +56,8 @@ pub struct Db {
     engine: Engine,
     /// SQLite only: the request path's reads (see sqlite_reads.rs).
     sqlite_reads: Option<Arc<SqliteReads>>,
+    /// The deadline on every call of the request path (`database.query_timeout`).
+    query_timeout: Duration,
 }
 
 impl Db {
@@ -63,6 +68,17 @@ impl Db {
     /// `sql` with placeholders in this engine's style.
     fn sql<'a>(&self, sql: &'a str) -> Cow<'a, str> {
         self.engine.placeholders(sql)
+    }
+
+    /// Runs one database call under `database.query_timeout`. Dropping the
+    /// call cancels it; sqlx does not put a connection back mid-query.
+    async fn within<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, DbError>>,
+    ) -> Result<T, DbError> {
+        tokio::time::timeout(self.query_timeout, call)
+            .await
+            .unwrap_or(Err(DbError::TimedOut(self.query_timeout)))
     }
 
     /// True when a trivial query answers within `timeout`.

@@ -81,7 +81,8 @@ impl Db {
             thumb_sha256: photo.thumb_sha256.clone(),
             created_at: now_millis(),
         };
-        Ok(self.insert_photo_row(&row).await?)
+        self.within(async { Ok(self.insert_photo_row(&row).await?) })
+            .await
     }
 
     /// The one INSERT of a photo: for uploads and for copies.
@@ -112,24 +113,30 @@ impl Db {
 
     /// The newest `limit` photos, newest first.
     pub async fn latest_photos(&self, limit: u32) -> Result<Vec<PhotoRecord>, DbError> {
-        if let Some(reads) = &self.sqlite_reads {
-            return reads.latest_photos(limit).await;
-        }
-        let photos = sqlx::query_as::<_, PhotoRecord>(&self.sql(&LATEST_PHOTOS))
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(photos)
+        self.within(async {
+            if let Some(reads) = &self.sqlite_reads {
+                return reads.latest_photos(limit).await;
+            }
+            let photos = sqlx::query_as::<_, PhotoRecord>(&self.sql(&LATEST_PHOTOS))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            Ok(photos)
+        })
+        .await
     }
 
     pub async fn find_photo(&self, id: &PhotoId) -> Result<Option<PhotoRecord>, DbError> {
-        if let Some(reads) = &self.sqlite_reads {
-            return reads.find_photo(id.as_str()).await;
-        }
-        let photo = sqlx::query_as::<_, PhotoRecord>(&self.sql(&PHOTO_BY_PUBLIC_ID))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(photo)
+        self.within(async {
+            if let Some(reads) = &self.sqlite_reads {
+                return reads.find_photo(id.as_str()).await;
+            }
+            let photo = sqlx::query_as::<_, PhotoRecord>(&self.sql(&PHOTO_BY_PUBLIC_ID))
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(photo)
+        })
+        .await
     }
 }

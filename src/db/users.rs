@@ -18,14 +18,12 @@ impl Db {
         username: &Username,
         password_hash: &str,
     ) -> Result<i64, DbError> {
-        let result = self
-            .insert_user_row(
-                username.as_str(),
-                &username.key(),
-                password_hash,
-                now_millis(),
-            )
-            .await;
+        let key = username.key();
+        let insert = self.insert_user_row(username.as_str(), &key, password_hash, now_millis());
+        let result = match tokio::time::timeout(self.query_timeout, insert).await {
+            Ok(result) => result,
+            Err(_) => return Err(DbError::TimedOut(self.query_timeout)),
+        };
         match result {
             // The id is read back by the unique key: portable, unlike
             // `RETURNING` (not in MySQL) or last-insert-id (not in PostgreSQL).
@@ -60,12 +58,15 @@ impl Db {
     }
 
     pub async fn find_user(&self, username: &Username) -> Result<Option<UserRecord>, DbError> {
-        let select =
-            self.sql("SELECT id, username, password_hash FROM users WHERE username_key = ?");
-        let user = sqlx::query_as::<_, UserRecord>(&select)
-            .bind(username.key())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(user)
+        self.within(async {
+            let select =
+                self.sql("SELECT id, username, password_hash FROM users WHERE username_key = ?");
+            let user = sqlx::query_as::<_, UserRecord>(&select)
+                .bind(username.key())
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(user)
+        })
+        .await
     }
 }

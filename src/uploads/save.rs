@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 
-use crate::db::NewPhoto;
+use crate::db::{DbError, NewPhoto};
 use crate::domain::photo_image::{InspectedPhoto, Thumbnail};
 use crate::domain::{Caption, PhotoId};
 use crate::error::AppError;
@@ -60,9 +60,28 @@ pub async fn save_photo(
         thumb_type: thumbnail.format.content_type().to_owned(),
         thumb_sha256: thumbnail.sha256,
     };
-    if let Err(e) = state.db.insert_photo(&row).await {
-        remove_objects(state, &[&object_key, &thumb_key]).await;
-        return Err(e.into());
+    match state.db.insert_photo(&row).await {
+        Ok(()) => {}
+        // A timed-out INSERT may still have been written: look before
+        // removing the objects, or a row could be left pointing at nothing.
+        Err(DbError::TimedOut(after)) => match state.db.find_photo(&id).await {
+            Ok(Some(_)) => {
+                tracing::warn!(photo_id = %id, ?after, "a slow photo INSERT was written after all");
+            }
+            Ok(None) => {
+                remove_objects(state, &[&object_key, &thumb_key]).await;
+                return Err(DbError::TimedOut(after).into());
+            }
+            Err(e) => {
+                // Unknown: an object without its row is the lesser harm.
+                tracing::error!(photo_id = %id, object_key, error = %e, "a photo INSERT timed out and could not be checked; its objects are kept");
+                return Err(e.into());
+            }
+        },
+        Err(e) => {
+            remove_objects(state, &[&object_key, &thumb_key]).await;
+            return Err(e.into());
+        }
     }
     // Before the redirect: the uploader's next view must show the new photo.
     state.feed_cache.invalidate().await;

@@ -78,6 +78,70 @@ async fn a_hung_database_fails_the_health_check_within_a_second() {
     eventually_status(&app, "/healthz", 200).await;
 }
 
+/// A hung database costs a request `database.query_timeout`, not more: the
+/// page is a 503 that says the database is slow, on every engine's path
+/// (the feed, a photo, a login), and the app serves again once it answers.
+#[tokio::test]
+async fn a_hung_database_costs_a_request_the_query_timeout_and_no_more() {
+    let server = MariaDb::start();
+    let url = server.create_database().await;
+    let app = spawn_app_with(|s| {
+        s.database.url = Some(SecretString::from(url));
+        s.database.query_timeout = Duration::from_millis(800);
+    })
+    .await;
+    app.sign_up("hana").await;
+    app.upload(images::jpeg(40, 30), "a.jpg", "image/jpeg")
+        .await;
+    let photo = app.feed_ids().await.remove(0);
+    let image = format!("/photos/{photo}/image");
+    assert_eq!(
+        app.get(&image).await.status(),
+        200,
+        "now known to this instance"
+    );
+    app.logout().await;
+    let token = app.csrf_token("/login").await;
+
+    server.pause();
+    let started = std::time::Instant::now();
+    let feed = app.get("/").await;
+    let waited = started.elapsed();
+    assert_eq!(feed.status(), 503);
+    assert!(waited < Duration::from_millis(1800), "waited {waited:?}");
+    let page = feed.text().await.unwrap();
+    assert!(page.contains("database is slow"), "{page}");
+
+    // An unknown photo id needs the database; a login too.
+    let started = std::time::Instant::now();
+    let missing = app.get("/photos/AAAAAAAAAAAAAAAAAAAAAA/image").await;
+    assert!(
+        matches!(missing.status().as_u16(), 503 | 404),
+        "{}",
+        missing.status()
+    );
+    let login = app
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("username", "hana"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(login.status(), 503);
+    assert!(started.elapsed() < Duration::from_millis(3600));
+    // A photo already known is served without the database.
+    assert_eq!(
+        app.get(&format!("/photos/{photo}/image")).await.status(),
+        200
+    );
+
+    server.resume();
+    eventually_status(&app, "/", 200).await;
+}
+
 #[tokio::test]
 async fn start_up_names_the_unreachable_database_host() {
     let dir = tempfile::tempdir().unwrap();
