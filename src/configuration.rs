@@ -198,6 +198,12 @@ pub struct UploadSettings {
     pub max_pixels: u64,
     /// Long side of generated thumbnails, in pixels.
     pub thumbnail_size: u32,
+    /// How long the whole upload body may take to arrive.
+    #[serde(with = "humantime_serde")]
+    pub receive_timeout: Duration,
+    /// Memory that decoding images may take at once, in bytes, budgeted by
+    /// width × height × bytes per pixel; an image needing more is refused.
+    pub decode_memory_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -341,6 +347,8 @@ impl Default for UploadSettings {
             max_dimension: 12_000,
             max_pixels: 50_000_000,
             thumbnail_size: 400,
+            receive_timeout: Duration::from_secs(120),
+            decode_memory_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -460,6 +468,23 @@ impl Settings {
                     humantime::format_duration(self.database.query_timeout)
                 ),
                 "use at least 100ms (the default is 5s)",
+            );
+        }
+        if self.uploads.decode_memory_bytes < 16 * 1024 * 1024 {
+            return invalid(
+                "uploads.decode_memory_bytes",
+                format!(
+                    "{} bytes is too little to decode a photo",
+                    self.uploads.decode_memory_bytes
+                ),
+                "use at least 16777216 (16 MiB; the default is 268435456, 256 MiB)",
+            );
+        }
+        if self.uploads.receive_timeout < Duration::from_secs(1) {
+            return invalid(
+                "uploads.receive_timeout",
+                "too short for any upload".into(),
+                "use at least 1s (the default is 120s)",
             );
         }
         if self.database.max_connections == 0 {

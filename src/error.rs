@@ -17,6 +17,8 @@ pub enum AppError {
     CsrfRejected,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     #[error("upload larger than {limit_bytes} bytes")]
     PayloadTooLarge { limit_bytes: u64 },
     #[error("the photo's object is missing from this instance's storage")]
@@ -58,6 +60,12 @@ impl AppError {
                     .into(),
             ),
             AppError::BadRequest(msg) => ("Bad request", msg.clone()),
+            AppError::RequestTimeout => (
+                "Upload too slow",
+                "The upload did not arrive in time, so nothing was stored. \
+                 Please try again on a faster connection, or with a smaller file."
+                    .into(),
+            ),
             AppError::PayloadTooLarge { limit_bytes } => (
                 "File too large",
                 format!(
@@ -109,6 +117,7 @@ impl ResponseError for AppError {
             AppError::LoginRequired => StatusCode::UNAUTHORIZED,
             AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) | AppError::SessionStoreDown => {

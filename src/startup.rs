@@ -89,9 +89,7 @@ impl Application {
             passwords: PasswordHashing::per_cpu(settings.limits.hashing_wait),
             limits: AbuseLimits::from_settings(&settings)
                 .context("setting up the abuse limits' store")?,
-            image_slots: Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            ),
+            decode_budget: Semaphore::new(kib(settings.uploads.decode_memory_bytes)),
             upload_dir,
             db,
             storage,
@@ -281,4 +279,11 @@ async fn clear_stale_uploads(dir: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whole KiB in `bytes`, as semaphore permits.
+pub fn kib(bytes: u64) -> usize {
+    usize::try_from(bytes / 1024)
+        .unwrap_or(usize::MAX)
+        .min(Semaphore::MAX_PERMITS)
 }

@@ -43,9 +43,9 @@ pub struct AppState {
     pub passwords: PasswordHashing,
     /// Failed logins, sign-ups and wrong admin tokens, counted fleet-wide.
     pub limits: crate::abuse_limits::AbuseLimits,
-    /// Bounds how many images are decoded at once: each can take
-    /// width × height × 4 bytes of memory.
-    pub image_slots: Semaphore,
+    /// The memory decoding may take at once, one permit per KiB: an upload
+    /// takes its image's `decode_cost` before it decodes.
+    pub decode_budget: Semaphore,
     /// Where uploads are streamed before they are checked (per instance).
     pub upload_dir: PathBuf,
 }

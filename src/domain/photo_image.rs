@@ -106,6 +106,8 @@ pub enum PhotoRejected {
     UnsupportedType,
     #[error("This file looks like a {0} image but could not be read; it may be damaged. Try exporting it again.")]
     Unreadable(&'static str),
+    #[error("Decoding this image would take {needed_mib} MiB of memory, more than this site allows ({budget_mib} MiB). Save it with fewer pixels or 8 bits per channel and try again.")]
+    TooMuchMemory { needed_mib: u64, budget_mib: u64 },
     #[error("The image is {width} × {height} pixels, larger than this site accepts ({limit}). Resize it and try again.")]
     TooManyPixels {
         width: u32,
@@ -196,6 +198,32 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(filled)
+}
+
+/// The memory decoding the file at `path` takes at most, from its header
+/// alone: width × height × bytes per pixel (a 16-bit RGBA pixel is 8),
+/// twice, since turning it upright copies it.
+/// The cheap checks (empty, type, pixel limits) come first, so their
+/// answers do not depend on the budget.
+pub fn decode_cost(path: &Path, limits: &ImageLimits) -> Result<u64, PhotoError> {
+    use image::ImageDecoder;
+    let mut file = File::open(path)?;
+    if file.metadata()?.len() == 0 {
+        return Err(PhotoRejected::Empty.into());
+    }
+    let mut head = [0u8; 16];
+    let n = read_up_to(&mut file, &mut head)?;
+    let format = PhotoFormat::sniff(&head[..n]).ok_or(PhotoRejected::UnsupportedType)?;
+    file.rewind()?;
+    let mut reader = reader_for(&file, format);
+    reader.no_limits();
+    let decoder = reader
+        .into_decoder()
+        .map_err(|_| PhotoRejected::Unreadable(format.name()))?;
+    let (width, height) = decoder.dimensions();
+    check_pixel_limits(width, height, limits)?;
+    let per_pixel = u64::from(decoder.color_type().bytes_per_pixel());
+    Ok(u64::from(width) * u64::from(height) * per_pixel * 2)
 }
 
 fn reader_for(file: &File, format: PhotoFormat) -> ImageReader<BufReader<File>> {

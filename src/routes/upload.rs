@@ -11,7 +11,9 @@ use crate::error::AppError;
 use crate::page::Page;
 use crate::session::AppSession;
 use crate::state::AppState;
-use crate::uploads::{self, receive::drain, ReceiveError};
+use crate::uploads::bounded_body::BoundedBody;
+use crate::uploads::receive::{drain, ReceiveLimits};
+use crate::uploads::{self, ReceiveError};
 
 pub async fn form(
     req: HttpRequest,
@@ -48,11 +50,20 @@ pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    mut payload: Multipart,
+    body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let max_bytes = state.settings.uploads.max_bytes;
-    // We read on past an error only this far, so the client sees our page.
+    // We read on past an error only this far, so the client sees our page;
+    // past it the body fails, so no request makes us buffer more.
     let drain_cap = max_bytes.saturating_mul(2).saturating_add(1 << 20);
+    if declared_length(&req).is_some_and(|length| length > drain_cap) {
+        // Not worth reading: the answer is known from the headers.
+        return Err(AppError::PayloadTooLarge {
+            limit_bytes: max_bytes,
+        });
+    }
+    let (body, received_bytes) = BoundedBody::new(body, drain_cap);
+    let mut payload = Multipart::new(req.headers(), body);
 
     let user = match session.require_user() {
         Ok(user) => user,
@@ -62,20 +73,38 @@ pub async fn submit(
         }
     };
     let started = std::time::Instant::now();
-    let received = match uploads::receive_upload(&mut payload, &state.upload_dir, max_bytes).await {
-        Ok(received) => received,
-        Err(ReceiveError::TooLarge) => {
+    let csrf_ok = |token: Option<&str>| session.verify_csrf(token).is_ok();
+    let limits = ReceiveLimits {
+        max_bytes,
+        received: &received_bytes,
+        csrf_ok: &csrf_ok,
+    };
+    let deadline = state.settings.uploads.receive_timeout;
+    let receiving = uploads::receive_upload(&mut payload, &state.upload_dir, &limits);
+    let received = match tokio::time::timeout(deadline, receiving).await {
+        Err(_) => {
+            tracing::info!(after = ?deadline, "upload body not received in time");
+            return Err(AppError::RequestTimeout);
+        }
+        Ok(Ok(received)) => received,
+        Ok(Err(ReceiveError::TooLarge)) => {
             drain(&mut payload, drain_cap).await;
             return Err(AppError::PayloadTooLarge {
                 limit_bytes: max_bytes,
             });
         }
-        Err(ReceiveError::Malformed(why)) => {
+        Ok(Err(ReceiveError::CsrfRejected)) => {
+            drain(&mut payload, drain_cap).await;
+            // The same answer as for any form: a 503 when the store is down.
+            session.verify_csrf(None)?;
+            return Err(AppError::CsrfRejected);
+        }
+        Ok(Err(ReceiveError::Malformed(why))) => {
             return Err(AppError::BadRequest(format!(
                 "The upload form could not be read ({why}). Please try again."
             )))
         }
-        Err(ReceiveError::Io(e)) => {
+        Ok(Err(ReceiveError::Io(e))) => {
             return Err(AppError::internal(format!("receiving upload: {e}")))
         }
     };
@@ -97,17 +126,37 @@ pub async fn submit(
         thumbnail_size: state.settings.uploads.thumbnail_size,
     };
     let received_in = started.elapsed();
-    let checked = {
-        let _slot = state
-            .image_slots
-            .acquire()
+    let checked = async {
+        let path = photo.file.path().to_owned();
+        let cost = web::block(move || photo_image::decode_cost(&path, &limits))
             .await
-            .map_err(|_| AppError::internal("image slots closed"))?;
+            .map_err(|e| AppError::internal(format!("image thread: {e}")))?;
+        let cost = match cost {
+            Ok(cost) => cost,
+            Err(e) => return Ok(Err(e)),
+        };
+        // Decoding waits for its share of the memory budget, so the sum of
+        // the decodes under way never passes it, whatever the images.
+        let budget = state.settings.uploads.decode_memory_bytes;
+        if cost > budget {
+            return Ok(Err(PhotoRejected::TooMuchMemory {
+                needed_mib: cost.div_ceil(1 << 20),
+                budget_mib: budget >> 20,
+            }
+            .into()));
+        }
+        let permits = u32::try_from(crate::startup::kib(cost).max(1)).unwrap_or(u32::MAX);
+        let _memory = state
+            .decode_budget
+            .acquire_many(permits)
+            .await
+            .map_err(|_| AppError::internal("decode budget closed"))?;
         let path = photo.file.path().to_owned();
         web::block(move || photo_image::inspect_and_thumbnail(&path, &limits))
             .await
-            .map_err(|e| AppError::internal(format!("image thread: {e}")))?
-    };
+            .map_err(|e| AppError::internal(format!("image thread: {e}")))
+    }
+    .await?;
     let (inspected, thumbnail) = match checked {
         Ok(done) => done,
         Err(PhotoError::Rejected(why)) => {
@@ -138,6 +187,16 @@ pub async fn submit(
 }
 
 /// The enhanced form (static/upload.js) marks its requests.
+/// The body's length as the client declared it, if it did.
+fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
 fn sent_by_script(req: &HttpRequest) -> bool {
     req.headers()
         .get("X-Requested-With")
@@ -151,5 +210,6 @@ fn rejection_status(why: &PhotoRejected) -> StatusCode {
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         }
         PhotoRejected::TooManyPixels { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        PhotoRejected::TooMuchMemory { .. } => StatusCode::PAYLOAD_TOO_LARGE,
     }
 }

@@ -1,6 +1,7 @@
 //! Receiving an uploaded photo: stream it to a temporary file, check it, then
 //! store it all-or-nothing.
 
+pub mod bounded_body;
 pub mod receive;
 pub mod save;
 pub mod temp_file;

@@ -33,6 +33,8 @@ fn init_tracing() {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The client's cookies.
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     pub state: web::Data<AppState>,
     pub data_dir: PathBuf,
     handle: ServerHandle,
@@ -73,9 +75,11 @@ pub async fn spawn_with_settings(settings: Settings) -> TestApp {
     let state = app.state();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
+    let (client, jar) = browser_with_jar();
     TestApp {
         address,
-        client: browser(),
+        client,
+        jar,
         state,
         data_dir,
         handle,
@@ -85,11 +89,18 @@ pub async fn spawn_with_settings(settings: Settings) -> TestApp {
 
 /// A client that behaves like a browser: keeps cookies, shows redirects.
 pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
+    browser_with_jar().0
+}
+
+/// The same, with its cookie jar, for requests written by hand.
+pub fn browser_with_jar() -> (reqwest::Client, std::sync::Arc<reqwest::cookie::Jar>) {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
+        .cookie_provider(jar.clone())
         .build()
-        .unwrap()
+        .unwrap();
+    (client, jar)
 }
 
 /// A site driven like a browser: one app, or a whole stack behind its load
@@ -224,6 +235,16 @@ impl TestApp {
         collect_files(&root, &root, &mut files);
         files.sort();
         files
+    }
+
+    /// The `Cookie` header the client would send to this app.
+    pub fn session_cookie(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        let url = self.address.parse().unwrap();
+        self.jar
+            .cookies(&url)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
     }
 
     pub async fn stop(&self) {

@@ -308,3 +308,133 @@ async fn the_upload_page_needs_a_login() {
     assert!(html.contains(r#"type="file""#));
     assert!(html.contains("up to 10 MiB"));
 }
+
+/// Decoding memory is budgeted by width × height × bytes per pixel: a
+/// 16-bit RGBA PNG takes 8 bytes a pixel, twice, whatever its file size.
+#[tokio::test]
+async fn an_image_whose_decoding_would_pass_the_memory_budget_is_refused() {
+    let app = spawn_app_with(|s| s.uploads.decode_memory_bytes = 16 * 1024 * 1024).await;
+    app.sign_up("wanda").await;
+    let wide = image::ImageBuffer::<image::Rgba<u16>, _>::from_pixel(
+        1500,
+        1500,
+        image::Rgba([9000, 20000, 30000, 65535]),
+    );
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgba16(wide)
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    let png = png.into_inner();
+    assert!(png.len() < 200_000, "small on disk: {}", png.len());
+    let response = app.upload(png, "deep.png", "image/png").await;
+    assert_eq!(response.status(), 413);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("MiB of memory"), "{page}");
+    assert_nothing_stored(&app).await;
+    // An 8-bit photo of ordinary size still goes through.
+    let ok = app
+        .upload(images::jpeg(800, 600), "ok.jpg", "image/jpeg")
+        .await;
+    assert!(ok.status().is_redirection(), "{}", ok.status());
+}
+
+/// The token is checked when the photo part starts, before a byte of it is
+/// written: an oversized photo without one gets the 403, not the 413.
+#[tokio::test]
+async fn a_photo_without_a_form_token_is_refused_before_it_is_read() {
+    let app = spawn_app_with(|s| s.uploads.max_bytes = 64 * 1024).await;
+    app.sign_up("xavier").await;
+    let response = app
+        .upload_with(None, vec![0xFF; 100 * 1024], "big.jpg", "image/jpeg", "")
+        .await;
+    assert_eq!(response.status(), 403);
+    assert_nothing_stored(&app).await;
+    // With its token the same file is read, and found too large.
+    let token = app.csrf_token("/upload").await;
+    let response = app
+        .upload_with(
+            Some(&token),
+            vec![0xFF; 100 * 1024],
+            "big.jpg",
+            "image/jpeg",
+            "",
+        )
+        .await;
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn a_form_with_too_many_parts_is_refused() {
+    let app = spawn_app().await;
+    app.sign_up("yusuf").await;
+    let token = app.csrf_token("/upload").await;
+    let mut form = reqwest::multipart::Form::new().text("csrf_token", token);
+    for i in 0..20 {
+        form = form.text(format!("extra{i}"), "x");
+    }
+    let response = app
+        .client
+        .post(app.url("/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("too many parts"));
+}
+
+/// Raw HTTP, to declare a length and then not send it.
+async fn raw_post(
+    app: &crate::helpers::TestApp,
+    head: &str,
+    body: &[u8],
+) -> (String, std::time::Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let started = std::time::Instant::now();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut answer = vec![0; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("an answer within 10 s")
+        .unwrap();
+    (
+        String::from_utf8_lossy(&answer[..n]).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn a_body_declared_far_over_the_limit_is_refused_from_its_headers() {
+    let app = spawn_app().await;
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\n\r\n",
+        1u64 << 40
+    );
+    let (answer, took) = raw_post(&app, &head, b"").await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(took < std::time::Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn an_upload_that_stalls_gets_a_408_at_the_deadline() {
+    let app =
+        spawn_app_with(|s| s.uploads.receive_timeout = std::time::Duration::from_secs(1)).await;
+    app.sign_up("zora").await;
+    let token = app.csrf_token("/upload").await;
+    // The session cookie, as the browser client holds it.
+    let cookie = app.session_cookie();
+    let body = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nJPEG bytes that stop here"
+    );
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n"
+    );
+    let (answer, took) = raw_post(&app, &head, body.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(took >= std::time::Duration::from_millis(900), "{took:?}");
+    assert!(took < std::time::Duration::from_secs(4), "{took:?}");
+    assert_nothing_stored(&app).await;
+}
