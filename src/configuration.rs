@@ -240,6 +240,10 @@ pub struct SessionSettings {
     /// Longest wait on the session store before the request gets a 503.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// How often a logged-in session is compared with its user's session
+    /// generation in the database ("log out everywhere", password change).
+    #[serde(with = "humantime_serde")]
+    pub recheck_every: Duration,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -362,6 +366,7 @@ impl Default for SessionSettings {
             ttl: Duration::from_secs(14 * 24 * 3600),
             secure_cookie: true,
             timeout: Duration::from_secs(2),
+            recheck_every: Duration::from_secs(60),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod feed_cache;
 pub mod feed_grid;
 pub mod fleet;
+pub mod form_tokens;
 pub mod health_check;
 pub mod infra_cmd;
 pub mod infra_settings;

@@ -64,6 +64,13 @@ impl Page {
         }
     }
 
+    /// The form token of a visitor without a session: the page is theirs.
+    pub fn with_form_token(mut self, token: &str) -> Self {
+        self.context.insert("csrf_token", token);
+        self.personal = true;
+        self
+    }
+
     pub fn with<T: serde::Serialize + ?Sized>(mut self, key: &str, value: &T) -> Self {
         self.context.insert(key, value);
         self

@@ -20,6 +20,13 @@ const USERNAME: &str = "username";
 const SID: &str = "sid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+/// When the login happened (ms since the epoch): refused after `sessions.ttl`
+/// whatever the browser keeps, on every backend (a copied cookie too).
+const ISSUED: &str = "issued";
+/// The user's session generation at login (see `session_validity`).
+const GENERATION: &str = "gen";
+/// When the generation was last compared with the database.
+const CHECKED: &str = "gen_checked";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionUser {
@@ -32,6 +39,8 @@ pub struct AppSession {
     session: Session,
     /// The session store failed lately, so an empty session may be a lost one.
     store_down: bool,
+    /// For a visitor without a session: the form-token cookie is on it.
+    req: HttpRequest,
 }
 
 impl FromRequest for AppSession {
@@ -51,6 +60,7 @@ impl AppSession {
         AppSession {
             session: req.get_session(),
             store_down,
+            req: req.clone(),
         }
     }
 
@@ -93,34 +103,31 @@ impl AppSession {
         self.get(CSRF)
     }
 
-    /// The CSRF token for a form, starting a session when there is none.
-    pub fn ensure_csrf_token(&self) -> Result<String, AppError> {
-        if self.get::<String>(SID).is_none() {
-            self.set(SID, csrf::new_token())?;
-        }
-        match self.csrf_token() {
-            Some(token) => Ok(token),
-            None => {
-                let token = csrf::new_token();
-                self.set(CSRF, &token)?;
-                Ok(token)
-            }
-        }
-    }
-
-    /// Fails with 403 unless `submitted` is this session's token.
+    /// Fails with 403 unless `submitted` is this session's token or, for a
+    /// visitor without one, the signature of the form-token cookie (see
+    /// `form_tokens`): showing a form creates no server-side session.
     pub fn verify_csrf(&self, submitted: Option<&str>) -> Result<(), AppError> {
-        match (self.csrf_token(), submitted) {
-            (Some(expected), Some(got)) if csrf::tokens_match(&expected, got) => Ok(()),
-            // The token is missing because the store could not load the session.
-            (None, _) if self.store_down => Err(AppError::SessionStoreDown),
-            _ => Err(AppError::CsrfRejected),
+        if let Some(expected) = self.csrf_token() {
+            return match submitted {
+                Some(got) if csrf::tokens_match(&expected, got) => Ok(()),
+                _ => Err(AppError::CsrfRejected),
+            };
         }
+        let state = self.req.app_data::<actix_web::web::Data<AppState>>();
+        if state.is_some_and(|s| s.form_tokens.verify(&self.req, submitted)) {
+            return Ok(());
+        }
+        if self.store_down {
+            // The token may be missing because the session could not load.
+            return Err(AppError::SessionStoreDown);
+        }
+        Err(AppError::CsrfRejected)
     }
 
     /// Starts a fresh session for `user`: new session key, new sid, new CSRF
     /// token, so nothing from before login (session fixation) carries over.
-    pub fn log_in(&self, user: SessionUser) -> Result<(), AppError> {
+    /// `generation` is the user's session generation now.
+    pub fn log_in(&self, user: SessionUser, generation: i64) -> Result<(), AppError> {
         let flash: Option<String> = self.get(FLASH);
         // `clear` + `renew` rather than `purge`: a purged session ignores inserts.
         self.session.clear();
@@ -129,6 +136,10 @@ impl AppSession {
         self.set(CSRF, csrf::new_token())?;
         self.set(USER_ID, user.id)?;
         self.set(USERNAME, user.username)?;
+        let now = crate::db::now_millis();
+        self.set(ISSUED, now)?;
+        self.set(GENERATION, generation)?;
+        self.set(CHECKED, now)?;
         if let Some(flash) = flash {
             self.set(FLASH, flash)?;
         }
@@ -137,6 +148,22 @@ impl AppSession {
 
     pub fn log_out(&self) {
         self.session.purge();
+    }
+
+    /// When this session's login happened (ms), if it is a logged-in one.
+    pub fn issued_at(&self) -> Option<i64> {
+        self.get(ISSUED)
+    }
+
+    /// The generation the session was made under, and when it was last
+    /// compared with the database.
+    pub fn generation(&self) -> Option<(i64, i64)> {
+        Some((self.get(GENERATION)?, self.get(CHECKED)?))
+    }
+
+    /// Records that the generation was found current at `now`.
+    pub fn generation_checked(&self, now: i64) -> Result<(), AppError> {
+        self.set(CHECKED, now)
     }
 
     /// A one-time message for the next page ("Photo uploaded.").

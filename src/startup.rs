@@ -23,6 +23,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::feed_cache::FeedCache;
 use crate::feed_grid::FeedGrid;
+use crate::form_tokens::FormTokens;
 use crate::health_check::{self, HealthCheck};
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
@@ -31,6 +32,7 @@ use crate::middleware::{
     request_log::request_log,
     security_headers::{security_headers, SecurityHeaders},
     session_failures::session_failures,
+    session_validity::session_validity,
 };
 use crate::password_hashing::PasswordHashing;
 use crate::photo_index::{self, PhotoIndex};
@@ -87,6 +89,7 @@ impl Application {
             latency: SimulatedLatency::new(settings.latency),
             templates: Templates::load().context("loading templates")?,
             passwords: PasswordHashing::per_cpu(settings.limits.hashing_wait),
+            form_tokens: FormTokens::new(&session_key, settings.sessions.secure_cookie),
             limits: AbuseLimits::from_settings(&settings)
                 .context("setting up the abuse limits' store")?,
             decode_budget: Semaphore::new(kib(settings.uploads.decode_memory_bytes)),
@@ -187,6 +190,7 @@ fn run(
             .app_data(query_config())
             .configure(routes::configure)
             .wrap(from_fn(error_pages))
+            .wrap(from_fn(session_validity))
             .wrap(session_middleware)
             .wrap(from_fn(session_failures))
             .wrap(from_fn(security_headers))

@@ -41,6 +41,8 @@ pub struct AppState {
     pub latency: SimulatedLatency,
     /// argon2id, a bounded number of hashes at a time.
     pub passwords: PasswordHashing,
+    /// CSRF tokens for forms shown to visitors without a session.
+    pub form_tokens: crate::form_tokens::FormTokens,
     /// Failed logins, sign-ups and wrong admin tokens, counted fleet-wide.
     pub limits: crate::abuse_limits::AbuseLimits,
     /// The memory decoding may take at once, one permit per KiB: an upload

@@ -87,13 +87,25 @@ impl<'a> FormView<'a> {
     }
 
     fn respond(&self, req: &HttpRequest, state: &AppState) -> Result<HttpResponse, AppError> {
-        // Forms need a CSRF token, which starts a session for anonymous visitors.
-        AppSession::of(req).ensure_csrf_token()?;
-        Page::new(req, state, true)
+        let mut page = Page::new(req, state, true);
+        // A visitor without a session gets a signed form token, not a session.
+        let mut new_cookie = None;
+        if AppSession::of(req).csrf_token().is_none() {
+            let (token, cookie) = state.form_tokens.token(req);
+            page = page.with_form_token(&token);
+            new_cookie = cookie;
+        }
+        let mut response = page
             .with("username", self.username)
             .with("errors", &self.errors)
             .with("next", &self.next.as_ref().map(RedirectTarget::as_str))
-            .respond(state, self.template, self.status)
+            .respond(state, self.template, self.status)?;
+        if let Some(cookie) = new_cookie {
+            response
+                .add_cookie(&cookie)
+                .map_err(|e| AppError::internal(format!("form cookie: {e}")))?;
+        }
+        Ok(response)
     }
 }
 
@@ -150,10 +162,13 @@ pub async fn register(
     session.set_flash(&format!(
         "Welcome, {username}! You can upload your first photo now."
     ))?;
-    session.log_in(SessionUser {
-        id: user_id,
-        username,
-    })?;
+    session.log_in(
+        SessionUser {
+            id: user_id,
+            username,
+        },
+        0,
+    )?;
     Ok(see_other("/"))
 }
 
@@ -177,7 +192,9 @@ pub async fn login(
     let next = form.next.as_deref();
     let limited = login_limits(&req, &state, &form.username);
     state.limits.check(&limited).await?;
-    let Some(user) = check_credentials(&state, &form.username, &form.password).await? else {
+    let Some((user, generation)) =
+        check_credentials(&state, &form.username, &form.password).await?
+    else {
         state.limits.count(&limited).await;
         let errors = FieldErrors::from([("form", LOGIN_FAILED.to_owned())]);
         let status = StatusCode::UNAUTHORIZED;
@@ -199,20 +216,21 @@ pub async fn login(
         state.limits.reset(account).await;
     }
     tracing::info!(user_id = user.id, "user logged in");
-    session.log_in(user)?;
+    session.log_in(user, generation)?;
     let target = next.and_then(RedirectTarget::parse);
     Ok(see_other(
         target.as_ref().map_or("/", RedirectTarget::as_str),
     ))
 }
 
-/// The user, when the name exists and the password matches. Unknown names
-/// still pay for one hash check, so timing does not reveal which names exist.
+/// The user and their session generation, when the name exists and the
+/// password matches. Unknown names still pay for one hash check, so timing
+/// does not reveal which names exist.
 async fn check_credentials(
     state: &AppState,
     raw_name: &str,
     raw_password: &str,
-) -> Result<Option<SessionUser>, AppError> {
+) -> Result<Option<(SessionUser, i64)>, AppError> {
     let (Ok(username), Some(password)) =
         (Username::parse(raw_name), Password::for_login(raw_password))
     else {
@@ -221,9 +239,12 @@ async fn check_credentials(
     let user = state.db.find_user(&username).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = state.passwords.verify_login(password, hash).await?;
-    Ok(user.filter(|_| matches).map(|u| SessionUser {
-        id: u.id,
-        username: u.username,
+    Ok(user.filter(|_| matches).map(|u| {
+        let user = SessionUser {
+            id: u.id,
+            username: u.username,
+        };
+        (user, u.session_generation)
     }))
 }
 

@@ -1,5 +1,6 @@
 //! URL → handler. Handlers are thin: parse, call the domain and ports, render.
 
+mod account;
 pub mod admin;
 pub(crate) mod assets;
 mod auth;
@@ -21,6 +22,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(auth::login_form))
         .route("/login", web::post().to(auth::login))
         .route("/logout", web::post().to(auth::logout))
+        .route("/account", web::get().to(account::page))
+        .route(
+            "/account/password",
+            web::post().to(account::change_password),
+        )
+        .route(
+            "/account/logout-everywhere",
+            web::post().to(account::log_out_everywhere),
+        )
         .route("/upload", web::get().to(upload::form))
         .route("/upload", web::post().to(upload::submit))
         .route("/photos/{id}", web::get().to(photos::page))

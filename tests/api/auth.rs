@@ -1,5 +1,6 @@
 use crate::helpers::Site;
-use crate::helpers::{csrf_in, fingerprint_in, location, spawn_app, PASSWORD};
+use crate::helpers::{csrf_in, fingerprint_in, location, spawn_app, spawn_app_with, PASSWORD};
+use photoscale::configuration::SessionBackend;
 
 #[tokio::test]
 async fn register_logs_in_and_shows_the_user() {
@@ -84,26 +85,77 @@ async fn wrong_password_and_unknown_user_get_the_same_generic_message() {
 async fn session_is_renewed_at_login() {
     let app = spawn_app().await;
     app.sign_up("erin").await;
+    let first = fingerprint_in(&app.get_html("/").await).expect("a session after sign-up");
     app.logout().await;
-    let before = fingerprint_in(&app.get_html("/login").await).expect("a session before login");
     app.login("erin", PASSWORD).await;
     let after = fingerprint_in(&app.get_html("/").await).expect("a session after login");
-    assert_ne!(before, after, "login must start a new session");
+    assert_ne!(first, after, "login must start a new session");
+}
+
+/// Showing the login or sign-up form creates no session: its token is a
+/// signed double-submit one, in a cookie of its own.
+#[tokio::test]
+async fn forms_for_visitors_create_no_session() {
+    let app = spawn_app_with(|s| s.sessions.backend = SessionBackend::Memory).await;
+    for path in ["/login", "/register"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let cookies: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        // With memory sessions a session cookie means an entry on the server.
+        assert!(
+            cookies
+                .iter()
+                .all(|c| !c.starts_with("photoscale_session=")),
+            "{path}: nothing kept on the server: {cookies:?}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(fingerprint_in(&html).is_none(), "{path}: no session yet");
+        assert!(
+            crate::helpers::csrf_in(&html).is_some(),
+            "{path}: a form token"
+        );
+    }
+    // The form still works, and a forged token does not.
+    app.sign_up("fern").await;
+    app.logout().await;
+    let forged = app
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", "forged"),
+                ("username", "fern"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
 }
 
 #[tokio::test]
 async fn session_cookie_has_secure_flags_and_the_page_never_shows_it() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/register")).send().await.unwrap();
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let html = response.text().await.unwrap();
-    assert!(
-        set_cookie.starts_with("photoscale_session="),
-        "{set_cookie}"
-    );
+    app.sign_up("gwen").await;
+    let response = app
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &app.csrf_token("/upload").await),
+                ("username", "gwen"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let set_cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("photoscale_session="))
+        .expect("a session cookie at login");
     for flag in ["HttpOnly", "Secure", "SameSite=Lax"] {
         assert!(set_cookie.contains(flag), "missing {flag}: {set_cookie}");
     }
@@ -113,15 +165,24 @@ async fn session_cookie_has_secure_flags_and_the_page_never_shows_it() {
         .unwrap()
         .split_once('=')
         .unwrap()
-        .1;
+        .1
+        .to_owned();
+    let html = app.get_html("/").await;
     assert!(
-        !html.contains(value),
+        !html.contains(&value),
         "the session cookie must not appear in the page"
     );
     assert!(
         fingerprint_in(&html).is_some(),
         "a fingerprint is shown instead"
     );
+    let form = app.client.get(app.url("/login")).send().await.unwrap();
+    for cookie in form.headers().get_all("set-cookie") {
+        let cookie = cookie.to_str().unwrap();
+        for flag in ["HttpOnly", "Secure", "SameSite=Lax"] {
+            assert!(cookie.contains(flag), "missing {flag}: {cookie}");
+        }
+    }
 }
 
 #[tokio::test]

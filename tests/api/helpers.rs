@@ -237,6 +237,29 @@ impl TestApp {
         files
     }
 
+    /// The same app seen from another browser, with cookies of its own.
+    pub fn clone_for_browser(&self) -> TestApp {
+        let (client, jar) = browser_with_jar();
+        TestApp {
+            address: self.address.clone(),
+            client,
+            jar,
+            state: self.state.clone(),
+            data_dir: self.data_dir.clone(),
+            handle: self.handle.clone(),
+            _dir: None,
+        }
+    }
+
+    /// Puts `cookies` (a `Cookie` header: `a=1; b=2`) in this browser's jar,
+    /// as a copied cookie would be.
+    pub fn plant_cookies(&self, cookies: &str) {
+        let url = self.address.parse().unwrap();
+        for pair in cookies.split("; ").filter(|p| !p.is_empty()) {
+            self.jar.add_cookie_str(pair, &url);
+        }
+    }
+
     /// The `Cookie` header the client would send to this app.
     pub fn session_cookie(&self) -> String {
         use reqwest::cookie::CookieStore;

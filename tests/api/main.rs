@@ -2,6 +2,7 @@
 //! temporary data directory and drives it over HTTP like a browser. Backend
 //! tests run against real servers that `services` starts on loopback.
 
+mod account;
 mod admin;
 mod auth;
 mod backends;
