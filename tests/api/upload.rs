@@ -438,3 +438,48 @@ async fn an_upload_that_stalls_gets_a_408_at_the_deadline() {
     assert!(took < std::time::Duration::from_secs(4), "{took:?}");
     assert_nothing_stored(&app).await;
 }
+
+/// Damaged and mutated images through the whole HTTP path: every one is
+/// stored whole or refused with a 4xx, never a 5xx, and nothing is stored
+/// without its row (two objects, original and thumbnail, per row).
+#[tokio::test]
+async fn mutated_images_are_stored_whole_or_refused_never_a_5xx() {
+    use rand::{Rng, SeedableRng};
+    let app = spawn_app_with(|s| s.limits.signups_per_address = 1_000).await;
+    app.sign_up("mutant").await;
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/upload");
+    let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    seeds.sort();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(14);
+    let mut accepted = 0;
+    for i in 0..60 {
+        let mut bytes = seeds[i % seeds.len()].clone();
+        for _ in 0..rng.gen_range(1..4) {
+            let at = rng.gen_range(0..bytes.len());
+            match rng.gen_range(0..3) {
+                0 => bytes[at] ^= 1 << rng.gen_range(0..8),
+                1 => bytes.truncate(at.max(1)),
+                _ => bytes.insert(at, rng.gen()),
+            }
+        }
+        let status = app.upload(bytes, "m.bin", "image/jpeg").await.status();
+        assert!(status.as_u16() < 500, "mutation {i}: {status}");
+        if status.is_redirection() {
+            accepted += 1;
+        }
+    }
+    assert!(
+        (1..60).contains(&accepted),
+        "some mutations survive, some are refused: {accepted} accepted"
+    );
+    let rows = app.state.db.latest_photos(100).await.unwrap().len();
+    assert_eq!(rows, accepted, "one row per accepted upload");
+    assert_eq!(
+        app.stored_files().len(),
+        2 * rows,
+        "two objects per row, no orphan"
+    );
+}
