@@ -15,6 +15,9 @@ use crate::uploads::bounded_body::BoundedBody;
 use crate::uploads::receive::{drain, ReceiveLimits};
 use crate::uploads::{self, ReceiveError};
 
+/// Names the photo an upload created.
+pub const PHOTO_ID_HEADER: &str = "x-photo-id";
+
 pub async fn form(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -178,12 +181,22 @@ pub async fn submit(
         "photo uploaded"
     );
     session.set_flash("Photo uploaded.")?;
+    // The new photo's id, for a program that uploads (the soak test's audit).
+    let photo_id = (PHOTO_ID_HEADER, id.as_str().to_owned());
     if sent_by_script(&req) {
         // static/upload.js goes there itself; a redirect would be followed
         // inside the request and use up the flash message on the way.
-        return Ok(HttpResponse::Ok().json(serde_json::json!({ "location": "/" })));
+        return Ok(HttpResponse::Ok()
+            .insert_header(photo_id)
+            .json(serde_json::json!({ "location": "/" })));
     }
-    Ok(see_other("/"))
+    let mut response = see_other("/");
+    response.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static(PHOTO_ID_HEADER),
+        actix_web::http::header::HeaderValue::from_str(id.as_str())
+            .map_err(|e| AppError::internal(format!("photo id header: {e}")))?,
+    );
+    Ok(response)
 }
 
 /// The enhanced form (static/upload.js) marks its requests.

@@ -8,4 +8,5 @@ mod autoscaling;
 mod aws_cli;
 mod levels;
 mod lifecycle;
+mod soak;
 pub mod stack;
