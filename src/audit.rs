@@ -43,32 +43,36 @@ pub async fn audit_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let trusted = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.server.trusted_proxies.clone())
-        .unwrap_or_default();
-    let client = client_ip(req.request(), &trusted);
-    let method = req.method().clone();
-    let path = req.path().to_owned();
     let response = next.call(req).await?.map_into_boxed_body();
-    let event = response
+    // Nothing is looked at unless a handler marked its response: this runs
+    // on every request, and almost none of them is an event.
+    let Some(event) = response
         .response()
         .extensions()
         .get::<AuditEvent>()
-        .cloned();
-    if let Some(event) = event {
-        let client = client.map(|ip| ip.to_string()).unwrap_or_default();
-        let status = response.status().as_u16();
-        match &event {
-            AuditEvent::LoginFailed { username } => {
-                tracing::warn!(target: "audit", event = event.kind(), %client, %method, %path, status, username = %username, "audit")
-            }
-            AuditEvent::RateLimited { limit } => {
-                tracing::warn!(target: "audit", event = event.kind(), %client, %method, %path, status, limit, "audit")
-            }
-            _ => {
-                tracing::warn!(target: "audit", event = event.kind(), %client, %method, %path, status, "audit")
-            }
+        .cloned()
+    else {
+        return Ok(response);
+    };
+    let req = response.request();
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.server.trusted_proxies.as_slice())
+        .unwrap_or_default();
+    let client = client_ip(req, trusted)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    let (method, path) = (req.method(), req.path());
+    let status = response.status().as_u16();
+    match &event {
+        AuditEvent::LoginFailed { username } => {
+            tracing::warn!(target: "audit", event = event.kind(), %client, %method, %path, status, username = %username, "audit")
+        }
+        AuditEvent::RateLimited { limit } => {
+            tracing::warn!(target: "audit", event = event.kind(), %client, %method, %path, status, limit, "audit")
+        }
+        _ => {
+            tracing::warn!(target: "audit", event = event.kind(), %client, %method, %path, status, "audit")
         }
     }
     Ok(response)

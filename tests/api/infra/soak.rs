@@ -128,12 +128,12 @@ async fn level_1_under_load_survives_each_component_failing_in_turn() {
     }
     drop(loadtest);
 
-    let audit = audit(&stack, &record).await;
-    let report = report(&record, &audit);
+    let audit = audit(&stack, &record, shared_directory(&stack)).await;
+    let report = report("level 1", &record, &audit);
     println!("{report}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts/soak");
     let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join("report.md"), &report);
+    let _ = std::fs::write(dir.join("report-level-1.md"), &report);
 
     let (acknowledged, phases) = {
         let record = record.lock().unwrap();
@@ -185,7 +185,11 @@ fn signal(pid: u32, signal: &str) {
 
 /// `infra up` again: it restarts what crashed.
 async fn bring_back(stack: &Stack) {
-    let output = stack.up_again(1, &FAST_HEALTH_CHECKS).await;
+    bring_back_at(stack, 1).await;
+}
+
+async fn bring_back_at(stack: &Stack, level: u8) {
+    let output = stack.up_again(level, &FAST_HEALTH_CHECKS).await;
     assert!(
         output.status.success(),
         "up again: {}{}",
@@ -318,9 +322,18 @@ struct Audit {
     missing: Vec<String>,
 }
 
+/// What the shared photo directory holds.
+fn shared_directory(stack: &Stack) -> BTreeSet<String> {
+    stack
+        .files_under("shared-photos")
+        .into_iter()
+        .filter(|f| !f.ends_with(".part"))
+        .collect()
+}
+
 /// Compares what was acknowledged, what the database holds and what the
-/// shared photo directory holds.
-async fn audit(stack: &Stack, record: &Shared) -> Audit {
+/// storage holds (`stored`: paths or keys that end with the objects' keys).
+async fn audit(stack: &Stack, record: &Shared, stored: BTreeSet<String>) -> Audit {
     use sqlx::Connection;
     let config =
         std::fs::read_to_string(stack.state_dir.path().join("app/photoscale.toml")).unwrap();
@@ -337,11 +350,6 @@ async fn audit(stack: &Stack, record: &Shared) -> Audit {
             .await
             .unwrap();
     let ids: BTreeSet<&str> = rows.iter().map(|(id, _, _)| id.as_str()).collect();
-    let stored: BTreeSet<String> = stack
-        .files_under("shared-photos")
-        .into_iter()
-        .filter(|f| !f.ends_with(".part"))
-        .collect();
     let keys: BTreeSet<&str> = rows
         .iter()
         .flat_map(|(_, original, thumb)| [original.as_str(), thumb.as_str()])
@@ -372,10 +380,10 @@ async fn audit(stack: &Stack, record: &Shared) -> Audit {
     }
 }
 
-fn report(record: &Shared, audit: &Audit) -> String {
+fn report(level: &str, record: &Shared, audit: &Audit) -> String {
     use std::fmt::Write;
     let record = record.lock().unwrap();
-    let mut out = String::from("# Fault soak, level 1\n\n| phase | requests by status | longest | recovered after the component returned |\n|---|---|---|---|\n");
+    let mut out = format!("# Fault soak, {level}\n\n| phase | requests by status | longest | recovered after the component returned |\n|---|---|---|---|\n");
     for (phase, r) in &record.phases {
         let statuses: Vec<String> = r
             .by_status
@@ -403,4 +411,58 @@ fn report(record: &Shared, audit: &Audit) -> String {
         audit.missing.len()
     );
     out
+}
+
+/// Level 2: the S3 server is killed and brought back while uploads go on.
+/// Uploads fail while it is away (a 503 that says so), and afterwards every
+/// acknowledged photo is in the bucket and nothing is in it without a row.
+#[cfg(feature = "s3")]
+#[tokio::test]
+async fn level_2_keeps_every_acknowledged_photo_when_the_s3_server_restarts() {
+    let stack = Stack::up(2, &FAST_HEALTH_CHECKS).await;
+    stack.sign_up("soak").await;
+    let hold = Duration::from_secs_f64(seconds_per_phase());
+    let record: Shared = Arc::default();
+    let stop = CancellationToken::new();
+    let clients = spawn_clients(&stack, &record, &stop);
+
+    set_phase(&record, "steady");
+    tokio::time::sleep(hold).await;
+    let s3 = stack.pid_of("s3").await;
+    set_phase(&record, "the S3 server killed, then brought back");
+    signal(s3, "KILL");
+    tokio::time::sleep(hold).await;
+    bring_back_at(&stack, 2).await;
+    recover(&stack, &record).await;
+    set_phase(&record, "steady again");
+    tokio::time::sleep(hold).await;
+    stop.cancel();
+    for client in clients {
+        let _ = client.await;
+    }
+
+    let bucket = crate::services::S3Bucket {
+        endpoint: format!("http://127.0.0.1:{}", stack.port + 13),
+        name: "photos".into(),
+    };
+    let audit = audit(&stack, &record, bucket.keys().await.into_iter().collect()).await;
+    let report = report("level 2", &record, &audit);
+    println!("{report}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts/soak");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join("report-level-2.md"), &report);
+    let acknowledged = record.lock().unwrap().acknowledged.len();
+    assert!(acknowledged > 0, "uploads went through\n{report}");
+    assert!(audit.lost.is_empty(), "lost: {:?}\n{report}", audit.lost);
+    assert!(
+        audit.orphans.is_empty(),
+        "orphans: {:?}\n{report}",
+        audit.orphans
+    );
+    assert!(
+        audit.missing.is_empty(),
+        "missing: {:?}\n{report}",
+        audit.missing
+    );
+    stack.down_and_check_nothing_is_left().await;
 }
