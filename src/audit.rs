@@ -39,20 +39,28 @@ impl AuditEvent {
     }
 }
 
+/// The audit as a middleware of its own (the app runs `record` from
+/// `request_log`, one layer fewer on every request).
 pub async fn audit_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let response = next.call(req).await?.map_into_boxed_body();
-    // Nothing is looked at unless a handler marked its response: this runs
-    // on every request, and almost none of them is an event.
+    record(&response);
+    Ok(response)
+}
+
+/// Writes the audit line for `response`, if a handler marked it. Nothing is
+/// looked at otherwise: this runs on every request, and almost none of them
+/// is an event.
+pub fn record<B>(response: &ServiceResponse<B>) {
     let Some(event) = response
         .response()
         .extensions()
         .get::<AuditEvent>()
         .cloned()
     else {
-        return Ok(response);
+        return;
     };
     let req = response.request();
     let trusted = req
@@ -75,7 +83,6 @@ pub async fn audit_log(
             tracing::warn!(target: "audit", event = event.kind(), %client, %method, %path, status, "audit")
         }
     }
-    Ok(response)
 }
 
 #[cfg(test)]

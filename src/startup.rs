@@ -17,7 +17,6 @@ use tokio::sync::Semaphore;
 
 use crate::abuse_limits::AbuseLimits;
 use crate::anonymous_feed::AnonymousFeed;
-use crate::audit::audit_log;
 use crate::configuration::{redact_url_password, Settings};
 use crate::db::Db;
 use crate::error::AppError;
@@ -28,11 +27,8 @@ use crate::health_check::{self, HealthCheck};
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
 use crate::middleware::{
-    error_pages::error_pages,
-    request_log::request_log,
-    security_headers::{security_headers, SecurityHeaders},
-    session_failures::session_failures,
-    session_validity::session_validity,
+    error_pages::error_pages, request_log::request_log, security_headers::SecurityHeaders,
+    session_failures::session_failures, session_validity::session_validity,
 };
 use crate::password_hashing::PasswordHashing;
 use crate::photo_index::{self, PhotoIndex};
@@ -193,8 +189,6 @@ fn run(
             .wrap(from_fn(session_validity))
             .wrap(session_middleware)
             .wrap(from_fn(session_failures))
-            .wrap(from_fn(security_headers))
-            .wrap(from_fn(audit_log))
             .wrap(from_fn(request_log))
     })
     .on_connect(disable_nagle)

@@ -270,8 +270,12 @@ fn server_text(name: &str, addresses: &Addresses, memcached: bool, redis: bool) 
     }
 }
 
-/// The overrides that break things on purpose say so in the plan.
+/// The overrides that break things on purpose say so in the plan, and so
+/// does what the local stack relaxes.
 fn warnings(spec: &StackSpec, out: &mut String) {
+    if spec.target == crate::spec::Target::Local {
+        out.push_str("  note: every client of a stack on this machine comes from 127.0.0.1, so the app's per-address abuse limits are lifted (per-account limits stay)\n");
+    }
     if spec.load_balancer.is_none() {
         return;
     }
@@ -293,6 +297,15 @@ mod tests {
         let addresses = Addresses::for_spec(&spec, spec.entry_port(&overrides));
         let text = describe(&spec, &addresses);
         (spec, addresses, text)
+    }
+
+    #[test]
+    fn the_local_plan_says_the_per_address_limits_are_lifted() {
+        let (_, _, text) = plan(1, Overrides::default());
+        assert!(
+            text.contains("per-address abuse limits are lifted"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Request middleware, outermost first: `request_log` (instance header, one log
-//! line), security headers, `session_failures` (a failing session store becomes
+//! line, security headers, the audit line), `session_failures` (a failing session store becomes
 //! a 503 page), the session middleware itself, `session_validity` (expired
 //! and revoked sessions end), then `error_pages`.
 

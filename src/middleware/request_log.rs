@@ -1,5 +1,7 @@
-//! One log line per request (method, path, status, latency, instance id), and
-//! the `X-Instance-Id` header on every response, errors included.
+//! One log line per request (method, path, status, latency, instance id), the
+//! `X-Instance-Id` header and the security headers on every response, and
+//! the audit line of a marked one: one layer for all of it, since each
+//! middleware layer costs every request a little.
 
 use std::time::Instant;
 
@@ -9,6 +11,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 
+use crate::middleware::security_headers::SecurityHeaders;
 use crate::state::AppState;
 
 pub const INSTANCE_HEADER: &str = "x-instance-id";
@@ -42,6 +45,14 @@ pub async fn request_log(
             .headers_mut()
             .insert(HeaderName::from_static(INSTANCE_HEADER), value);
     }
+    if let Some(headers) = response
+        .request()
+        .app_data::<web::Data<SecurityHeaders>>()
+        .cloned()
+    {
+        headers.apply(response.headers_mut());
+    }
+    crate::audit::record(&response);
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(

@@ -3,15 +3,12 @@
 //! and HSTS when `server.hsts` is on (only behind HTTPS: a browser that sees
 //! it over HTTPS refuses plain HTTP to the host for a year).
 //!
-//! A middleware that fails (the session store could not save) answers with
-//! an error rather than a response, which no outer middleware can touch; so
-//! the list is also kept in the app data for `session_failures` to apply.
+//! `request_log` applies them to every response. A middleware that fails
+//! (the session store could not save) answers with an error rather than a
+//! response, which no outer middleware can touch; so `session_failures`
+//! applies them to its page itself, from the same app data.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{web, Error};
 
 #[derive(Debug, Clone)]
 pub struct SecurityHeaders(Vec<(HeaderName, HeaderValue)>);
@@ -50,16 +47,4 @@ impl SecurityHeaders {
             }
         }
     }
-}
-
-pub async fn security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let headers = req.app_data::<web::Data<SecurityHeaders>>().cloned();
-    let mut response = next.call(req).await?.map_into_boxed_body();
-    if let Some(headers) = headers {
-        headers.apply(response.headers_mut());
-    }
-    Ok(response)
 }
