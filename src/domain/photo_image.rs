@@ -142,13 +142,7 @@ pub fn inspect_and_thumbnail(
     path: &Path,
     limits: &ImageLimits,
 ) -> Result<(InspectedPhoto, Thumbnail), PhotoError> {
-    let mut file = File::open(path)?;
-    if file.metadata()?.len() == 0 {
-        return Err(PhotoRejected::Empty.into());
-    }
-    let mut head = [0u8; 16];
-    let n = read_up_to(&mut file, &mut head)?;
-    let format = PhotoFormat::sniff(&head[..n]).ok_or(PhotoRejected::UnsupportedType)?;
+    let (mut file, format) = open_and_sniff(path)?;
 
     file.rewind()?;
     let (width, height) = read_dimensions(&file, format)?;
@@ -189,6 +183,19 @@ pub enum PhotoError {
     Io(#[from] std::io::Error),
 }
 
+/// The file, and its format from its first bytes (an empty file or an
+/// unknown format is refused here).
+fn open_and_sniff(path: &Path) -> Result<(File, PhotoFormat), PhotoError> {
+    let mut file = File::open(path)?;
+    if file.metadata()?.len() == 0 {
+        return Err(PhotoRejected::Empty.into());
+    }
+    let mut head = [0u8; 16];
+    let n = read_up_to(&mut file, &mut head)?;
+    let format = PhotoFormat::sniff(&head[..n]).ok_or(PhotoRejected::UnsupportedType)?;
+    Ok((file, format))
+}
+
 fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -207,13 +214,7 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 /// answers do not depend on the budget.
 pub fn decode_cost(path: &Path, limits: &ImageLimits) -> Result<u64, PhotoError> {
     use image::ImageDecoder;
-    let mut file = File::open(path)?;
-    if file.metadata()?.len() == 0 {
-        return Err(PhotoRejected::Empty.into());
-    }
-    let mut head = [0u8; 16];
-    let n = read_up_to(&mut file, &mut head)?;
-    let format = PhotoFormat::sniff(&head[..n]).ok_or(PhotoRejected::UnsupportedType)?;
+    let (mut file, format) = open_and_sniff(path)?;
     file.rewind()?;
     let mut reader = reader_for(&file, format);
     reader.no_limits();
