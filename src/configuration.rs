@@ -139,6 +139,14 @@ pub struct StorageSettings {
     pub memory_cache_bytes: u64,
     /// Objects larger than this are always streamed from storage.
     pub memory_cache_max_object_bytes: u64,
+    /// An object with no database row is removed once it is this old: an
+    /// upload interrupted by a crash between its objects and its row. Must
+    /// be longer than any upload takes from its last byte to its row.
+    #[serde(with = "humantime_serde")]
+    pub orphan_grace: Duration,
+    /// How often each instance looks for such objects; 0s turns it off.
+    #[serde(with = "humantime_serde")]
+    pub sweep_every: Duration,
     pub s3: S3Settings,
 }
 
@@ -150,6 +158,8 @@ impl Default for StorageSettings {
             cdn_base_url: None,
             memory_cache_bytes: 32 * 1024 * 1024,
             memory_cache_max_object_bytes: 1024 * 1024,
+            orphan_grace: Duration::from_secs(3600),
+            sweep_every: Duration::from_secs(3600),
             s3: S3Settings::default(),
         }
     }
@@ -473,6 +483,20 @@ impl Settings {
                     humantime::format_duration(self.database.query_timeout)
                 ),
                 "use at least 100ms (the default is 5s)",
+            );
+        }
+        // An upload's INSERT may take the query timeout, and the check after a
+        // timed-out INSERT as long again: its objects must outlive both.
+        if self.storage.orphan_grace < self.database.query_timeout * 2 {
+            return invalid(
+                "storage.orphan_grace",
+                format!(
+                    "{} is shorter than twice database.query_timeout ({}), so an upload still \
+                     writing its row could lose its objects",
+                    humantime::format_duration(self.storage.orphan_grace),
+                    humantime::format_duration(self.database.query_timeout)
+                ),
+                "use at least twice database.query_timeout (the default is 1h)",
             );
         }
         if self.uploads.decode_memory_bytes < 16 * 1024 * 1024 {
@@ -895,6 +919,19 @@ mod tests {
         assert_eq!(s.uploads.max_bytes, 10 * 1024 * 1024);
         assert_eq!(s.sessions.backend, SessionBackend::Cookie);
         assert!(s.database_url().expose_secret().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn the_orphan_grace_must_cover_a_slow_insert_and_its_check() {
+        let toml = "[database]\nquery_timeout = \"5s\"\n[storage]\norphan_grace = \"8s\"\n";
+        let err = load_toml(toml).unwrap_err().to_string();
+        assert!(err.contains("storage.orphan_grace"), "{err}");
+        assert!(err.contains("twice database.query_timeout (5s)"), "{err}");
+        let toml = "[database]\nquery_timeout = \"5s\"\n[storage]\norphan_grace = \"10s\"\n";
+        assert_eq!(
+            load_toml(toml).unwrap().storage.orphan_grace,
+            Duration::from_secs(10)
+        );
     }
 
     #[test]

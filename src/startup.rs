@@ -36,6 +36,7 @@ use crate::session_store::{AppSessionStore, SessionHealth};
 use crate::state::AppState;
 use crate::storage::{HotObjects, Storage};
 use crate::templates::Templates;
+use crate::uploads::orphan_sweep;
 use crate::{routes, session_key};
 
 pub const SESSION_COOKIE: &str = "photoscale_session";
@@ -106,6 +107,7 @@ impl Application {
         });
         health_check::refresh(&state).await;
         health_check::keep_checking(&state.clone().into_inner());
+        orphan_sweep::keep_sweeping(&state.clone().into_inner());
         tracing::info!(
             instance_id = %state.instance.id,
             address = %address,

@@ -1,5 +1,6 @@
 //! Queries on `photos`.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::{now_millis, Db, DbError, PhotoRow};
@@ -136,6 +137,27 @@ impl Db {
                 .fetch_optional(&self.pool)
                 .await?;
             Ok(photo)
+        })
+        .await
+    }
+
+    /// The object keys (original and thumbnail) of the photos among
+    /// `public_ids` that have a row: what the orphan sweep must keep.
+    pub async fn stored_keys_of(&self, public_ids: &[&str]) -> Result<HashSet<String>, DbError> {
+        if public_ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let marks = vec!["?"; public_ids.len()].join(", ");
+        let select =
+            format!("SELECT object_key, thumb_key FROM photos WHERE public_id IN ({marks})");
+        self.within(async {
+            let select = self.sql(&select);
+            let mut query = sqlx::query_as::<_, (String, String)>(&select);
+            for id in public_ids {
+                query = query.bind(*id);
+            }
+            let rows = query.fetch_all(&self.pool).await?;
+            Ok(rows.into_iter().flat_map(|(a, b)| [a, b]).collect())
         })
         .await
     }

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
 use tokio_util::io::ReaderStream;
 
-use super::{validate_key, ObjectBody, StorageError};
+use super::{validate_key, Listed, ObjectBody, StorageError};
 
 #[derive(Debug, Clone)]
 pub struct LocalStorage {
@@ -110,6 +111,75 @@ impl LocalStorage {
             }),
         }
     }
+}
+
+impl LocalStorage {
+    /// Everything under `prefix` (a directory such as `originals/`), staging
+    /// files of interrupted writes included, in pages sent as they are read.
+    /// The directory is read on a blocking thread, never on the runtime.
+    pub fn list(&self, prefix: &'static str) -> mpsc::Receiver<Result<Vec<Listed>, StorageError>> {
+        let (pages, receiver) = mpsc::channel(2);
+        let dir = self.root.join(prefix);
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = send_listing(&dir, prefix, &pages) {
+                let _ = pages.blocking_send(Err(StorageError::Io {
+                    key: prefix.to_owned(),
+                    source: e,
+                }));
+            }
+        });
+        receiver
+    }
+}
+
+fn send_listing(
+    dir: &Path,
+    prefix: &str,
+    pages: &mpsc::Sender<Result<Vec<Listed>, StorageError>>,
+) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        // Nothing was ever stored under this prefix.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut page = Vec::with_capacity(LIST_PAGE);
+    for entry in entries {
+        let entry = entry?;
+        let metadata = match entry.metadata() {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => continue,
+            // Removed since the directory was read.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        page.push(Listed {
+            key: format!("{prefix}{name}"),
+            modified: metadata.modified()?,
+        });
+        if page.len() == LIST_PAGE {
+            let full = std::mem::replace(&mut page, Vec::with_capacity(LIST_PAGE));
+            if pages.blocking_send(Ok(full)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !page.is_empty() {
+        let _ = pages.blocking_send(Ok(page));
+    }
+    Ok(())
+}
+
+/// Entries per page of a listing (S3 lists 1,000 at a time).
+const LIST_PAGE: usize = 1000;
+
+/// Staging files are hidden (`.NAME.UUID.tmp`, see `staging_name`).
+pub fn is_staging_name(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    name.starts_with('.') && name.ends_with(".tmp")
 }
 
 /// How much of a streamed object is read at a time.

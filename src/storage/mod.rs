@@ -11,6 +11,7 @@ use std::path::Path;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
+use tokio::sync::mpsc;
 
 pub use hot_objects::HotObjects;
 pub use links::PhotoView;
@@ -39,6 +40,21 @@ pub enum StorageError {
         key: String,
         detail: String,
     },
+}
+
+/// One entry of a listing: an object, or the staging file of a write that
+/// never finished (a hidden `.NAME.UUID.tmp` beside a directory store's
+/// objects).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub key: String,
+    pub modified: std::time::SystemTime,
+}
+
+impl Listed {
+    pub fn is_staging(&self) -> bool {
+        local::is_staging_name(&self.key)
+    }
 }
 
 /// An object's bytes as a stream, so large photos are never held in memory whole.
@@ -136,6 +152,16 @@ impl Storage {
             Self::Local(s) | Self::Shared(s) => s.delete(key).await,
             #[cfg(feature = "s3")]
             Self::S3(s) => s.delete(key).await,
+        }
+    }
+
+    /// Every object under `prefix` (`originals/` or `thumbnails/`), in pages
+    /// as the store gives them; an error ends the listing.
+    pub fn list(&self, prefix: &'static str) -> mpsc::Receiver<Result<Vec<Listed>, StorageError>> {
+        match self {
+            Self::Local(s) | Self::Shared(s) => s.list(prefix),
+            #[cfg(feature = "s3")]
+            Self::S3(s) => s.list(prefix),
         }
     }
 

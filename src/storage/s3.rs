@@ -16,8 +16,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio_util::io::ReaderStream;
 
-use super::{validate_key, ObjectBody, StorageError};
+use super::{validate_key, Listed, ObjectBody, StorageError};
 use crate::configuration::{S3Serve, S3Settings};
+use tokio::sync::mpsc;
 
 #[derive(Debug, Clone)]
 pub struct S3Storage {
@@ -147,6 +148,63 @@ impl S3Storage {
             length,
             stream: ReaderStream::new(reader).boxed(),
         })
+    }
+
+    /// Every object under `prefix`, a page (up to 1,000 keys) at a time.
+    pub fn list(&self, prefix: &'static str) -> mpsc::Receiver<Result<Vec<Listed>, StorageError>> {
+        let (pages, receiver) = mpsc::channel(2);
+        let storage = self.clone();
+        tokio::spawn(async move {
+            let mut token: Option<String> = None;
+            loop {
+                let page = storage.list_page(prefix, token.take()).await;
+                let (listed, next) = match page {
+                    Ok(page) => page,
+                    Err(e) => {
+                        let _ = pages.send(Err(e)).await;
+                        return;
+                    }
+                };
+                if pages.send(Ok(listed)).await.is_err() {
+                    return;
+                }
+                match next {
+                    Some(next) => token = Some(next),
+                    None => return,
+                }
+            }
+        });
+        receiver
+    }
+
+    async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<String>,
+    ) -> Result<(Vec<Listed>, Option<String>), StorageError> {
+        let output = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(self.full_key(prefix))
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| remote("ListObjectsV2", prefix, DisplayErrorContext(e)))?;
+        let listed = output
+            .contents()
+            .iter()
+            .filter_map(|object| {
+                let key = object.key()?.strip_prefix(&self.prefix)?.to_owned();
+                let modified = std::time::SystemTime::try_from(*object.last_modified()?).ok()?;
+                Some(Listed { key, modified })
+            })
+            .collect();
+        let next = match output.is_truncated() {
+            Some(true) => output.next_continuation_token().map(str::to_owned),
+            _ => None,
+        };
+        Ok((listed, next))
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {

@@ -2,6 +2,7 @@
 //! store it all-or-nothing.
 
 pub mod bounded_body;
+pub mod orphan_sweep;
 pub mod receive;
 pub mod save;
 pub mod temp_file;

@@ -17,6 +17,7 @@ pub mod infra;
 mod limits;
 mod loadtest;
 mod migrations;
+mod orphan_sweep;
 mod photos;
 mod restart;
 mod scenario;
