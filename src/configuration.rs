@@ -742,6 +742,34 @@ pub enum ConfigError {
     },
 }
 
+/// A `photoscale.toml` in a parent directory, when none is given and the
+/// current directory has none: it is not read, and the caller warns about
+/// it so that nobody wonders why its settings do not apply.
+pub fn ignored_parent_config(sources: &ConfigSources) -> Option<PathBuf> {
+    if sources.file.is_some() || Path::new(DEFAULT_CONFIG_FILE).exists() {
+        return None;
+    }
+    let here = std::env::current_dir().ok()?;
+    here.ancestors()
+        .skip(1)
+        .map(|dir| dir.join(DEFAULT_CONFIG_FILE))
+        .find(|file| file.is_file())
+}
+
+/// Says on stderr (logging is not set up yet: this file configures it) that
+/// a parent directory's `photoscale.toml` is not read, and how to use it.
+pub fn warn_if_parent_config_ignored(sources: &ConfigSources) {
+    if let Some(ignored) = ignored_parent_config(sources) {
+        let dir = ignored.parent().unwrap_or(Path::new("/"));
+        eprintln!(
+            "warning: {} is not read: photoscale reads ./photoscale.toml only\n  fix: run from {}, or pass --config {}",
+            ignored.display(),
+            dir.display(),
+            ignored.display()
+        );
+    }
+}
+
 impl Settings {
     /// Reads every layer, from `sources` and the process environment.
     pub fn load(sources: &ConfigSources) -> Result<Settings, ConfigError> {
@@ -755,7 +783,12 @@ impl Settings {
                 ensure_readable(path)?;
                 figment.merge(Toml::file(path))
             }
-            None => figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
+            // The current directory's only: `Toml::file` would also take
+            // one from any parent directory, silently.
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE))
+            }
+            None => figment,
         };
         // `PHOTOSCALE_CONFIG` names the file itself, it is not a key.
         figment = figment.merge(env.ignore(NOT_CONFIGURATION_KEYS).split("__"));
@@ -1003,6 +1036,32 @@ mod tests {
             let s = Settings::load(&sources).map_err(|e| e.to_string())?;
             assert_eq!(s.feed.size, 7);
             assert_eq!(s.latency, Duration::from_secs(3));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_file_in_a_parent_directory_is_not_read_but_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("photoscale.toml", "[feed]\nsize = 3\n")?;
+            std::fs::create_dir("sub").map_err(|e| e.to_string())?;
+            jail.change_dir("sub")?;
+            let s = Settings::load(&ConfigSources::default()).map_err(|e| e.to_string())?;
+            assert_eq!(s.feed.size, 10, "the parent's file is not applied");
+            let ignored = ignored_parent_config(&ConfigSources::default());
+            assert_eq!(
+                ignored.map(|p| p.canonicalize().unwrap()),
+                Some(
+                    jail.directory()
+                        .join("photoscale.toml")
+                        .canonicalize()
+                        .unwrap()
+                )
+            );
+            jail.create_file("photoscale.toml", "[feed]\nsize = 4\n")?;
+            let s = Settings::load(&ConfigSources::default()).map_err(|e| e.to_string())?;
+            assert_eq!(s.feed.size, 4, "the current directory's file is");
+            assert_eq!(ignored_parent_config(&ConfigSources::default()), None);
             Ok(())
         });
     }

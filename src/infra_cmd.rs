@@ -13,12 +13,14 @@ use crate::aws_cmd;
 use crate::cli::{CacheArg, InfraCommand, SessionsArg, StackArgs, StorageArg, TargetArg};
 
 /// The flags, completed by the `[infra]` section of the configuration file
-/// (`--config FILE`, else ./photoscale.toml when present).
+/// (`--config FILE`, else ./photoscale.toml when present; never a parent
+/// directory's).
 pub fn with_config_file(stack: &StackArgs, config: Option<PathBuf>) -> anyhow::Result<StackArgs> {
     let sources = crate::configuration::ConfigSources {
         file: config,
         overrides: Default::default(),
     };
+    crate::configuration::warn_if_parent_config_ignored(&sources);
     let settings = crate::configuration::Settings::load(&sources)?;
     Ok(settings.infra.under(stack))
 }

@@ -188,5 +188,7 @@ fn load_with_data_dir(
 }
 
 fn load(file: Option<std::path::PathBuf>, overrides: CliOverrides) -> anyhow::Result<Settings> {
-    Ok(Settings::load(&ConfigSources { file, overrides })?)
+    let sources = ConfigSources { file, overrides };
+    photoscale::configuration::warn_if_parent_config_ignored(&sources);
+    Ok(Settings::load(&sources)?)
 }

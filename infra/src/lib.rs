@@ -5,6 +5,7 @@
 //! level N + overrides ──► StackSpec ──► LocalProvider | AwsProvider
 //! ```
 
+mod atomic_file;
 pub mod autoscale;
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -15,4 +16,5 @@ pub mod plan;
 mod progress;
 pub mod spec;
 
+pub use atomic_file::write_atomically;
 pub use spec::{Overrides, SpecError, StackSpec};

@@ -170,3 +170,32 @@ fn infra_numbers_come_from_the_config_file_and_flags_win() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn a_config_file_in_a_parent_directory_is_named_and_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("photoscale.toml"), "[feed]\nsize = 3\n").unwrap();
+    let child = dir.path().join("project");
+    std::fs::create_dir(&child).unwrap();
+    let output = photoscale(&child, &["config", "show"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("size = 10"),
+        "the parent's file is not applied: {}",
+        text(&output.stdout)
+    );
+    let warning = text(&output.stderr);
+    let parent_file = dir.path().join("photoscale.toml");
+    assert!(
+        warning.contains(&format!("{} is not read", parent_file.display())),
+        "{warning}"
+    );
+    assert!(warning.contains("--config"), "{warning}");
+
+    let output = photoscale(dir.path(), &["config", "show"]);
+    assert!(
+        text(&output.stdout).contains("size = 3"),
+        "read where it is"
+    );
+    assert!(!text(&output.stderr).contains("not read"));
+}

@@ -177,7 +177,7 @@ fn save_state(state_dir: &Path, stack: &StackName, found: &Inventory) -> Result<
     let write = || {
         std::fs::create_dir_all(state_dir)?;
         let text = serde_json::to_string_pretty(found).map_err(std::io::Error::other)?;
-        std::fs::write(&path, text + "\n")
+        crate::write_atomically(&path, (text + "\n").as_bytes())
     };
     write().map_err(|source| AwsError::State { path, source })
 }

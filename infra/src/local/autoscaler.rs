@@ -308,7 +308,7 @@ async fn terminate(dir: &StateDir, api: &RuntimeApi, id: &str) -> Result<(), Loc
     let mut state = dir.load()?;
     api.retire(id).await?;
     if let Some(running) = state.instances.remove(id) {
-        process::stop(running.pid, &running.program, Duration::from_secs(30)).await;
+        process::stop(&running, Duration::from_secs(30)).await;
     }
     dir.save(&state)
 }

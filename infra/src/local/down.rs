@@ -47,7 +47,7 @@ pub async fn down(state_dir: &Path, purge: bool) -> Result<DownReport, LocalErro
 
         let addresses: Vec<_> = order.iter().map(|(_, r)| r.address).collect();
         for (name, running) in order {
-            match process::stop(running.pid, &running.program, Duration::from_secs(15)).await {
+            match process::stop(&running, Duration::from_secs(15)).await {
                 Stopped::WasNotRunning => report.already_gone.push(name),
                 Stopped::Gracefully => report.stopped.push(name),
                 Stopped::Killed => report.stopped.push(format!("{name} (killed)")),

@@ -109,6 +109,9 @@ pub struct ServerStatus {
     pub current_sessions: u64,
     /// Average response time of the last 1024 requests, in ms.
     pub response_time_ms: u64,
+    /// What the last health check said (HAProxy's free text, e.g. the
+    /// reason phrase of a failing answer); empty before the first check.
+    pub last_check: String,
 }
 
 impl ServerStatus {
@@ -127,6 +130,8 @@ pub enum RuntimeApiError {
     },
     #[error("HAProxy refused `{command}`: {answer}")]
     Refused { command: String, answer: String },
+    #[error("HAProxy's answer to `{command}` is not what photoscale reads: {problem}")]
+    Unreadable { command: String, problem: String },
 }
 
 /// A client of HAProxy's runtime API.
@@ -289,10 +294,16 @@ impl RuntimeApi {
         Ok(tokio::io::BufReader::new(stream).lines())
     }
 
-    /// Every server of the app backend, from `show stat`.
+    /// Every server of the app backend, from `show stat json`: typed
+    /// fields, where the CSV form has free text (health check messages)
+    /// that may itself hold commas.
     pub async fn servers(&self) -> Result<Vec<ServerStatus>, RuntimeApiError> {
-        let csv = self.command("show stat").await?;
-        Ok(parse_stat(&csv))
+        const COMMAND: &str = "show stat json";
+        let json = self.command(COMMAND).await?;
+        parse_stat(&json).map_err(|problem| RuntimeApiError::Unreadable {
+            command: COMMAND.to_owned(),
+            problem,
+        })
     }
 }
 
@@ -315,33 +326,53 @@ fn server_path(name: &str) -> String {
     format!("{BACKEND}/{name}")
 }
 
-/// Parses `show stat` CSV (header line starts with "# ").
-fn parse_stat(csv: &str) -> Vec<ServerStatus> {
-    let mut lines = csv.lines();
-    let Some(header) = lines.next() else {
-        return Vec::new();
-    };
-    let columns: Vec<&str> = header.trim_start_matches("# ").split(',').collect();
-    let index = |name: &str| columns.iter().position(|c| *c == name);
-    let (Some(px), Some(sv), Some(status), Some(scur), Some(rtime)) = (
-        index("pxname"),
-        index("svname"),
-        index("status"),
-        index("scur"),
-        index("rtime"),
-    ) else {
-        return Vec::new();
-    };
-    lines
-        .map(|line| line.split(',').collect::<Vec<&str>>())
-        .filter(|f| f.len() > rtime && f[px] == BACKEND && f[sv] != "BACKEND")
-        .map(|f| ServerStatus {
-            name: f[sv].to_owned(),
-            status: f[status].to_owned(),
-            current_sessions: f[scur].parse().unwrap_or(0),
-            response_time_ms: f[rtime].parse().unwrap_or(0),
+/// Parses `show stat json`: one array of fields per proxy or server, each
+/// field `{"field": {"name": ...}, "value": {"type": ..., "value": ...}}`.
+fn parse_stat(json: &str) -> Result<Vec<ServerStatus>, String> {
+    #[derive(serde::Deserialize)]
+    struct Field {
+        #[serde(rename = "objType")]
+        object: String,
+        field: Name,
+        value: Value,
+    }
+    #[derive(serde::Deserialize)]
+    struct Name {
+        name: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Value {
+        value: serde_json::Value,
+    }
+    let rows: Vec<Vec<Field>> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let servers = rows
+        .into_iter()
+        .filter(|row| row.first().is_some_and(|f| f.object == "Server"))
+        .map(|row| {
+            row.into_iter()
+                .map(|f| (f.field.name, f.value.value))
+                .collect::<std::collections::HashMap<_, _>>()
         })
-        .collect()
+        .filter(|fields| fields.get("pxname").and_then(|v| v.as_str()) == Some(BACKEND))
+        .map(|fields| {
+            let text = |name: &str| {
+                fields
+                    .get(name)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let number = |name: &str| fields.get(name).and_then(|v| v.as_u64()).unwrap_or(0);
+            ServerStatus {
+                name: text("svname"),
+                status: text("status"),
+                current_sessions: number("scur"),
+                response_time_ms: number("rtime"),
+                last_check: text("last_chk"),
+            }
+        })
+        .collect();
+    Ok(servers)
 }
 
 #[cfg(test)]
@@ -394,14 +425,30 @@ mod tests {
     }
 
     #[test]
-    fn stat_csv_is_read_for_the_app_backend_only() {
-        let csv = "# pxname,svname,qcur,scur,status,rtime\nweb,FRONTEND,,3,OPEN,\napp,i-1,0,2,UP,12\napp,i-2,0,0,DOWN,0\napp,BACKEND,0,2,UP,12\n";
-        let servers = parse_stat(csv);
-        assert_eq!(servers.len(), 2);
-        assert_eq!(servers[0].name, "i-1");
-        assert!(servers[0].is_up());
-        assert_eq!(servers[0].current_sessions, 2);
-        assert_eq!(servers[0].response_time_ms, 12);
-        assert!(!servers[1].is_up());
+    /// Recorded from HAProxy 2.6 (`show stat json`) with i-1 failing its
+    /// check with the reason phrase "Down, for, maintenance" and i-2 up,
+    /// after 20 requests of 12 ms: the CSV form quotes that phrase, and
+    /// splitting on commas shifts every column after it.
+    fn stat_json_is_read_for_the_app_backend_only() {
+        let json = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/haproxy-show-stat.json"
+        ))
+        .unwrap();
+        let servers = parse_stat(&json).unwrap();
+        let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["i-1", "i-2"]);
+        assert!(!servers[0].is_up());
+        assert_eq!(servers[0].last_check, "Down, for, maintenance");
+        assert!(servers[1].is_up());
+        assert_eq!(servers[1].current_sessions, 0);
+        assert_eq!(servers[1].response_time_ms, 13);
+    }
+
+    #[test]
+    fn an_unreadable_answer_is_an_error_not_a_panic() {
+        for answer in ["", "Unknown command.", "[[{\"objType\": 3}]]"] {
+            assert!(parse_stat(answer).is_err(), "{answer:?}");
+        }
     }
 }

@@ -48,7 +48,7 @@ pub enum LocalError {
     },
     #[error("{0} is not empty and was not made by photoscale\n  fix: choose another --state-dir, or an empty directory")]
     NotAStateDir(PathBuf),
-    #[error("the state file {0} cannot be read: {1}\n  fix: stop what still runs with `photoscale infra down`, or delete the state directory if nothing runs")]
+    #[error("the state file {0} cannot be read: {1}\n  fix: photoscale cannot tell what this stack runs; list its programs with `pgrep -af <state directory>` (their command lines name it), stop them, then remove the state directory")]
     CorruptState(PathBuf, String),
     #[error("another `photoscale infra` command is working on {0}\n  fix: wait for it to finish")]
     Busy(PathBuf),
@@ -145,6 +145,8 @@ fn start_process(
     Ok(state::Running {
         program: launch.program_name(),
         pid,
+        // Read at once: the child exists (unreaped) until we exit.
+        started: process::StartTime::of(pid),
         address,
         fingerprint,
         log: launch.log.clone(),

@@ -1,8 +1,10 @@
 //! Background processes. Each component is started detached (its own process
 //! group, output appended to a log file) so it outlives `infra up`, and is
 //! found again later by pid. Before signalling a pid we check that it is
-//! still the program we started: pids are reused, and `infra down` must stop
-//! what it started and nothing else.
+//! still the process we started: pids are reused (after a reboot, or once
+//! the counter wraps), and `infra down` must stop what it started and
+//! nothing else. A process is known by its pid plus its start time and the
+//! boot it started in, which no other process shares.
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,9 @@ use std::time::Duration;
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+
+use super::state::Running;
 
 /// How to start one program.
 #[derive(Debug, Clone)]
@@ -78,6 +83,46 @@ impl Launch {
     }
 }
 
+/// When a process started, as the kernel tells it: the boot's id and the
+/// start time in clock ticks since that boot. A recycled pid has another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartTime {
+    pub boot_id: String,
+    pub ticks: u64,
+}
+
+impl StartTime {
+    /// The start time of `pid`, if it exists.
+    pub fn of(pid: u32) -> Option<Self> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the parenthesised name start at field 3 (the state);
+        // the start time is field 22 (proc(5)).
+        let ticks = stat.rsplit(')').next()?.split_whitespace().nth(19)?;
+        Some(Self {
+            boot_id: boot_id()?,
+            ticks: ticks.parse().ok()?,
+        })
+    }
+}
+
+fn boot_id() -> Option<String> {
+    let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    Some(id.trim().to_owned())
+}
+
+/// True when `running` is still the very process the stack started: alive,
+/// and started at the recorded time in this boot. A state file written
+/// before start times were recorded has only the program's name to go by.
+pub fn is_ours(running: &Running) -> bool {
+    if !is_alive(running.pid) {
+        return false;
+    }
+    match &running.started {
+        Some(started) => StartTime::of(running.pid).as_ref() == Some(started),
+        None => is_running(running.pid, &running.program),
+    }
+}
+
 /// True when `pid` exists and has not exited (a zombie has).
 pub fn is_alive(pid: u32) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -130,12 +175,12 @@ pub enum Stopped {
     Killed,
 }
 
-/// Stops the process group led by `pid`, if `pid` is still `program`.
-pub async fn stop(pid: u32, program: &str, grace: Duration) -> Stopped {
-    if !is_running(pid, program) {
+/// Stops the process group `running` leads, if it is still ours.
+pub async fn stop(running: &Running, grace: Duration) -> Stopped {
+    if !is_ours(running) {
         return Stopped::WasNotRunning;
     }
-    terminate(pid, grace).await
+    terminate(running.pid, grace).await
 }
 
 /// Stops a component that is being replaced, then waits (up to 5 s) until
@@ -144,12 +189,11 @@ pub async fn stop(pid: u32, program: &str, grace: Duration) -> Stopped {
 /// kernel closes it after the process is gone), and the replacement would
 /// otherwise find its own predecessor's port "in use".
 pub async fn stop_for_replacement(
-    pid: u32,
-    program: &str,
+    running: &Running,
     grace: Duration,
     address: std::net::SocketAddrV4,
 ) -> Stopped {
-    let stopped = stop(pid, program, grace).await;
+    let stopped = stop(running, grace).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while std::net::TcpListener::bind(address).is_err() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -201,25 +245,57 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
 mod tests {
     use super::*;
 
+    fn running(pid: u32, program: &str, started: Option<StartTime>) -> Running {
+        Running {
+            program: program.into(),
+            pid,
+            started,
+            address: "127.0.0.1:1".parse().unwrap(),
+            fingerprint: String::new(),
+            log: PathBuf::new(),
+        }
+    }
+
     #[tokio::test]
     async fn a_started_program_runs_until_stopped() {
         let dir = tempfile::tempdir().unwrap();
         let launch = Launch::new("/bin/sleep".into(), dir.path().join("sleep.log")).arg("30");
         let pid = launch.spawn().unwrap();
-        assert!(is_running(pid, "sleep"));
-        assert!(
-            !is_running(pid, "haproxy"),
-            "another program's pid is not ours"
-        );
+        let sleep = running(pid, "sleep", StartTime::of(pid));
+        assert!(is_ours(&sleep));
         assert_eq!(
-            stop(pid, "sleep", Duration::from_secs(5)).await,
+            stop(&sleep, Duration::from_secs(5)).await,
             Stopped::Gracefully
         );
-        assert!(!is_running(pid, "sleep"));
+        assert!(!is_ours(&sleep));
         assert_eq!(
-            stop(pid, "sleep", Duration::from_secs(1)).await,
+            stop(&sleep, Duration::from_secs(1)).await,
             Stopped::WasNotRunning
         );
+    }
+
+    #[tokio::test]
+    async fn a_pid_with_another_start_time_is_not_ours_whatever_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let launch = Launch::new("/bin/sleep".into(), dir.path().join("sleep.log")).arg("30");
+        let pid = launch.spawn().unwrap();
+        let mut then = StartTime::of(pid).expect("a live process has a start time");
+        assert_eq!(StartTime::of(pid), Some(then.clone()), "it does not change");
+        then.ticks -= 1;
+        let recycled = running(pid, "sleep", Some(then.clone()));
+        assert!(!is_ours(&recycled), "same pid and name, another process");
+        assert_eq!(
+            stop(&recycled, Duration::from_secs(1)).await,
+            Stopped::WasNotRunning
+        );
+        assert!(is_alive(pid), "left alone");
+        then.ticks += 1;
+        then.boot_id = "another boot".into();
+        assert!(!is_ours(&running(pid, "sleep", Some(then))), "another boot");
+        // A state file from before start times: the name decides.
+        assert!(is_ours(&running(pid, "sleep", None)));
+        assert!(!is_ours(&running(pid, "haproxy", None)));
+        stop_child(pid, Duration::from_secs(5)).await;
     }
 
     #[tokio::test]

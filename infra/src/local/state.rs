@@ -9,9 +9,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::SocketAddrV4;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rand::RngCore;
@@ -27,9 +25,13 @@ const MARKER: &str = ".photoscale-state";
 /// One process the stack started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Running {
-    /// The program name, checked against the pid before signalling it.
+    /// The program name, checked against the pid when no start time was
+    /// recorded (a state file from an older photoscale).
     pub program: String,
     pub pid: u32,
+    /// When the process started: with the pid, who it is (see process.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<super::process::StartTime>,
     pub address: SocketAddrV4,
     /// A digest of how it was started; a different one means "restart it".
     pub fingerprint: String,
@@ -196,23 +198,12 @@ impl StateDir {
 
 pub struct StateLock(#[allow(dead_code)] nix::fcntl::Flock<std::fs::File>);
 
-/// Writes `bytes` to `path` (mode 600) through a temporary file and a rename.
+/// Writes `bytes` to `path` (mode 600), all or nothing (see atomic_file.rs).
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
-    let io = |source| LocalError::StateDir {
+    crate::write_atomically(path, bytes).map_err(|source| LocalError::StateDir {
         path: path.to_owned(),
         source,
-    };
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    })
 }
 
 #[cfg(test)]
@@ -231,6 +222,10 @@ mod tests {
             Running {
                 program: "photoscale".into(),
                 pid: 42,
+                started: Some(super::super::process::StartTime {
+                    boot_id: "b".into(),
+                    ticks: 7,
+                }),
                 address: "127.0.0.11:8081".parse().unwrap(),
                 fingerprint: "abc".into(),
                 log: path.join("i-1.log"),

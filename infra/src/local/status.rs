@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::haproxy::{RuntimeApi, ServerStatus};
 use super::health::{client, healthz_ok, port_open};
-use super::process::is_running;
+use super::process::is_ours;
 use super::state::{Running, StateDir};
 use super::up::admin_socket;
 use super::LocalError;
@@ -199,7 +199,7 @@ pub async fn status(state_dir: &Path) -> Result<StatusReport, LocalError> {
 }
 
 async fn component_health(running: &Running) -> Health {
-    if !is_running(running.pid, &running.program) {
+    if !is_ours(running) {
         Health::Crashed
     } else if port_open(running.address).await {
         Health::Healthy
@@ -212,7 +212,7 @@ async fn load_balancer_view(dir: &StateDir, state: &super::state::StackState) ->
     let Some(haproxy) = state.components.get("haproxy") else {
         return Vec::new();
     };
-    if !is_running(haproxy.pid, &haproxy.program) {
+    if !is_ours(haproxy) {
         return Vec::new();
     }
     RuntimeApi::new(admin_socket(dir))
@@ -228,7 +228,7 @@ async fn instance_status(
     token: &str,
 ) -> InstanceStatus {
     let http = client();
-    let alive = is_running(running.pid, &running.program);
+    let alive = is_ours(running);
     let health = if !alive {
         Health::Crashed
     } else if healthz_ok(&http, &format!("http://{}/healthz", running.address)).await {

@@ -10,3 +10,4 @@ mod levels;
 mod lifecycle;
 mod soak;
 pub mod stack;
+mod state_files;

@@ -32,7 +32,7 @@ impl Run<'_> {
             .step("autoscaler", &format!("starting on {address}"));
         let replacing = self.state.components.remove("autoscaler");
         if let Some(old) = &replacing {
-            process::stop_for_replacement(old.pid, &old.program, STOP_GRACE, address).await;
+            process::stop_for_replacement(old, STOP_GRACE, address).await;
         }
         let result = async {
             write_private(

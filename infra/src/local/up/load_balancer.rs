@@ -43,7 +43,7 @@ impl Run<'_> {
                 .step("haproxy", &format!("starting on {entry}"));
             let replacing = self.state.components.remove("haproxy");
             if let Some(old) = &replacing {
-                process::stop_for_replacement(old.pid, &old.program, STOP_GRACE, entry).await;
+                process::stop_for_replacement(old, STOP_GRACE, entry).await;
             }
             check_config(&config_path).await?;
             let running = self.spawn(false, "haproxy", &launch, entry, print)?;

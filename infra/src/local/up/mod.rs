@@ -113,7 +113,7 @@ fn keep_autoscaled_capacity(
     let autoscaled = state
         .components
         .get("autoscaler")
-        .is_some_and(|r| process::is_running(r.pid, &r.program));
+        .is_some_and(process::is_ours);
     if spec.scaling.is_some() && autoscaled && !options.desired_given {
         if let Some(snapshot) = autoscaler::read_snapshot(state_dir.root()) {
             spec.fleet.desired = snapshot.desired.clamp(spec.fleet.min, spec.fleet.max);
@@ -207,7 +207,7 @@ impl Run<'_> {
     async fn stop_component(&mut self, name: &str) {
         if let Some(running) = self.state.components.remove(name) {
             let step = self.progress.step(name, "stopping");
-            process::stop(running.pid, &running.program, STOP_GRACE).await;
+            process::stop(&running, STOP_GRACE).await;
             step.done("stopped (not part of this level)");
             self.report.stopped.push(name.to_owned());
         }
@@ -223,7 +223,7 @@ impl Run<'_> {
             step.waiting("its requests to finish");
             api.retire(id).await?;
         }
-        process::stop(running.pid, &running.program, STOP_GRACE).await;
+        process::stop(&running, STOP_GRACE).await;
         step.done("stopped (beyond the fleet size)");
         self.report.stopped.push(id.to_owned());
         Ok(())
@@ -232,8 +232,7 @@ impl Run<'_> {
     /// The runtime API of the stack's HAProxy, when one is running.
     fn runtime_api(&self) -> Option<RuntimeApi> {
         let running = self.state.components.get("haproxy")?;
-        process::is_running(running.pid, &running.program)
-            .then(|| RuntimeApi::new(admin_socket(&self.state_dir)))
+        process::is_ours(running).then(|| RuntimeApi::new(admin_socket(&self.state_dir)))
     }
 
     async fn ensure_service(
@@ -250,7 +249,7 @@ impl Run<'_> {
         let step = self.progress.step(name, &format!("starting on {address}"));
         let replacing = self.state.components.remove(name);
         if let Some(old) = &replacing {
-            process::stop_for_replacement(old.pid, &old.program, STOP_GRACE, address).await;
+            process::stop_for_replacement(old, STOP_GRACE, address).await;
         }
         let result = async {
             step.waiting("preparing its data directory");
@@ -275,11 +274,7 @@ impl Run<'_> {
             &self.state.components
         };
         match map.get(name) {
-            Some(r) => {
-                r.fingerprint == print
-                    && process::is_running(r.pid, &r.program)
-                    && port_open(r.address).await
-            }
+            Some(r) => r.fingerprint == print && process::is_ours(r) && port_open(r.address).await,
             None => false,
         }
     }
@@ -383,7 +378,7 @@ impl Run<'_> {
                 let _ = api.disable(id).await;
                 api.wait_until_idle(id).await;
             }
-            process::stop_for_replacement(old.pid, &old.program, STOP_GRACE, address).await;
+            process::stop_for_replacement(old, STOP_GRACE, address).await;
         }
         let result = async {
             let running = self.spawn(true, id, &launch, address, print)?;
