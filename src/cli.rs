@@ -47,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+    /// The local stack's S3-compatible server: objects in files under ROOT,
+    /// every request signed with the key pair in PHOTOSCALE_S3_ACCESS_KEY_ID
+    /// and PHOTOSCALE_S3_SECRET_ACCESS_KEY (`infra up` starts it at level 2+)
+    #[cfg(feature = "s3")]
+    S3Server(S3ServerArgs),
     /// Check what a level needs on this machine and say how to install what is missing
     Doctor {
         /// The level to check, 0 to 4
@@ -55,6 +60,24 @@ pub enum Command {
         #[command(flatten)]
         stack: StackArgs,
     },
+}
+
+#[cfg(feature = "s3")]
+#[derive(Debug, clap::Args)]
+pub struct S3ServerArgs {
+    /// Address to listen on
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9000")]
+    pub listen: std::net::SocketAddr,
+    /// Directory of the objects (one directory per bucket)
+    #[arg(long, value_name = "DIR")]
+    pub root: PathBuf,
+    /// A bucket to make at start when missing (repeatable)
+    #[arg(long = "bucket", value_name = "NAME")]
+    pub buckets: Vec<String>,
+    /// Copy the buckets' objects from the S3-compatible server at URL into
+    /// ROOT, then exit (how `infra up` moves a stack's photos out of moto)
+    #[arg(long, value_name = "URL")]
+    pub import_from: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

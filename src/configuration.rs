@@ -195,6 +195,13 @@ pub struct S3Settings {
     /// Lifetime of presigned photo URLs.
     #[serde(with = "humantime_serde")]
     pub presign_ttl: Duration,
+    /// A key pair for an S3-compatible server (the local stack's); when
+    /// unset, credentials come from the standard AWS chain (environment,
+    /// profile, instance role), as on AWS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(skip_serializing)]
+    pub secret_access_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -391,6 +398,8 @@ impl Default for S3Settings {
             path_style: None,
             serve: S3Serve::Presigned,
             presign_ttl: Duration::from_secs(15 * 60),
+            access_key_id: None,
+            secret_access_key: None,
         }
     }
 }
@@ -613,6 +622,13 @@ impl Settings {
                 )
             }
             _ => {}
+        }
+        if self.storage.s3.access_key_id.is_some() != self.storage.s3.secret_access_key.is_some() {
+            return invalid(
+                "storage.s3.access_key_id / storage.s3.secret_access_key",
+                "one of the pair is set without the other",
+                "set both, or neither to use the standard AWS credentials (environment, profile, instance role)",
+            );
         }
         for (key, url) in [
             ("storage.s3.endpoint", self.storage.s3.endpoint.as_deref()),
@@ -840,6 +856,11 @@ impl Settings {
         }
         if self.admin.token.is_some() {
             set(&mut value, "admin", "token", "[redacted]".to_owned());
+        }
+        if self.storage.s3.secret_access_key.is_some() {
+            if let Some(s3) = value.get_mut("storage") {
+                set(s3, "s3", "secret_access_key", "[redacted]".to_owned());
+            }
         }
         toml::to_string_pretty(&value).expect("toml values always print")
     }

@@ -62,6 +62,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{report}");
         }
         Command::Loadtest(args) => loadtest(args).await?,
+        #[cfg(feature = "s3")]
+        Command::S3Server(args) => {
+            let _logs = telemetry::init(photoscale::configuration::LogFormat::Text, "info");
+            if let Some(source) = &args.import_from {
+                return photoscale::s3_server::import(source, &args.root, &args.buckets).await;
+            }
+            let (access_key, secret_key) =
+                photoscale::s3_server::S3ServerOptions::keys_from_environment()?;
+            photoscale::s3_server::serve(photoscale::s3_server::S3ServerOptions {
+                listen: args.listen,
+                root: args.root,
+                buckets: args.buckets,
+                access_key,
+                secret_key,
+            })
+            .await?;
+        }
         Command::Doctor { level, stack } => {
             let stack = photoscale::infra_cmd::with_config_file(&stack, cli.config)?;
             if !photoscale::infra_cmd::doctor(level, &stack)? {

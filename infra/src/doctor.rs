@@ -120,11 +120,7 @@ pub fn check(spec: &StackSpec, features: BuildFeatures) -> Report {
     }
     let mut other_problems = Vec::new();
     if spec.storage == Storage::S3 {
-        needed.push((
-            "moto_server",
-            "the S3-compatible server",
-            "python3 -m pip install 'moto[server]'",
-        ));
+        // The S3 server is photoscale's own (`photoscale s3-server`).
         if !features.s3 {
             other_problems.push(
                 "this photoscale was built without S3 support; rebuild with: cargo build --release --features s3".to_owned(),
@@ -197,7 +193,12 @@ mod tests {
             programs(&report(1, false)),
             ["haproxy", "mariadbd", "mariadb-install-db", "memcached"]
         );
-        assert!(programs(&report(2, true)).contains(&"moto_server"));
+        assert_eq!(
+            programs(&report(2, true)),
+            ["haproxy", "mariadbd", "mariadb-install-db", "memcached"],
+            "the S3 server is photoscale's own"
+        );
+        assert!(report(2, false).render().contains("--features s3"));
         assert!(report(0, false)
             .render()
             .contains("nothing beyond photoscale"));

@@ -49,6 +49,16 @@ impl S3Storage {
         if let Some(endpoint) = &settings.endpoint {
             config = config.endpoint_url(endpoint);
         }
+        if let (Some(id), Some(secret)) = (&settings.access_key_id, &settings.secret_access_key) {
+            use secrecy::ExposeSecret;
+            config = config.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                id,
+                secret.expose_secret(),
+                None,
+                None,
+                "storage.s3 in photoscale.toml",
+            ));
+        }
         let path_style = settings.path_style.unwrap_or(settings.endpoint.is_some());
         config = config.force_path_style(path_style);
         let storage = Self {

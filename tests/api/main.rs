@@ -20,6 +20,8 @@ mod migrations;
 mod orphan_sweep;
 mod photos;
 mod restart;
+#[cfg(feature = "s3")]
+mod s3_server;
 mod scenario;
 mod services;
 mod shutdown;

@@ -266,7 +266,6 @@ async fn carry_out(
 /// Starts the lowest free instance id, waits for its health check, adds it.
 async fn launch(dir: &StateDir, a: &Assignment, api: &RuntimeApi) -> Result<String, LocalError> {
     let mut state = dir.load()?;
-    let secrets = dir.secrets()?;
     let id = (1..=a.spec.fleet.max)
         .map(instances::instance_id)
         .find(|id| !state.instances.contains_key(id))
@@ -274,7 +273,7 @@ async fn launch(dir: &StateDir, a: &Assignment, api: &RuntimeApi) -> Result<Stri
     let address = address_of(&id, &a.addresses).expect("a slot per instance up to max");
     let config_path = dir.dir("app").join("photoscale.toml");
     let config = std::fs::read_to_string(&config_path).unwrap_or_default();
-    let launch = instances::launch(&a.app_program, dir, &config_path, &id, address, &secrets);
+    let launch = instances::launch(&a.app_program, dir, &config_path, &id, address);
     let running = start_process(&id, &launch, address, fingerprint(&launch, &config))?;
     let pid = running.pid;
     state.instances.insert(id.clone(), running.clone());

@@ -7,7 +7,7 @@ use std::net::SocketAddrV4;
 use std::path::{Path, PathBuf};
 
 use super::process::Launch;
-use super::services::{database_url, BUCKET};
+use super::services::{database_url, BUCKET, S3_ACCESS_KEY};
 use super::state::{Secrets, StateDir};
 use crate::plan::Addresses;
 use crate::spec::{Cache, Database, Sessions, StackSpec, Storage};
@@ -54,7 +54,7 @@ pub fn app_config(
     }
     config.insert(
         "storage".into(),
-        storage_table(spec.storage, addresses, state_dir),
+        storage_table(spec.storage, addresses, state_dir, secrets),
     );
     let (backend, url) = server_backend(spec.sessions.into(), addresses, 0);
     let mut sessions = toml::Table::new();
@@ -108,7 +108,12 @@ fn table<const N: usize>(entries: [(&str, toml::Value); N]) -> toml::Value {
     )
 }
 
-fn storage_table(storage: Storage, addresses: &Addresses, state_dir: &Path) -> toml::Value {
+fn storage_table(
+    storage: Storage,
+    addresses: &Addresses,
+    state_dir: &Path,
+    secrets: &Secrets,
+) -> toml::Value {
     match storage {
         Storage::Local => table([("backend", "local".into())]),
         Storage::Shared => table([
@@ -126,6 +131,13 @@ fn storage_table(storage: Storage, addresses: &Addresses, state_dir: &Path) -> t
             if let Some(at) = addresses.s3 {
                 s3.insert("endpoint".into(), format!("http://{at}").into());
             }
+            // The stack's S3 server checks every signature against its own
+            // key pair (the file is the owner's alone, as the other secrets).
+            s3.insert("access_key_id".into(), S3_ACCESS_KEY.into());
+            s3.insert(
+                "secret_access_key".into(),
+                secrets.s3_secret_key.clone().into(),
+            );
             table([("backend", "s3".into()), ("s3", s3.into())])
         }
     }
@@ -185,7 +197,6 @@ pub fn launch(
     config: &Path,
     id: &str,
     address: SocketAddrV4,
-    secrets: &Secrets,
 ) -> Launch {
     let dir = state_dir.dir(&format!("instances/{id}"));
     let mut launch = Launch::new(app_program.to_owned(), dir.join(format!("{id}.log")))
@@ -198,12 +209,14 @@ pub fn launch(
             "--data-dir={}",
             data_dir(state_dir.root(), id).display()
         ));
-    launch.env = app_env(secrets);
+    // No instance role to look for on this machine.
+    launch.env = vec![("AWS_EC2_METADATA_DISABLED".into(), "true".into())];
     launch
 }
 
-/// The environment of every app process: the S3 server's credentials,
-/// through the standard AWS chain (never in a file).
+/// The environment of `data copy` between two levels: the S3 key pair also
+/// through the standard AWS chain, for a configuration written before the
+/// key pair went into the file.
 pub fn app_env(secrets: &Secrets) -> Vec<(String, String)> {
     [
         ("AWS_ACCESS_KEY_ID", "photoscale".to_owned()),
@@ -285,6 +298,15 @@ mod tests {
             Some("http://127.0.0.1:8093")
         );
         assert_eq!(c["cache"]["url"].as_str(), Some("redis://127.0.0.1:8092/1"));
+        assert_eq!(
+            c["storage"]["s3"]["access_key_id"].as_str(),
+            Some("photoscale")
+        );
+        assert_eq!(
+            c["storage"]["s3"]["secret_access_key"].as_str(),
+            Some("s3"),
+            "the stack's own key pair, which its S3 server checks"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod haproxy;
 mod health;
 pub mod instances;
 mod logs;
+mod moto_migration;
 mod process;
 pub mod services;
 pub mod state;

@@ -3,7 +3,7 @@
 //! directory, never touching the system's own services.
 
 use std::net::SocketAddrV4;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::process::Launch;
 use super::state::{write_private, Secrets, StateDir};
@@ -13,8 +13,8 @@ use crate::plan::Addresses;
 
 /// The S3 bucket photos go to.
 pub const BUCKET: &str = "photos";
-/// moto's record of every request, replayed after a restart.
-const RECORDING: &str = "recording.jsonl";
+/// The S3 server's access key id; its secret is the stack's own.
+pub const S3_ACCESS_KEY: &str = "photoscale";
 /// The database and user the app uses on the private MariaDB.
 pub const DATABASE: &str = "photoscale";
 
@@ -44,7 +44,8 @@ impl Service {
             Self::Mariadb => "mariadbd",
             Self::Memcached => "memcached",
             Self::Redis => "redis-server",
-            Self::S3 => "moto_server",
+            // `photoscale s3-server`, the app's own binary.
+            Self::S3 => "photoscale",
         }
     }
 
@@ -58,16 +59,21 @@ impl Service {
         }
     }
 
-    /// How to start it on `address`.
+    /// How to start it on `address`; `app` is photoscale itself, which
+    /// serves S3.
     pub fn launch(
         self,
         state_dir: &StateDir,
         address: SocketAddrV4,
         secrets: &Secrets,
+        app: &Path,
     ) -> Result<Launch, LocalError> {
         let dir = state_dir.dir(self.name());
         let log = dir.join(format!("{}.log", self.name()));
-        let program = find(self.program())?;
+        let program = match self {
+            Self::S3 => app.to_owned(),
+            _ => find(self.program())?,
+        };
         let ip = address.ip().to_string();
         let port = address.port().to_string();
         let launch = Launch::new(program, log);
@@ -112,22 +118,32 @@ impl Service {
                 // Sessions survive a restart of Redis.
                 .args(["--appendonly", "yes", "--save", ""]),
             Self::S3 => launch
-                .args(["-H", &ip, "-p", &port])
-                // moto keeps objects in memory; its recorder writes every
-                // request to a file that is replayed after a restart, so
-                // photos survive `down` and `up`.
-                .env("MOTO_ENABLE_RECORDING", "True")
+                .arg("s3-server")
+                .arg(format!("--listen={address}"))
+                .arg(format!("--root={}", s3_objects_dir(state_dir).display()))
+                .arg(format!("--bucket={BUCKET}"))
+                // The key pair goes in the environment, never on the
+                // command line where `ps` shows it.
+                .env("PHOTOSCALE_S3_ACCESS_KEY_ID", S3_ACCESS_KEY)
                 .env(
-                    "MOTO_RECORDER_FILEPATH",
-                    dir.join(RECORDING).display().to_string(),
-                )
-                .env("AWS_ACCESS_KEY_ID", "photoscale")
-                .env("AWS_SECRET_ACCESS_KEY", secrets.s3_secret_key.clone()),
+                    "PHOTOSCALE_S3_SECRET_ACCESS_KEY",
+                    secrets.s3_secret_key.clone(),
+                ),
         })
     }
 
-    /// Work before the first start (initialise MariaDB's data directory).
-    pub async fn prepare(self, state_dir: &StateDir, secrets: &Secrets) -> Result<(), LocalError> {
+    /// Work before a start: MariaDB's data directory is initialised; the
+    /// S3 server takes over the objects of a stack made when moto was the
+    /// S3 server (once).
+    pub async fn prepare(
+        self,
+        state_dir: &StateDir,
+        secrets: &Secrets,
+        app: &Path,
+    ) -> Result<(), LocalError> {
+        if self == Self::S3 {
+            return super::moto_migration::migrate(state_dir, app).await;
+        }
         if self != Self::Mariadb {
             return Ok(());
         }
@@ -166,48 +182,11 @@ impl Service {
         }
         Ok(())
     }
-
-    /// Work once it listens: S3 gets its recorded objects back and its bucket.
-    pub async fn after_start(
-        self,
-        state_dir: &StateDir,
-        address: SocketAddrV4,
-    ) -> Result<(), LocalError> {
-        if self != Self::S3 {
-            return Ok(());
-        }
-        let client = super::health::client();
-        let base = format!("http://{address}");
-        let recording = state_dir.dir(self.name()).join(RECORDING);
-        let recorded = std::fs::metadata(&recording).is_ok_and(|m| m.len() > 0);
-        if recorded {
-            let replay = client
-                .post(format!("{base}/moto-api/recorder/replay-recording"))
-                .timeout(std::time::Duration::from_secs(300))
-                .send()
-                .await;
-            check_http("replaying the S3 server's recording", replay)?;
-        }
-        let bucket = client.put(format!("{base}/{BUCKET}")).send().await;
-        check_http("creating the S3 bucket", bucket)
-    }
 }
 
-fn check_http(
-    what: &str,
-    result: Result<reqwest::Response, reqwest::Error>,
-) -> Result<(), LocalError> {
-    let problem = match result {
-        Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::CONFLICT => {
-            return Ok(())
-        }
-        Ok(r) => format!("HTTP {}", r.status()),
-        Err(e) => e.to_string(),
-    };
-    Err(LocalError::Command {
-        what: what.to_owned(),
-        output: problem,
-    })
+/// Where the S3 server keeps its objects (a directory per bucket).
+pub fn s3_objects_dir(state_dir: &StateDir) -> PathBuf {
+    state_dir.dir(Service::S3.name()).join("objects")
 }
 
 /// The app's database and user; the password is hex, so it needs no quoting.

@@ -175,11 +175,7 @@ async fn level_2_keeps_photos_in_the_s3_bucket_not_on_disk() {
     let stack = Stack::up(2, &[]).await;
     stack.sign_up("eve").await;
     let (id, photo) = upload_one(&stack).await;
-    let bucket = crate::services::S3Bucket {
-        endpoint: format!("http://127.0.0.1:{}", stack.port + 13),
-        name: "photos".into(),
-    };
-    let keys = bucket.keys().await;
+    let keys = stack.bucket().keys().await;
     assert_eq!(keys.len(), 2, "original and thumbnail: {keys:?}");
     assert!(keys.iter().any(|k| k.contains(&id)), "{keys:?}");
     assert!(stack.files_under("shared-photos").is_empty());

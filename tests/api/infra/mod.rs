@@ -8,6 +8,8 @@ mod autoscaling;
 mod aws_cli;
 mod levels;
 mod lifecycle;
+#[cfg(feature = "s3")]
+mod moto_migration;
 mod soak;
 pub mod stack;
 mod state_files;

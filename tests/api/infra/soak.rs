@@ -502,21 +502,11 @@ async fn level_2_keeps_every_acknowledged_photo_when_the_s3_server_restarts() {
         let _ = client.await;
     }
 
-    let bucket = crate::services::S3Bucket {
-        endpoint: format!("http://127.0.0.1:{}", stack.port + 13),
-        name: "photos".into(),
-    };
+    let bucket = stack.bucket();
     let planted = Instant::now();
-    let put = reqwest::Client::new()
-        .put(format!(
-            "{}/{}/originals/0ff0ff0ff0ff0ff0ff0ff0ff0ff0ff00.jpg",
-            bucket.endpoint, bucket.name
-        ))
-        .body("cut off")
-        .send()
-        .await
-        .unwrap();
-    assert!(put.status().is_success(), "a leftover object planted");
+    bucket
+        .put("originals/0ff0ff0ff0ff0ff0ff0ff0ff0ff0ff00.jpg", b"cut off")
+        .await;
     let sweep_done = killed.max(planted) + ORPHAN_GRACE + Duration::from_secs(5);
     let (audit, swept) = audit_after_sweep(&stack, &record, sweep_done, || async {
         bucket.keys().await.into_iter().collect()

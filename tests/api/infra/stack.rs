@@ -249,3 +249,96 @@ fn free_port_block() -> u16 {
         }
     }
 }
+
+/// The stack's S3 server, reached as its instances reach it: the endpoint
+/// and key pair of the app's configuration file.
+#[cfg(feature = "s3")]
+pub struct StackBucket {
+    client: aws_sdk_s3::Client,
+}
+
+#[cfg(feature = "s3")]
+impl Stack {
+    pub fn bucket(&self) -> StackBucket {
+        let config =
+            std::fs::read_to_string(self.state_dir.path().join("app/photoscale.toml")).unwrap();
+        let config: toml::Table = config.parse().unwrap();
+        let s3 = &config["storage"]["s3"];
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(s3["endpoint"].as_str().unwrap())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                s3["access_key_id"].as_str().unwrap(),
+                s3["secret_access_key"].as_str().unwrap(),
+                None,
+                None,
+                "the stack's app configuration",
+            ))
+            .force_path_style(true)
+            .build();
+        StackBucket {
+            client: aws_sdk_s3::Client::from_conf(config),
+        }
+    }
+}
+
+#[cfg(feature = "s3")]
+impl StackBucket {
+    /// Every key in the photos bucket.
+    pub async fn keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket("photos")
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("listing: {}", aws_sdk_s3::error::DisplayErrorContext(e))
+                });
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        keys.sort();
+        keys
+    }
+
+    /// An object's bytes and content type.
+    pub async fn get(&self, key: &str) -> (Vec<u8>, Option<String>) {
+        let object = self
+            .client
+            .get_object()
+            .bucket("photos")
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)));
+        let content_type = object.content_type().map(str::to_owned);
+        (
+            object.body.collect().await.unwrap().into_bytes().to_vec(),
+            content_type,
+        )
+    }
+
+    pub async fn put(&self, key: &str, body: &'static [u8]) {
+        self.client
+            .put_object()
+            .bucket("photos")
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(body))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PUT {key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)));
+    }
+}

@@ -13,7 +13,7 @@ mod memcached;
 mod moto;
 mod mysql;
 mod postgres;
-mod process;
+pub mod process;
 pub use process::free_port;
 mod redis;
 

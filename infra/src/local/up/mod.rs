@@ -241,7 +241,7 @@ impl Run<'_> {
         address: SocketAddrV4,
     ) -> Result<(), LocalError> {
         let name = service.name();
-        let launch = service.launch(&self.state_dir, address, &self.secrets)?;
+        let launch = service.launch(&self.state_dir, address, &self.secrets, &self.app_program)?;
         let print = fingerprint(&launch, "");
         if self.is_current(false, name, &print).await {
             return Ok(());
@@ -253,13 +253,13 @@ impl Run<'_> {
         }
         let result = async {
             step.waiting("preparing its data directory");
-            service.prepare(&self.state_dir, &self.secrets).await?;
+            service
+                .prepare(&self.state_dir, &self.secrets, &self.app_program)
+                .await?;
             let running = self.spawn(false, name, &launch, address, print)?;
             let watched = watched(name, &running);
             step.waiting(&format!("port {address}"));
             wait_for_port(&watched, address, START_LIMIT).await?;
-            step.waiting("it to finish starting");
-            service.after_start(&self.state_dir, address).await?;
             Ok::<u32, LocalError>(running.pid)
         }
         .await;
@@ -363,7 +363,6 @@ impl Run<'_> {
             &self.app_config_path(),
             id,
             address,
-            &self.secrets,
         );
         let print = fingerprint(&launch, config);
         if self.is_current(true, id, &print).await {
