@@ -110,7 +110,7 @@ pub struct LoadtestArgs {
     /// Change latency during the run: OFFSET:LATENCY:INSTANCE|all, e.g. 10s:3s:i-1 (repeatable)
     #[arg(long = "flip", value_name = "AT:LATENCY:TARGET")]
     pub flips: Vec<crate::loadtest::flips::Flip>,
-    /// Where series.csv, summary.json and chart.svg go
+    /// Where series.csv, summary.json and report.html go
     #[arg(long, value_name = "DIR", default_value = "loadtest-results")]
     pub out: PathBuf,
     /// The local stack (for --flip, instance counts and scaling events)

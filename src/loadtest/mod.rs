@@ -4,11 +4,13 @@
 //! each request was due, so a slow server cannot hide its queue), flips
 //! latency on a schedule, and reports what happened second by second.
 
-mod chart;
+mod charts;
 mod connection;
 mod drivers;
 pub mod flips;
+mod html;
 pub mod mix;
+mod progress;
 mod report;
 mod stats;
 mod traffic;
@@ -74,6 +76,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         start,
     ));
     let counts = tokio::spawn(count_instances(options.state_dir.clone(), deadline));
+    let live = tokio::spawn(progress::show_each_second(
+        stats.clone(),
+        options.state_dir.clone(),
+        start,
+        deadline,
+    ));
     let load = match options.arrivals {
         Arrivals::Closed { .. } => tokio::spawn(drivers::closed_loop(
             site,
@@ -94,6 +102,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         )),
     };
     load.await.context("the load generator stopped")??;
+    // The last second's line, if it is about to print; then no more.
+    let mut live = live;
+    tokio::select! {
+        _ = &mut live => {}
+        () = tokio::time::sleep(Duration::from_millis(300)) => live.abort(),
+    }
     let stats = std::mem::take(&mut *stats.lock().unwrap_or_else(|p| p.into_inner()));
     let elapsed = start.elapsed();
     let mut markers = flips.await.unwrap_or_default();

@@ -1,6 +1,6 @@
 //! The load test's results: a text table per second and overall, and files a
 //! person or a program can open: `series.csv`, `summary.json` and
-//! `chart.svg` (latency and instance count over time, events marked).
+//! `report.html` (a page of charts, see html.rs).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -61,6 +61,13 @@ impl Report {
             "overall: {} requests, {:.1} req/s, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             o.requests, o.per_second, o.p50_ms, o.p90_ms, o.p99_ms, o.max_ms
         );
+        for (kind, k) in &o.by_kind {
+            let _ = writeln!(
+                out,
+                "  {kind:<7} {} requests, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                k.requests, k.p50_ms, k.p90_ms, k.p99_ms, k.max_ms
+            );
+        }
         let errors: Vec<String> = o.errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
         let _ = writeln!(
             out,
@@ -98,7 +105,7 @@ impl Report {
         out
     }
 
-    /// Writes series.csv, summary.json and chart.svg into `dir`.
+    /// Writes series.csv, summary.json and report.html into `dir`.
     pub fn write(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         std::fs::create_dir_all(dir)?;
         let files = [
@@ -107,7 +114,7 @@ impl Report {
                 "summary.json",
                 serde_json::to_string_pretty(self).expect("serialises"),
             ),
-            ("chart.svg", super::chart::svg(self)),
+            ("report.html", super::html::page(self)),
         ];
         let mut written = Vec::new();
         for (name, text) in files {

@@ -22,7 +22,7 @@ use super::mix::{Kind, Mix};
 
 const PASSWORD: &str = "loadtest password 1";
 /// Longest wait for one answer before it counts as a timeout.
-const TIMEOUT: Duration = Duration::from_secs(30);
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What every request needs to know about the site under test.
 pub struct Site {

@@ -57,12 +57,17 @@ async fn a_closed_loop_run_reports_every_second_and_writes_its_files() {
         .map(|l| l.split(',').nth(1).unwrap().parse::<u64>().unwrap())
         .sum();
     assert_eq!(rows, requests, "the series adds up to the total");
-    let svg = std::fs::read_to_string(out.path().join("chart.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-    assert_eq!(
-        svg.matches("<polyline").count(),
-        3,
-        "p50, p99 and instances"
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    assert_eq!(html.matches("<svg").count(), 6, "six charts");
+    assert!(html.contains("<tr><td>feed</td>"), "a row per kind");
+    let feed = &summary["overall"]["by_kind"]["feed"];
+    assert!(feed["requests"].as_u64().unwrap() > 0, "{summary:#}");
+    assert!(feed["p99_ms"].as_f64().unwrap() >= feed["p50_ms"].as_f64().unwrap());
+    let live = text(&output.stderr);
+    assert!(
+        live.contains("[   1/2 s]"),
+        "a live line each second: {live}"
     );
 }
 
