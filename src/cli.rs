@@ -52,6 +52,9 @@ pub enum Command {
     /// and PHOTOSCALE_S3_SECRET_ACCESS_KEY (`infra up` starts it at level 2+)
     #[cfg(feature = "s3")]
     S3Server(S3ServerArgs),
+    /// Walk the whole ladder (levels 0 to 4) on this machine, showing each
+    /// level working (and level 1 broken first), then stop everything
+    Tour(TourArgs),
     /// Check what a level needs on this machine and say how to install what is missing
     Doctor {
         /// The level to check, 0 to 4
@@ -78,6 +81,28 @@ pub struct S3ServerArgs {
     /// ROOT, then exit (how `infra up` moves a stack's photos out of moto)
     #[arg(long, value_name = "URL")]
     pub import_from: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TourArgs {
+    /// Run unattended (no Enter between steps) and write the report
+    #[arg(long)]
+    pub auto: bool,
+    /// With --auto: install what is missing (Debian packages) without asking
+    #[arg(long, requires = "auto")]
+    pub install: bool,
+    /// Leave the last level running at the end
+    #[arg(long)]
+    pub keep: bool,
+    /// The first port of the tour's stack (the site; the stack uses the next 14, the fleet view the 15th)
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The tour's own state directory
+    #[arg(long, value_name = "DIR", default_value = ".photoscale-tour")]
+    pub state_dir: PathBuf,
+    /// Where --auto writes summary.json and index.html
+    #[arg(long, value_name = "DIR", default_value = "tour-report")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -110,7 +110,7 @@ pub fn print_stdout(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
-fn build_features() -> BuildFeatures {
+pub fn build_features() -> BuildFeatures {
     BuildFeatures {
         s3: cfg!(feature = "s3"),
     }

@@ -44,4 +44,5 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod templates;
+pub mod tour;
 pub mod uploads;

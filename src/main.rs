@@ -62,6 +62,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{report}");
         }
         Command::Loadtest(args) => loadtest(args).await?,
+        Command::Tour(args) => {
+            photoscale::tour::run(photoscale::tour::TourOptions {
+                auto: args.auto,
+                install: args.install,
+                keep: args.keep,
+                port: args.port,
+                state_dir: args.state_dir,
+                out: args.out,
+            })
+            .await?
+        }
         #[cfg(feature = "s3")]
         Command::S3Server(args) => {
             let _logs = telemetry::init(photoscale::configuration::LogFormat::Text, "info");

@@ -84,6 +84,9 @@
       const data = await response.json();
       if (!response.ok) throw new Error(data.error ?? response.statusText);
       const status = data.status;
+      const tour = $('[data-field=tour]');
+      tour.hidden = !data.tour;
+      tour.textContent = data.tour ? `Tour: ${data.tour}` : '';
       $('[data-field=level]').textContent = status.level ?? 'none';
       const url = $('[data-field=url]');
       url.textContent = status.url ?? 'nothing runs';

@@ -107,7 +107,12 @@ async fn refresh(state_dir: &std::path::Path, fleet: &Shared) -> usize {
                 .filter(|i| i.load_balancer.as_deref() == Some("UP"))
                 .count();
             (
-                Ok(serde_json::json!({ "status": status, "events": events })),
+                Ok(serde_json::json!({
+                    "status": status,
+                    "events": events,
+                    // The step `photoscale tour` is on, when a tour runs this stack.
+                    "tour": crate::tour::tour_step(state_dir),
+                })),
                 up,
             )
         }

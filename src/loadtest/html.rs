@@ -102,7 +102,7 @@ fn is_drawn(marker: &Marker) -> bool {
     !(text.contains("not run") || text.contains("-> OK") || text.contains("INSUFFICIENT_DATA ->"))
 }
 
-fn charts(report: &Report) -> Vec<String> {
+pub fn charts(report: &Report) -> Vec<String> {
     let kinds: Vec<&String> = report.overall.by_kind.keys().collect();
     let per_kind = |figure: fn(&super::stats::KindSummary) -> f64| -> Vec<Series> {
         kinds

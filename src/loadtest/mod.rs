@@ -22,6 +22,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 pub use report::{Marker, Report};
+
+/// The load test report's charts of `report`, as SVG elements, for other
+/// reports of a run (the tour's).
+pub fn charts_of(report: &Report) -> Vec<String> {
+    html::charts(report)
+}
 use stats::Stats;
 use traffic::Site;
 

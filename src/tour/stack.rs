@@ -1,0 +1,120 @@
+//! The tour's stack: `photoscale infra ...` run as the user would run it
+//! (this same program, in its own state directory and block of ports), and
+//! what the tour reads from it: status, the autoscaler's events, the
+//! configuration the instances read.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+pub struct TourStack {
+    program: PathBuf,
+    pub state_dir: PathBuf,
+    pub port: u16,
+}
+
+impl TourStack {
+    pub fn new(state_dir: PathBuf, port: u16) -> anyhow::Result<Self> {
+        Ok(Self {
+            program: std::env::current_exe().context("finding this program")?,
+            state_dir,
+            port,
+        })
+    }
+
+    /// The load balancer's (or the lone instance's) address.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `infra up --level N` with `extra` flags; its progress goes to the
+    /// terminal, as when a person runs it.
+    pub async fn up(&self, level: u8, extra: &[&str]) -> anyhow::Result<()> {
+        let port = self.port.to_string();
+        let level_text = level.to_string();
+        let mut args = vec!["infra", "up", "--level", &level_text, "--port", &port];
+        args.extend_from_slice(extra);
+        let status = tokio::process::Command::new(&self.program)
+            .args(&args)
+            .arg("--state-dir")
+            .arg(&self.state_dir)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .await
+            .context("running photoscale infra up")?;
+        anyhow::ensure!(
+            status.success(),
+            "`infra up --level {level}` failed (see above)"
+        );
+        super::write_tour_step(&self.state_dir);
+        Ok(())
+    }
+
+    pub async fn down(&self, purge: bool) -> anyhow::Result<()> {
+        let mut command = tokio::process::Command::new(&self.program);
+        command
+            .args(["infra", "down", "--state-dir"])
+            .arg(&self.state_dir);
+        if purge {
+            command.arg("--purge");
+        }
+        let status = command.stdout(std::process::Stdio::null()).status().await?;
+        anyhow::ensure!(status.success(), "`infra down` failed (see above)");
+        Ok(())
+    }
+
+    /// `infra status --json` (which exits non-zero while something is down).
+    pub async fn status(&self) -> anyhow::Result<serde_json::Value> {
+        let output = tokio::process::Command::new(&self.program)
+            .args(["infra", "status", "--json", "--state-dir"])
+            .arg(&self.state_dir)
+            .output()
+            .await?;
+        serde_json::from_slice(&output.stdout).with_context(|| {
+            format!(
+                "reading infra status: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+    }
+
+    /// The pid of instance `id`, from status.
+    pub async fn pid_of(&self, id: &str) -> anyhow::Result<u32> {
+        let status = self.status().await?;
+        status["instances"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| i["id"] == id)
+            .and_then(|i| i["pid"].as_u64())
+            .map(|pid| pid as u32)
+            .with_context(|| format!("no instance {id} in the stack"))
+    }
+
+    /// The autoscaler's events since `since_ms` (Unix milliseconds).
+    pub fn events_since(&self, since_ms: u64) -> Vec<String> {
+        photoscale_infra::local::autoscaler::read_events(&self.state_dir)
+            .into_iter()
+            .filter(|e| e.at >= since_ms)
+            .map(|e| e.text)
+            .collect()
+    }
+
+    /// A value of the configuration every instance reads, e.g.
+    /// ("database", "url").
+    pub fn app_setting(&self, section: &str, key: &str) -> Option<String> {
+        let text = std::fs::read_to_string(app_config(&self.state_dir)).ok()?;
+        let table: toml::Table = text.parse().ok()?;
+        table.get(section)?.get(key)?.as_str().map(str::to_owned)
+    }
+}
+
+fn app_config(state_dir: &Path) -> PathBuf {
+    state_dir.join("app").join("photoscale.toml")
+}
+
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
