@@ -115,11 +115,13 @@ pub async fn run(options: TourOptions) -> anyhow::Result<()> {
             1 => ladder::level_1_broken(&stack).await,
             2 => ladder::level_1_fixed(&stack).await,
             3 => ladder::level_2(&stack).await,
-            4 => scaling::level_3(&stack).await.map(|(outcome, report)| {
-                scale_out = Some(started.elapsed().as_secs_f64());
-                load = Some(report);
-                outcome
-            }),
+            4 => scaling::level_3(&stack)
+                .await
+                .map(|(outcome, report, added_at)| {
+                    scale_out = added_at.map(|at| (at - started).as_secs_f64());
+                    load = Some(report);
+                    outcome
+                }),
             _ => cache::level_4(&stack).await,
         };
         match result {

@@ -71,6 +71,16 @@ fn page(summary: &Summary, load: Option<&Report>) -> String {
         out.push_str("</ul>\n");
         if step.step.starts_with("level 3") {
             if let Some(report) = load {
+                out.push_str("<p>Events of the load, numbered as on the charts:</p>\n<ol>");
+                for marker in &report.markers {
+                    let _ = write!(
+                        out,
+                        "<li>at {:.1} s: {}</li>",
+                        marker.at_s,
+                        escape(&marker.text)
+                    );
+                }
+                out.push_str("</ol>\n");
                 for chart in crate::loadtest::charts_of(report) {
                     let _ = writeln!(out, "<figure>{chart}</figure>");
                 }

@@ -24,7 +24,9 @@ pub const FAST_SCALING: [&str; 10] = [
     "500ms",
 ];
 
-pub async fn level_3(stack: &TourStack) -> anyhow::Result<(Outcome, Report)> {
+/// The step's outcome, the load's report, and when the instance was added
+/// (as an instant, for the tour's timing).
+pub async fn level_3(stack: &TourStack) -> anyhow::Result<(Outcome, Report, Option<Instant>)> {
     let mut outcome = Outcome::new("level 3: the fleet scales itself on latency");
     stack.up(3, &FAST_SCALING).await?;
     println!("  a load of 12 clients for 36 s; i-1 slowed to 3 s at 4 s, every instance back to 0 at 20 s");
@@ -41,6 +43,7 @@ pub async fn level_3(stack: &TourStack) -> anyhow::Result<(Outcome, Report)> {
         ],
         state_dir: stack.state_dir.clone(),
     };
+    let load_started = Instant::now();
     let report = loadtest::run(&options).await?;
     let at = |needle: &str| {
         report
@@ -78,7 +81,8 @@ pub async fn level_3(stack: &TourStack) -> anyhow::Result<(Outcome, Report)> {
         ),
     );
     kill_and_replace(stack, &mut outcome).await?;
-    Ok((outcome, report))
+    let added_at = added.map(|t| load_started + Duration::from_secs_f64(t));
+    Ok((outcome, report, added_at))
 }
 
 /// SIGKILLs i-2 and waits for the autoscaler to replace it.

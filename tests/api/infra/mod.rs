@@ -13,3 +13,5 @@ mod moto_migration;
 mod soak;
 pub mod stack;
 mod state_files;
+#[cfg(feature = "s3")] // the tour climbs to level 4
+mod tour;
