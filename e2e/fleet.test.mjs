@@ -43,10 +43,13 @@ test('the fleet view shows the instances and charts live latency', async () => {
   const traffic = setInterval(() => fetch(`${stack.url}/`).catch(() => {}), 50);
   try {
     await page.locator('.fleet-chart polyline.latency').waitFor({ timeout: 15000 });
+    await page.locator('.fleet-chart polyline.p99').waitFor({ timeout: 15000 });
+    await page.locator('.fleet-chart polyline.requests').waitFor({ timeout: 15000 });
   } finally {
     clearInterval(traffic);
   }
   assert.match(await page.locator('#chart-summary').innerText(), /2 instance\(s\) in service/);
+  assert.match(await page.locator('#chart-summary').innerText(), /ms p99|no requests/);
   await page.screenshot({ path: join(ARTIFACTS, 'fleet.png'), fullPage: true });
 
   await page.addScriptTag({ path: axeSource });
@@ -66,6 +69,8 @@ test('at level 3 the fleet view shows the alarms, capacity and scaling events', 
     await assert.doesNotReject(page.locator('.fleet-alarms li', { hasText: 'capacity: desired 2 (min 2, max 6)' }).waitFor());
     await assert.doesNotReject(page.locator('.fleet-alarms li', { hasText: /latency-high: (OK|ALARM|INSUFFICIENT_DATA)/ }).waitFor());
     await assert.doesNotReject(page.locator('.fleet-events li', { hasText: /latency-(high|low)/ }).first().waitFor({ timeout: 20000 }));
+    // The scaling events are also markers on the chart.
+    await assert.doesNotReject(page.locator('.fleet-chart polyline.marker').first().waitFor({ state: 'attached', timeout: 15000 }));
     await page.screenshot({ path: join(ARTIFACTS, 'fleet-level-3.png'), fullPage: true });
   } finally {
     clearInterval(traffic);

@@ -54,27 +54,48 @@
     return t;
   }
 
-  function chart(history) {
+  // The last five minutes: average and p99 response time (ms, left axis),
+  // requests a second (scaled to their own maximum, labelled top right),
+  // instances in service (dashed, right axis), scaling events as markers.
+  function chart(history, events) {
     const svg = $('.fleet-chart svg');
     svg.replaceChildren();
     const recent = history.slice(-300);
     if (recent.length < 2) return;
-    const maxMs = Math.max(100, ...recent.map((s) => s.average_ms ?? 0));
+    const maxMs = Math.max(100, ...recent.map((s) => Math.max(s.average_ms ?? 0, s.p99_ms ?? 0)));
     const maxCount = Math.max(2, ...recent.map((s) => s.in_service));
+    const maxRate = Math.max(10, ...recent.map((s) => s.requests));
     const x = (n) => PAD + (n * (WIDTH - 2 * PAD)) / (recent.length - 1);
     const y = (value, max) => HEIGHT - PAD - (value * (HEIGHT - 2 * PAD)) / max;
-    const latency = recent.flatMap((s, n) => (s.average_ms === null ? [] : [[x(n), y(s.average_ms, maxMs)]]));
-    const count = recent.map((s, n) => [x(n), y(s.in_service, maxCount)]);
+    const series = (field, max) =>
+      recent.flatMap((s, n) => (s[field] === null || s[field] === undefined ? [] : [[x(n), y(s[field], max)]]));
     svg.append(line([[PAD, HEIGHT - PAD], [WIDTH - PAD, HEIGHT - PAD]], 'axis'));
-    if (latency.length > 1) svg.append(line(latency, 'latency'));
-    svg.append(line(count, 'count'));
+    const first = recent[0].at;
+    const last = recent[recent.length - 1];
+    for (const event of events) {
+      if (event.at < first || event.at > last.at) continue;
+      const at = PAD + ((event.at - first) * (WIDTH - 2 * PAD)) / Math.max(1, last.at - first);
+      const marker = line([[at, PAD], [at, HEIGHT - PAD]], 'marker');
+      const title = document.createElementNS(SVG, 'title');
+      title.textContent = event.text;
+      marker.append(title);
+      svg.append(marker);
+    }
+    const rate = series('requests', maxRate);
+    if (rate.length > 1) svg.append(line(rate, 'requests'));
+    const average = series('average_ms', maxMs);
+    if (average.length > 1) svg.append(line(average, 'latency'));
+    const p99 = series('p99_ms', maxMs);
+    if (p99.length > 1) svg.append(line(p99, 'p99'));
+    svg.append(line(recent.map((s, n) => [x(n), y(s.in_service, maxCount)]), 'count'));
     svg.append(label(PAD, PAD - 8, `${Math.round(maxMs)} ms`, 'start'));
-    svg.append(label(WIDTH - PAD, PAD - 8, `${maxCount} instances`, 'end'));
+    svg.append(label(WIDTH - PAD, PAD - 8, `${maxCount} instances, ${maxRate} req/s`, 'end'));
     const span = recent.length - 1; // one sample a second
     svg.append(label(PAD, HEIGHT - 8, span < 120 ? `${span} s ago` : `${Math.round(span / 60)} min ago`, 'start'));
     svg.append(label(WIDTH - PAD, HEIGHT - 8, 'now', 'end'));
-    const last = recent[recent.length - 1];
-    const now = last.average_ms === null ? 'no requests in the last second' : `${Math.round(last.average_ms)} ms average`;
+    const now = last.average_ms === null
+      ? 'no requests in the last second'
+      : `${Math.round(last.average_ms)} ms average, ${Math.round(last.p99_ms)} ms p99`;
     $('#chart-summary').textContent = `Now: ${now}, ${last.in_service} instance(s) in service, ${last.requests} request(s) in the last second.`;
   }
 
@@ -102,7 +123,7 @@
       listOf('.fleet-alarms', alarms, 'No autoscaling below level 3.');
       const events = data.events.slice().reverse().map((e) => `${new Date(e.at).toLocaleTimeString()} ${e.text}`);
       listOf('.fleet-events', events, 'None yet.');
-      chart(data.history);
+      chart(data.history, data.events ?? []);
       $('.fleet-updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
     } catch (error) {
       $('.fleet-updated').textContent = `Cannot read the fleet: ${error.message}`;

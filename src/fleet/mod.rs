@@ -122,24 +122,21 @@ async fn refresh(state_dir: &std::path::Path, fleet: &Shared) -> usize {
     in_service
 }
 
-/// Once a second: the average of the response times that arrived, and how
+/// Once a second: the response times that arrived (their average and p99), and how
 /// many instances the load balancer has in service (read every other second).
 async fn sample(state_dir: PathBuf, fleet: Shared, mut in_service: usize) {
     let mut times = local::response_times(&state_dir);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     for second in 0u64.. {
         tick.tick().await;
-        let mut sum = 0.0;
-        let mut count = 0u32;
+        let mut arrived = Vec::new();
         while let Ok((_, ms)) = times.try_recv() {
-            sum += ms;
-            count += 1;
+            arrived.push(ms);
         }
         if second % 2 == 1 {
             in_service = refresh(&state_dir, &fleet).await;
         }
-        let average = (count > 0).then(|| sum / f64::from(count));
         let mut fleet = fleet.lock().expect("fleet lock");
-        fleet.history.push(average, count, in_service);
+        fleet.history.push(arrived, in_service);
     }
 }
