@@ -100,7 +100,7 @@ impl Stack {
 }
 
 /// An entry port P such that every port a stack uses (P, P+1 on the
-/// instance addresses, P+10..P+14) is free now. Below Linux's ephemeral
+/// instance addresses, P+10..P+15) is free now. Below Linux's ephemeral
 /// range (32768 and up), so that no client connection of the load tools
 /// takes one of them while the stack moves between levels.
 fn free_stack_port() -> anyhow::Result<u16> {
@@ -110,7 +110,7 @@ fn free_stack_port() -> anyhow::Result<u16> {
         let base: u16 = 10_000 + rng.gen_range(0..1_100u16) * 20;
         let mut addresses = vec![format!("127.0.0.1:{base}")];
         addresses.extend((11..=16).map(|i| format!("127.0.0.{i}:{}", base + 1)));
-        addresses.extend((10..=14).map(|o| format!("127.0.0.1:{}", base + o)));
+        addresses.extend((10..=15).map(|o| format!("127.0.0.1:{}", base + o)));
         if addresses
             .iter()
             .all(|a| std::net::TcpListener::bind(a.as_str()).is_ok())

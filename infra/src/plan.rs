@@ -21,6 +21,10 @@ pub struct Addresses {
     pub s3: Option<SocketAddrV4>,
     /// The autoscaler's status endpoint (level 3 and up).
     pub autoscaler: Option<SocketAddrV4>,
+    /// The fleet view (`/fleet`), part of every local stack. None in an
+    /// assignment written before it was.
+    #[serde(default)]
+    pub fleet: Option<SocketAddrV4>,
     /// Addresses for instances 1..=max of the fleet.
     pub instances: Vec<SocketAddrV4>,
 }
@@ -49,6 +53,7 @@ impl Addresses {
             redis: spec.needs_redis().then(|| at(12)),
             s3: (spec.storage == Storage::S3).then(|| at(13)),
             autoscaler: spec.scaling.is_some().then(|| at(14)),
+            fleet: Some(at(15)),
             instances,
         }
     }
@@ -59,6 +64,9 @@ pub fn describe(spec: &StackSpec, addresses: &Addresses) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Level {}: {}", spec.level, summary(spec.level));
     let _ = writeln!(out, "  entry          http://{}", addresses.entry);
+    if let Some(fleet) = addresses.fleet {
+        let _ = writeln!(out, "  fleet view     http://{fleet}/fleet");
+    }
     if let Some(lb) = &spec.load_balancer {
         let hc = &lb.health_check;
         let _ = writeln!(

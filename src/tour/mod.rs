@@ -1,6 +1,6 @@
 //! `photoscale tour`: the whole ladder on this machine in one command. It
-//! checks (and on a yes installs) what the ladder needs, serves the fleet
-//! view for the whole tour, then at each level says in plain sentences what
+//! checks (and on a yes installs) what the ladder needs, points at the
+//! stack's fleet view (every level has one, on the 16th port), then at each level says in plain sentences what
 //! changes and why, brings the level up and shows it working, counted over
 //! real requests: level 0; level 1 broken, then fixed; level 2; level 3
 //! scaling out and in and healing; level 4's cache. At the end everything
@@ -76,15 +76,6 @@ pub async fn run(options: TourOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     install::ensure_ready(options.auto, options.install).await?;
     let stack = TourStack::new(options.state_dir.clone(), options.port)?;
-    // `infra fleet`, as its own process for the length of the tour.
-    let mut fleet = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["infra", "fleet", "--bind"])
-        .arg(format!("127.0.0.1:{}", options.port + 15))
-        .arg("--state-dir")
-        .arg(&options.state_dir)
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
     println!(
         "\nThe fleet view, for the whole tour: http://127.0.0.1:{}/fleet\nThe site: {}\n",
         options.port + 15,
@@ -136,7 +127,6 @@ pub async fn run(options: TourOptions) -> anyhow::Result<()> {
             }
         }
     }
-    let _ = fleet.kill().await;
     set_tour_step(&options.state_dir, "the tour is over");
     if options.keep {
         println!("\nThe stack keeps running (--keep): {}; stop it with `photoscale infra down --state-dir {}`", stack.url(), options.state_dir.display());

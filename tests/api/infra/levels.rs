@@ -55,7 +55,25 @@ async fn level_0_is_one_instance_on_the_embedded_default() {
     let page = stack.get_html(&format!("/photos/{id}")).await;
     assert_eq!(fetch_photo(&stack, &image_src_in(&page)).await.1, photo);
     let status = stack.status().await;
-    assert_eq!(status["components"].as_array().unwrap().len(), 0);
+    let components: Vec<&str> = status["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        components,
+        ["fleet"],
+        "one server, and the fleet view beside it"
+    );
+    let fleet = reqwest::get(format!("http://127.0.0.1:{}/fleet.json", stack.port + 15))
+        .await
+        .unwrap();
+    assert_eq!(
+        fleet.status().as_u16(),
+        200,
+        "every stack has its fleet view"
+    );
     assert_eq!(status["instances"][0]["health"], "healthy");
     assert!(
         !stack.files_under("instances/i-1/data").is_empty(),

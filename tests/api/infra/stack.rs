@@ -226,7 +226,7 @@ fn collect(dir: &Path, out: &mut Vec<String>) {
 }
 
 /// An entry port P such that every port a stack uses (P, P+1 on the instance
-/// addresses, P+10..P+14) is free now. Blocks of 20 are handed out once per
+/// addresses, P+10..P+15 (the fleet view)) is free now. Blocks of 20 are handed out once per
 /// test binary, so parallel tests never pick the same one, and they lie below
 /// Linux's ephemeral range (32768 and up), so a port the kernel hands to a
 /// client or to a server bound to port 0 never lands in a stack later.
@@ -240,7 +240,7 @@ fn free_port_block() -> u16 {
         let base = LOW + (start + n.wrapping_mul(20)) % SPAN;
         let mut addresses = vec![format!("127.0.0.1:{base}")];
         addresses.extend((11..=16).map(|i| format!("127.0.0.{i}:{}", base + 1)));
-        addresses.extend((10..=14).map(|o| format!("127.0.0.1:{}", base + o)));
+        addresses.extend((10..=15).map(|o| format!("127.0.0.1:{}", base + o)));
         if addresses
             .iter()
             .all(|a| TcpListener::bind(a.as_str()).is_ok())

@@ -23,6 +23,7 @@ use crate::spec::StackSpec;
 
 mod autoscaler_step;
 mod data_move;
+mod fleet_step;
 mod load_balancer;
 
 pub struct UpOptions {
@@ -157,6 +158,7 @@ impl Run<'_> {
         if self.spec.scaling.is_some() {
             self.ensure_autoscaler().await?;
         }
+        self.ensure_fleet_view().await?;
         // Last, once nothing uses them: the old level's servers.
         self.stop_unwanted_services().await?;
         Ok(())
