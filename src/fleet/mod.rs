@@ -95,9 +95,15 @@ async fn snapshot(fleet: web::Data<Mutex<Fleet>>) -> HttpResponse {
 async fn refresh(state_dir: &std::path::Path, fleet: &Shared) -> usize {
     let status = local::status(state_dir).await;
     let dir = state_dir.to_owned();
-    let events = tokio::task::spawn_blocking(move || local::autoscaler::read_events(&dir))
-        .await
-        .unwrap_or_default();
+    // Both are file reads: off the runtime.
+    let (events, tour) = tokio::task::spawn_blocking(move || {
+        (
+            local::autoscaler::read_events(&dir),
+            crate::tour::tour_step(&dir),
+        )
+    })
+    .await
+    .unwrap_or_default();
     let events = &events[events.len().saturating_sub(EVENTS)..];
     let (latest, in_service) = match status {
         Ok(status) => {
@@ -111,7 +117,7 @@ async fn refresh(state_dir: &std::path::Path, fleet: &Shared) -> usize {
                     "status": status,
                     "events": events,
                     // The step `photoscale tour` is on, when a tour runs this stack.
-                    "tour": crate::tour::tour_step(state_dir),
+                    "tour": tour,
                 })),
                 up,
             )

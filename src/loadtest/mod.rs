@@ -81,10 +81,15 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         options.state_dir.clone(),
         start,
     ));
-    let counts = tokio::spawn(count_instances(options.state_dir.clone(), deadline));
+    let (latest_count, watched_count) = tokio::sync::watch::channel(None);
+    let counts = tokio::spawn(count_instances(
+        options.state_dir.clone(),
+        deadline,
+        latest_count,
+    ));
     let live = tokio::spawn(progress::show_each_second(
         stats.clone(),
-        options.state_dir.clone(),
+        watched_count,
         start,
         deadline,
     ));
@@ -196,15 +201,27 @@ async fn set_latency(state_dir: &std::path::Path, flip: &flips::Flip) -> anyhow:
     Ok(())
 }
 
-/// The number of instances the local stack runs, once a second.
-async fn count_instances(state_dir: PathBuf, deadline: Instant) -> Vec<Option<u32>> {
+/// The number of instances the local stack runs, once a second (read off
+/// the runtime: it is a file), also handed to the live line as it comes.
+async fn count_instances(
+    state_dir: PathBuf,
+    deadline: Instant,
+    latest: tokio::sync::watch::Sender<Option<u32>>,
+) -> Vec<Option<u32>> {
     let mut counts = Vec::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     while Instant::now() < deadline {
         ticker.tick().await;
-        let count = photoscale_infra::local::instance_endpoints(&state_dir)
-            .ok()
-            .map(|e| e.instances.len() as u32);
+        let dir = state_dir.clone();
+        let count = tokio::task::spawn_blocking(move || {
+            photoscale_infra::local::instance_endpoints(&dir)
+                .ok()
+                .map(|e| e.instances.len() as u32)
+        })
+        .await
+        .ok()
+        .flatten();
+        let _ = latest.send(count);
         counts.push(count);
     }
     counts

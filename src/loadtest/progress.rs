@@ -2,7 +2,6 @@
 //! stays the report), the second that just ended: a bar for the run so
 //! far, requests, p50 and p99, errors and the instances in service.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,7 +10,7 @@ use super::stats::{Stats, Summary};
 /// Prints a line after each full second until `deadline`.
 pub async fn show_each_second(
     stats: Arc<Mutex<Stats>>,
-    state_dir: PathBuf,
+    instances: tokio::sync::watch::Receiver<Option<u32>>,
     start: Instant,
     deadline: Instant,
 ) {
@@ -22,9 +21,7 @@ pub async fn show_each_second(
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .second(second as usize - 1);
-        let instances = photoscale_infra::local::instance_endpoints(&state_dir)
-            .ok()
-            .map(|e| e.instances.len());
+        let instances = instances.borrow().map(|n| n as usize);
         eprintln!("{}", line(second, total, summary.as_ref(), instances));
     }
 }

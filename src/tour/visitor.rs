@@ -48,44 +48,34 @@ impl Visitor {
         csrf_in(&page).with_context(|| format!("no form token on {path}"))
     }
 
+    /// Fills the form on `path` (its token included) and posts it; the status.
+    async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> anyhow::Result<u16> {
+        let token = self.token(path).await?;
+        let mut form = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        let response = self.client.post(self.url(path)).form(&form).send().await?;
+        Ok(response.status().as_u16())
+    }
+
     /// Signs up (which logs in); a taken name is not an error for the tour.
     pub async fn sign_up(&self, username: &str) -> anyhow::Result<()> {
-        let token = self.token("/register").await?;
-        let form = [
-            ("csrf_token", token.as_str()),
+        let fields = [
             ("username", username),
             ("password", PASSWORD),
             ("password_confirm", PASSWORD),
         ];
-        let response = self
-            .client
-            .post(self.url("/register"))
-            .form(&form)
-            .send()
-            .await?;
-        match response.status().as_u16() {
+        match self.submit("/register", &fields).await? {
             303 => Ok(()),
             _ => self.log_in(username).await,
         }
     }
 
     pub async fn log_in(&self, username: &str) -> anyhow::Result<()> {
-        let token = self.token("/login").await?;
-        let form = [
-            ("csrf_token", token.as_str()),
-            ("username", username),
-            ("password", PASSWORD),
-        ];
-        let response = self
-            .client
-            .post(self.url("/login"))
-            .form(&form)
-            .send()
-            .await?;
+        let fields = [("username", username), ("password", PASSWORD)];
+        let status = self.submit("/login", &fields).await?;
         anyhow::ensure!(
-            response.status().as_u16() == 303,
-            "logging in as {username} answered {}",
-            response.status()
+            status == 303,
+            "logging in as {username} answered HTTP {status}"
         );
         Ok(())
     }

@@ -21,9 +21,8 @@ use crate::plan::Addresses;
 use crate::progress::Progress;
 use crate::spec::StackSpec;
 
-mod autoscaler_step;
 mod data_move;
-mod fleet_step;
+mod helper_step;
 mod load_balancer;
 
 pub struct UpOptions {
