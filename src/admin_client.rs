@@ -72,3 +72,40 @@ impl AdminClient {
         }
     }
 }
+
+/// Sets the simulated latency of instance `instance` (or, for None, of
+/// every instance) of the local stack in `state_dir`, through each one's
+/// `/admin/latency` with the stack's admin token. Returns the ids it set.
+pub async fn set_stack_latency(
+    state_dir: &std::path::Path,
+    instance: Option<&str>,
+    latency: Duration,
+) -> anyhow::Result<Vec<String>> {
+    let dir = state_dir.to_owned();
+    // The stack's state is a file: read off the runtime.
+    let stack =
+        tokio::task::spawn_blocking(move || photoscale_infra::local::instance_endpoints(&dir))
+            .await??;
+    let targets: Vec<_> = stack
+        .instances
+        .iter()
+        .filter(|(id, _)| instance.is_none_or(|want| want == id))
+        .collect();
+    if targets.is_empty() {
+        let known: Vec<&str> = stack.instances.iter().map(|(id, _)| id.as_str()).collect();
+        bail!(
+            "the stack has no instance {}; it runs {}",
+            instance.unwrap_or("at all"),
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
+        );
+    }
+    for (_, address) in &targets {
+        let client = AdminClient::new(&format!("http://{address}"), stack.admin_token.clone())?;
+        client.set_latency(latency).await?;
+    }
+    Ok(targets.into_iter().map(|(id, _)| id.clone()).collect())
+}

@@ -50,7 +50,6 @@ pub enum Command {
     /// The local stack's S3-compatible server: objects in files under ROOT,
     /// every request signed with the key pair in PHOTOSCALE_S3_ACCESS_KEY_ID
     /// and PHOTOSCALE_S3_SECRET_ACCESS_KEY (`infra up` starts it at level 2+)
-    #[cfg(feature = "s3")]
     S3Server(S3ServerArgs),
     /// Walk the whole ladder (levels 0 to 4) on this machine, showing each
     /// level working (and level 1 broken first), then stop everything
@@ -65,7 +64,6 @@ pub enum Command {
     },
 }
 
-#[cfg(feature = "s3")]
 #[derive(Debug, clap::Args)]
 pub struct S3ServerArgs {
     /// Address to listen on
@@ -287,7 +285,7 @@ pub enum TargetArg {
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "AWS instances (--target aws)")]
 pub struct AwsStackArgs {
-    /// Where instances download photoscale (a Linux x86_64 build, `--features s3` for level 2+)
+    /// Where instances download photoscale (a Linux x86_64 release build)
     #[arg(long, value_name = "URL", value_parser = parse_http_url)]
     pub app_url: Option<String>,
     /// The SHA-256 the download must have

@@ -607,13 +607,6 @@ impl Settings {
                     "set storage.path to the directory every instance mounts, e.g. /mnt/photos",
                 )
             }
-            StorageBackend::S3 if !cfg!(feature = "s3") => {
-                return invalid(
-                    "storage.backend",
-                    "this photoscale was built without S3 support",
-                    "rebuild with the s3 feature: cargo build --release --features s3",
-                )
-            }
             StorageBackend::S3 if !valid_bucket_name(&self.storage.s3.bucket) => {
                 return invalid(
                     "storage.s3.bucket",
@@ -1212,13 +1205,9 @@ mod tests {
     }
 
     #[test]
-    fn s3_needs_a_bucket_or_the_feature() {
+    fn s3_needs_a_bucket() {
         let message = rejection("[storage]\nbackend = \"s3\"");
-        if cfg!(feature = "s3") {
-            assert!(message.contains("storage.s3.bucket"), "{message}");
-        } else {
-            assert!(message.contains("--features s3"), "{message}");
-        }
+        assert!(message.contains("storage.s3.bucket"), "{message}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use photoscale_infra::doctor::{self, BuildFeatures};
+use photoscale_infra::doctor;
 use photoscale_infra::local;
 use photoscale_infra::plan::{self, Addresses};
 use photoscale_infra::spec::{Cache, Overrides, Sessions, StackSpec, Storage, Target};
@@ -110,18 +110,11 @@ pub fn print_stdout(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
-pub fn build_features() -> BuildFeatures {
-    BuildFeatures {
-        s3: cfg!(feature = "s3"),
-    }
-}
-
 async fn up(level: u8, stack: &StackArgs, state_dir: std::path::PathBuf) -> anyhow::Result<()> {
     let (spec, addresses) = spec_for(level, stack)?;
     let options = local::UpOptions {
         state_dir,
         app_program: std::env::current_exe()?,
-        features: build_features(),
         desired_given: stack.desired.is_some(),
     };
     eprintln!(
@@ -132,6 +125,12 @@ async fn up(level: u8, stack: &StackArgs, state_dir: std::path::PathBuf) -> anyh
     let report = local::up(&spec, &addresses, &options).await?;
     if report.changed_nothing() {
         eprintln!("Nothing to change: the level {level} stack already runs as planned.");
+    }
+    if let Some(fleet) = addresses.fleet {
+        eprint!(
+            "{}",
+            crate::fleet::describe_view(&options.state_dir, fleet.into())
+        );
     }
     print_stdout(&format!("{}\n", report.url));
     Ok(())
@@ -254,7 +253,7 @@ fn plan(level: u8, stack: &StackArgs, state_dir: &Path, json: bool) -> anyhow::R
 /// `photoscale doctor`: exit status 0 only when the level can run here.
 pub fn doctor(level: u8, stack: &StackArgs) -> anyhow::Result<bool> {
     let (spec, _) = spec_for(level, stack)?;
-    let report = doctor::check(&spec, build_features());
+    let report = doctor::check(&spec);
     print_stdout(&report.render());
     Ok(report.is_ready())
 }

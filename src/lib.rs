@@ -34,7 +34,6 @@ pub mod photo_index;
 pub mod redis_connection;
 pub mod redis_pool;
 pub mod routes;
-#[cfg(feature = "s3")]
 pub mod s3_server;
 pub mod session;
 pub mod session_key;

@@ -73,7 +73,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await?
         }
-        #[cfg(feature = "s3")]
         Command::S3Server(args) => {
             let _logs = telemetry::init(photoscale::configuration::LogFormat::Text, "info");
             if let Some(source) = &args.import_from {

@@ -1,8 +1,12 @@
 // The fleet view: polls /fleet.json every two seconds and redraws the
 // instances, alarms, events and the chart. Text goes in with textContent only.
+// With a control session (a one-time link's code, exchanged for an HttpOnly
+// cookie) it also flips latency, kills instances and starts a load.
 (function () {
   'use strict';
   const $ = (selector) => document.querySelector(selector);
+  // The session's CSRF token while this browser holds the controls.
+  let csrf = null;
   const SVG = 'http://www.w3.org/2000/svg';
   const WIDTH = 800;
   const HEIGHT = 260;
@@ -24,8 +28,93 @@
       cell(row, i.load_balancer ?? '—');
       cell(row, i.address);
       cell(row, i.latency_ms === null ? 'not answering' : `${i.latency_ms} ms`);
+      const action = row.insertCell();
+      if (csrf && i.health !== 'crashed') {
+        const kill = document.createElement('button');
+        kill.type = 'button';
+        kill.className = 'button';
+        kill.dataset.kill = i.id;
+        kill.textContent = `Kill ${i.id}`;
+        action.append(kill);
+      } else {
+        action.textContent = '—';
+      }
     }
     if (list.length === 0) cell(body.insertRow(), 'No instances run from this state directory.');
+    // The latency form's choice of instance follows the fleet.
+    const select = $('#latency-instance');
+    const chosen = select.value;
+    select.replaceChildren(new Option('all instances', 'all'), ...list.map((i) => new Option(i.id, i.id)));
+    select.value = [...select.options].some((o) => o.value === chosen) ? chosen : 'all';
+  }
+
+  function feedback(text) {
+    $('[data-field=feedback]').textContent = text;
+  }
+
+  function showControls() {
+    $('[data-field=controls]').hidden = !csrf;
+    $('[data-field=readonly]').hidden = Boolean(csrf);
+  }
+
+  // A link's #code=… is sent once for a session cookie, then taken out of
+  // the address bar (and history) so it is not bookmarked or shared.
+  async function unlock() {
+    const code = location.hash.match(/^#code=([A-Za-z0-9_-]+)$/);
+    if (code) {
+      history.replaceState(null, '', location.pathname + location.search);
+      const response = await fetch('/fleet/session', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ code: code[1] }),
+      });
+      const data = await response.json().catch(() => ({}));
+      feedback(response.ok ? 'Controls unlocked.' : `The link did not unlock the controls: ${data.error ?? response.statusText}`);
+    }
+    const response = await fetch('/fleet/control', { cache: 'no-store' });
+    const data = await response.json().catch(() => ({}));
+    csrf = data.control ? data.csrf : null;
+    showControls();
+  }
+
+  async function act(method, path, body) {
+    const response = await fetch(path, {
+      method,
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf ?? '' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    feedback(response.ok ? `Done: ${data.done}.` : `Refused: ${data.error ?? response.statusText}`);
+    if (response.status === 401) {
+      csrf = null;
+      showControls();
+    }
+    refresh();
+  }
+
+  function wireControls() {
+    $('#latency-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      act('POST', '/fleet/latency', {
+        instance: $('#latency-instance').value,
+        latency_ms: Number($('#latency-ms').value),
+      });
+    });
+    $('#load-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      act('POST', '/fleet/load', { rate: Number($('#load-rate').value) });
+    });
+    $('#load-stop').addEventListener('click', () => act('DELETE', '/fleet/load'));
+    $('.fleet-instances tbody').addEventListener('click', (event) => {
+      const id = event.target.dataset?.kill;
+      if (id) act('POST', '/fleet/kill', { instance: id });
+    });
+  }
+
+  function load(running) {
+    $('[data-field=load]').textContent = running
+      ? `Load running: ${running.rate} requests a second since ${new Date(running.since).toLocaleTimeString()}.`
+      : 'No load running.';
   }
 
   function listOf(selector, items, empty) {
@@ -121,15 +210,19 @@
         alarms.unshift(`capacity: desired ${a.desired} (min ${a.min}, max ${a.max})`);
       }
       listOf('.fleet-alarms', alarms, 'No autoscaling below level 3.');
-      const events = data.events.slice().reverse().map((e) => `${new Date(e.at).toLocaleTimeString()} ${e.text}`);
-      listOf('.fleet-events', events, 'None yet.');
-      chart(data.history, data.events ?? []);
+      // The autoscaler's events and this view's own actions, in time order.
+      const actions = (data.control?.actions ?? []).map((a) => ({ at: a.at, text: `${a.text} (fleet view)` }));
+      const all = (data.events ?? []).concat(actions).sort((a, b) => a.at - b.at);
+      listOf('.fleet-events', all.slice(-20).reverse().map((e) => `${new Date(e.at).toLocaleTimeString()} ${e.text}`), 'None yet.');
+      chart(data.history, all);
+      load(data.control?.load);
       $('.fleet-updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
     } catch (error) {
       $('.fleet-updated').textContent = `Cannot read the fleet: ${error.message}`;
     }
   }
 
-  refresh();
+  wireControls();
+  unlock().catch((error) => feedback(`Cannot reach the fleet view: ${error.message}`)).finally(refresh);
   setInterval(refresh, 2000);
 })();

@@ -12,7 +12,6 @@ mod helpers;
 #[allow(dead_code)]
 #[path = "api/images.rs"]
 mod images;
-#[cfg(feature = "s3")]
 #[allow(dead_code, unused_imports)]
 #[path = "api/services/mod.rs"]
 mod services;
@@ -114,7 +113,6 @@ async fn ten_mib_upload_needs_at_most_one_copy_of_heap() {
     let peak = upload_peak(&local, padded_jpeg(size)).await;
     check("local", size, peak);
 
-    #[cfg(feature = "s3")]
     {
         let bucket = services::s3_bucket().await;
         let app = helpers::spawn_app_with(|s| bucket.configure(s)).await;

@@ -33,10 +33,12 @@ export async function upStack(level, extra = []) {
   const stateDir = await mkdtemp(join(tmpdir(), 'photoscale-e2e-stack-'));
   const port = await freeBlock();
   const args = ['infra', 'up', '--level', String(level), '--state-dir', stateDir, '--port', String(port), ...extra];
-  const { stdout } = await run(binary(), args, { env: ownEnvironment() });
+  const { stdout, stderr } = await run(binary(), args, { env: ownEnvironment() });
   return {
     url: stdout.trim(),
     stateDir,
+    // The one-time link to the stack's own fleet view's controls.
+    controlLink: stderr.match(/(http:\/\/\S+\/fleet#code=[A-Za-z0-9_-]+)/)?.[1],
     async down() {
       await run(binary(), ['infra', 'down', '--purge', '--state-dir', stateDir], { env: ownEnvironment() });
       await rm(stateDir, { recursive: true, force: true });

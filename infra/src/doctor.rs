@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::spec::{Database, StackSpec, Storage};
+use crate::spec::{Database, StackSpec};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Prerequisite {
@@ -19,23 +19,15 @@ pub struct Prerequisite {
     pub found: Option<PathBuf>,
 }
 
-/// Whether this photoscale binary can use S3 storage (built with `--features s3`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BuildFeatures {
-    pub s3: bool,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub level: u8,
     pub prerequisites: Vec<Prerequisite>,
-    /// Problems that are not a missing program (say, a build without S3).
-    pub other_problems: Vec<String>,
 }
 
 impl Report {
     pub fn is_ready(&self) -> bool {
-        self.other_problems.is_empty() && self.prerequisites.iter().all(|p| p.found.is_some())
+        self.prerequisites.iter().all(|p| p.found.is_some())
     }
 
     /// One command that installs every missing program.
@@ -66,9 +58,6 @@ impl Report {
                 None => out.push_str(&format!("  MISSING  {:<20} {}\n", p.program, p.purpose)),
             }
         }
-        for problem in &self.other_problems {
-            out.push_str(&format!("  PROBLEM  {problem}\n"));
-        }
         let commands = self.install_commands();
         if !commands.is_empty() {
             out.push_str("Install what is missing with:\n");
@@ -83,7 +72,7 @@ impl Report {
 const APT_MARIADB: &str = "sudo apt-get install -y mariadb-server";
 
 /// Checks the programs `spec` needs on the local target.
-pub fn check(spec: &StackSpec, features: BuildFeatures) -> Report {
+pub fn check(spec: &StackSpec) -> Report {
     let mut needed: Vec<(&'static str, &'static str, &'static str)> = Vec::new();
     if spec.load_balancer.is_some() {
         needed.push((
@@ -118,15 +107,7 @@ pub fn check(spec: &StackSpec, features: BuildFeatures) -> Report {
             "sudo apt-get install -y redis-server",
         ));
     }
-    let mut other_problems = Vec::new();
-    if spec.storage == Storage::S3 {
-        // The S3 server is photoscale's own (`photoscale s3-server`).
-        if !features.s3 {
-            other_problems.push(
-                "this photoscale was built without S3 support; rebuild with: cargo build --release --features s3".to_owned(),
-            );
-        }
-    }
+    // Level 2's S3 server is photoscale's own (`photoscale s3-server`).
     let prerequisites = needed
         .into_iter()
         .map(|(program, purpose, install)| Prerequisite {
@@ -139,7 +120,6 @@ pub fn check(spec: &StackSpec, features: BuildFeatures) -> Report {
     Report {
         level: spec.level,
         prerequisites,
-        other_problems,
     }
 }
 
@@ -177,9 +157,9 @@ mod tests {
     use super::*;
     use crate::spec::{Overrides, Target};
 
-    fn report(level: u8, s3: bool) -> Report {
+    fn report(level: u8) -> Report {
         let spec = StackSpec::for_level(level, Target::Local, &Overrides::default()).unwrap();
-        check(&spec, BuildFeatures { s3 })
+        check(&spec)
     }
 
     fn programs(r: &Report) -> Vec<&str> {
@@ -188,25 +168,22 @@ mod tests {
 
     #[test]
     fn each_level_needs_its_programs() {
-        assert!(programs(&report(0, false)).is_empty());
+        assert!(programs(&report(0)).is_empty());
         assert_eq!(
-            programs(&report(1, false)),
+            programs(&report(1)),
             ["haproxy", "mariadbd", "mariadb-install-db", "memcached"]
         );
         assert_eq!(
-            programs(&report(2, true)),
+            programs(&report(2)),
             ["haproxy", "mariadbd", "mariadb-install-db", "memcached"],
             "the S3 server is photoscale's own"
         );
-        assert!(report(2, false).render().contains("--features s3"));
-        assert!(report(0, false)
-            .render()
-            .contains("nothing beyond photoscale"));
+        assert!(report(0).render().contains("nothing beyond photoscale"));
     }
 
     #[test]
     fn missing_programs_come_with_their_install_command() {
-        let mut r = report(1, false);
+        let mut r = report(1);
         r.prerequisites[0].found = None;
         r.prerequisites[3].found = None;
         assert!(!r.is_ready());
@@ -220,13 +197,6 @@ mod tests {
         let text = r.render();
         assert!(text.contains("MISSING  haproxy"), "{text}");
         assert!(text.contains("sudo apt-get install -y haproxy"), "{text}");
-    }
-
-    #[test]
-    fn a_build_without_s3_cannot_run_level_two() {
-        let r = report(2, false);
-        assert!(!r.is_ready());
-        assert!(r.render().contains("--features s3"));
     }
 
     #[test]

@@ -3,8 +3,13 @@
 //! `GET /fleet.json` what it polls: the instances (state, address, latency
 //! setting, health), the alarms, the last scaling events, and a history of
 //! the load balancer's average response time and the instances in service.
+//! With a control session (control.rs) the page also flips latency, kills
+//! instances and starts a load.
 
+mod control;
+pub mod control_code;
 mod history;
+mod load;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,6 +19,7 @@ use std::time::Duration;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use photoscale_infra::local;
 
+use control::Control;
 use history::History;
 
 /// How many recent scaling events the page shows.
@@ -28,17 +34,29 @@ struct Fleet {
     history: History,
 }
 
+impl Fleet {
+    /// The stack's entry (load balancer or lone instance), when it runs.
+    fn entry_url(&self) -> Option<String> {
+        let latest = self.latest.as_ref()?.as_ref().ok()?;
+        latest["status"]["url"].as_str().map(str::to_owned)
+    }
+}
+
 type Shared = Arc<Mutex<Fleet>>;
 
 /// Serves the view until interrupted.
 pub async fn serve(state_dir: PathBuf, bind: SocketAddr) -> anyhow::Result<()> {
     let fleet: Shared = Arc::default();
     let in_service = refresh(&state_dir, &fleet).await; // the first answer is a real one
-    tokio::spawn(sample(state_dir, fleet.clone(), in_service));
+    tokio::spawn(sample(state_dir.clone(), fleet.clone(), in_service));
     let fleet = web::Data::from(fleet);
+    let control = web::Data::new(Control::new(state_dir));
+    let for_server = control.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(fleet.clone())
+            .app_data(for_server.clone())
+            .configure(control::routes)
             .route("/fleet", web::get().to(page))
             .route("/fleet.json", web::get().to(snapshot))
             .route(
@@ -57,8 +75,36 @@ pub async fn serve(state_dir: PathBuf, bind: SocketAddr) -> anyhow::Result<()> {
     for address in server.addrs() {
         println!("Fleet view: http://{address}/fleet");
     }
-    server.run().await?;
-    Ok(())
+    let served = server.run().await;
+    // A load started from the page ends with the page's server.
+    let stopper = control.into_inner();
+    let _ = tokio::task::spawn_blocking(move || stopper.stop_load()).await;
+    Ok(served?)
+}
+
+/// A link that unlocks the controls of the view at `address` for the stack
+/// in `state_dir`: it carries a fresh one-time code (see control_code.rs).
+pub fn control_link(state_dir: &std::path::Path, address: SocketAddr) -> std::io::Result<String> {
+    let code = control_code::issue(state_dir)?;
+    Ok(format!("http://{address}/fleet#code={code}"))
+}
+
+/// What `infra up` and the tour print about the fleet view: its address and,
+/// unless `PHOTOSCALE_FLEET_LINK=off` (the tour's own `up` calls, which
+/// would print one per level), a one-time link to its controls.
+pub fn describe_view(state_dir: &std::path::Path, address: SocketAddr) -> String {
+    let mut text = format!("Fleet view: http://{address}/fleet (read-only)\n");
+    if std::env::var("PHOTOSCALE_FLEET_LINK").is_ok_and(|v| v == "off") {
+        return text;
+    }
+    match control_link(state_dir, address) {
+        Ok(link) => text.push_str(&format!(
+            "  its controls (flip latency, kill an instance, start a load): {link}\n  (the link works once, within {} minutes; `infra up` again prints a new one)\n",
+            control_code::VALID_FOR.as_secs() / 60
+        )),
+        Err(e) => text.push_str(&format!("  (no link to its controls: {e})\n")),
+    }
+    text
 }
 
 fn see_fleet() -> HttpResponse {
@@ -77,12 +123,13 @@ async fn page() -> HttpResponse {
         .body(include_str!("../../templates/fleet.html"))
 }
 
-async fn snapshot(fleet: web::Data<Mutex<Fleet>>) -> HttpResponse {
+async fn snapshot(fleet: web::Data<Mutex<Fleet>>, control: web::Data<Control>) -> HttpResponse {
     let fleet = fleet.lock().expect("fleet lock");
     match &fleet.latest {
         Some(Ok(latest)) => {
             let mut body = latest.clone();
             body["history"] = serde_json::json!(fleet.history.samples());
+            body["control"] = control.view();
             HttpResponse::Ok().json(body)
         }
         Some(Err(e)) => HttpResponse::ServiceUnavailable().json(serde_json::json!({ "error": e })),

@@ -182,23 +182,9 @@ async fn flip_on_schedule(
 }
 
 async fn set_latency(state_dir: &std::path::Path, flip: &flips::Flip) -> anyhow::Result<()> {
-    let stack = photoscale_infra::local::instance_endpoints(state_dir)?;
-    let targets: Vec<_> = stack
-        .instances
-        .iter()
-        .filter(|(id, _)| flip.instance.as_ref().is_none_or(|want| want == id))
-        .collect();
-    if targets.is_empty() {
-        anyhow::bail!("the stack has no instance {:?}", flip.instance);
-    }
-    for (_, address) in targets {
-        let client = crate::admin_client::AdminClient::new(
-            &format!("http://{address}"),
-            stack.admin_token.clone(),
-        )?;
-        client.set_latency(flip.latency).await?;
-    }
-    Ok(())
+    crate::admin_client::set_stack_latency(state_dir, flip.instance.as_deref(), flip.latency)
+        .await
+        .map(|_| ())
 }
 
 /// The number of instances the local stack runs, once a second (read off

@@ -100,6 +100,7 @@ async fn collect(body: ByteStream) -> anyhow::Result<bytes::Bytes> {
 /// moto takes any key pair; it only has to be signed in S3's style.
 fn source_client(endpoint: &str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
+        .http_client(crate::storage::s3_http_client())
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_sdk_s3::config::Region::new("us-east-1"))

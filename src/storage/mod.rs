@@ -4,7 +4,6 @@
 mod hot_objects;
 mod links;
 mod local;
-#[cfg(feature = "s3")]
 mod s3;
 
 use std::path::Path;
@@ -16,8 +15,7 @@ use tokio::sync::mpsc;
 pub use hot_objects::HotObjects;
 pub use links::PhotoView;
 pub use local::LocalStorage;
-#[cfg(feature = "s3")]
-pub use s3::S3Storage;
+pub use s3::{http_client as s3_http_client, S3Storage};
 
 use crate::configuration::{Settings, StorageBackend};
 
@@ -70,27 +68,24 @@ pub enum Storage {
     /// A directory several instances mount; the same code, which is safe for
     /// several writers (unique names, write beside, then rename).
     Shared(LocalStorage),
-    #[cfg(feature = "s3")]
     S3(S3Storage),
 }
 
 impl Storage {
     pub async fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let storage = match settings.storage.backend {
-            StorageBackend::Local => Self::Local(LocalStorage::open(settings.storage_path()).await?),
-            StorageBackend::Shared => Self::Shared(LocalStorage::open(settings.storage_path()).await?),
-            #[cfg(feature = "s3")]
+            StorageBackend::Local => {
+                Self::Local(LocalStorage::open(settings.storage_path()).await?)
+            }
+            StorageBackend::Shared => {
+                Self::Shared(LocalStorage::open(settings.storage_path()).await?)
+            }
             StorageBackend::S3 => Self::S3(S3Storage::connect(&settings.storage.s3).await?),
-            #[cfg(not(feature = "s3"))]
-            StorageBackend::S3 => anyhow::bail!(
-                "this photoscale was built without S3 support; fix: cargo build --release --features s3"
-            ),
         };
         Ok(storage)
     }
 
     /// Moves the finished temporary file at `source` into the store as `key`.
-    #[cfg_attr(not(feature = "s3"), allow(unused_variables))]
     pub async fn put_file(
         &self,
         key: &str,
@@ -99,12 +94,10 @@ impl Storage {
     ) -> Result<(), StorageError> {
         match self {
             Self::Local(s) | Self::Shared(s) => s.put_file(key, source).await,
-            #[cfg(feature = "s3")]
             Self::S3(s) => s.put_file(key, source, content_type).await,
         }
     }
 
-    #[cfg_attr(not(feature = "s3"), allow(unused_variables))]
     pub async fn put_bytes(
         &self,
         key: &str,
@@ -113,7 +106,6 @@ impl Storage {
     ) -> Result<(), StorageError> {
         match self {
             Self::Local(s) | Self::Shared(s) => s.put_bytes(key, bytes).await,
-            #[cfg(feature = "s3")]
             Self::S3(s) => s.put_bytes(key, bytes, content_type).await,
         }
     }
@@ -121,7 +113,6 @@ impl Storage {
     pub async fn get(&self, key: &str) -> Result<ObjectBody, StorageError> {
         match self {
             Self::Local(s) | Self::Shared(s) => s.get(key).await,
-            #[cfg(feature = "s3")]
             Self::S3(s) => s.get(key).await,
         }
     }
@@ -130,7 +121,6 @@ impl Storage {
     pub async fn get_bytes(&self, key: &str) -> Result<Bytes, StorageError> {
         match self {
             Self::Local(s) | Self::Shared(s) => s.get_bytes(key).await,
-            #[cfg(feature = "s3")]
             Self::S3(s) => {
                 let mut body = s.get(key).await?;
                 let mut bytes = bytes::BytesMut::with_capacity(body.length as usize);
@@ -150,7 +140,6 @@ impl Storage {
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         match self {
             Self::Local(s) | Self::Shared(s) => s.delete(key).await,
-            #[cfg(feature = "s3")]
             Self::S3(s) => s.delete(key).await,
         }
     }
@@ -160,7 +149,6 @@ impl Storage {
     pub fn list(&self, prefix: &'static str) -> mpsc::Receiver<Result<Vec<Listed>, StorageError>> {
         match self {
             Self::Local(s) | Self::Shared(s) => s.list(prefix),
-            #[cfg(feature = "s3")]
             Self::S3(s) => s.list(prefix),
         }
     }
@@ -173,11 +161,9 @@ impl Storage {
 
     /// A presigned URL and until when it may be handed out (ms since the
     /// epoch): links are reused, but never close to their expiry.
-    #[cfg_attr(not(feature = "s3"), allow(unused_variables))]
     pub async fn presigned_link(&self, key: &str) -> Option<(String, i64)> {
         match self {
             Self::Local(_) | Self::Shared(_) => None,
-            #[cfg(feature = "s3")]
             Self::S3(s) => s.presigned_link(key).await,
         }
     }
@@ -186,7 +172,6 @@ impl Storage {
     pub fn cdn_path(&self, key: &str) -> String {
         match self {
             Self::Local(_) | Self::Shared(_) => key.to_owned(),
-            #[cfg(feature = "s3")]
             Self::S3(s) => s.full_key(key),
         }
     }
@@ -196,7 +181,6 @@ impl Storage {
     pub fn is_object_store(&self) -> bool {
         match self {
             Self::Local(_) | Self::Shared(_) => false,
-            #[cfg(feature = "s3")]
             Self::S3(_) => true,
         }
     }
@@ -212,7 +196,6 @@ impl Storage {
         match self {
             Self::Local(s) => format!("local directory {}", s.root().display()),
             Self::Shared(s) => format!("shared directory {}", s.root().display()),
-            #[cfg(feature = "s3")]
             Self::S3(s) => s.describe(),
         }
     }

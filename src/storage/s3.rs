@@ -36,11 +36,22 @@ pub struct S3Storage {
 /// How many presigned links are remembered (a few hundred bytes each).
 const REMEMBERED_LINKS: usize = 4096;
 
+/// The HTTPS client every S3 client of photoscale's uses: rustls with ring,
+/// the TLS stack the rest of the program already has. The SDK's default
+/// (rustls on aws-lc) is not built: see the aws-sdk-s3 line in Cargo.toml.
+pub fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 impl S3Storage {
     /// Builds the client and checks that the bucket answers, so a wrong name
     /// or missing credentials stop start-up instead of the first upload.
     pub async fn connect(settings: &S3Settings) -> anyhow::Result<Self> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        let mut loader =
+            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client());
         if let Some(region) = &settings.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }

@@ -11,12 +11,6 @@ pub async fn ensure_ready(auto: bool, install: bool) -> anyhow::Result<()> {
     if report.is_ready() {
         return Ok(());
     }
-    if !report.other_problems.is_empty() {
-        anyhow::bail!(
-            "the tour cannot run with this build: {}",
-            report.other_problems.join("; ")
-        );
-    }
     let commands = report.install_commands();
     let agreed = if auto {
         install
@@ -46,7 +40,7 @@ pub async fn ensure_ready(auto: bool, install: bool) -> anyhow::Result<()> {
 
 fn check() -> anyhow::Result<doctor::Report> {
     let spec = StackSpec::for_level(4, Target::Local, &Overrides::default())?;
-    Ok(doctor::check(&spec, crate::infra_cmd::build_features()))
+    Ok(doctor::check(&spec))
 }
 
 /// Runs an install command; `sudo` is dropped when already root.

@@ -87,11 +87,11 @@ pub async fn level_3(stack: &TourStack) -> anyhow::Result<(Outcome, Report, Opti
 
 /// SIGKILLs i-2 and waits for the autoscaler to replace it.
 async fn kill_and_replace(stack: &TourStack, outcome: &mut Outcome) -> anyhow::Result<()> {
-    let pid = stack.pid_of("i-2").await?;
     let since = unix_ms();
     let started = Instant::now();
-    // SAFETY: kill(2) with a pid the stack's status gave for its instance.
-    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    let dir = stack.state_dir.clone();
+    tokio::task::spawn_blocking(move || photoscale_infra::local::kill_instance(&dir, "i-2"))
+        .await??;
     let mut replaced = None;
     while started.elapsed() < Duration::from_secs(40) {
         let events = stack.events_since(since);

@@ -11,6 +11,9 @@ pub struct TourStack {
     program: PathBuf,
     pub state_dir: PathBuf,
     pub port: u16,
+    /// The link to the fleet view's controls is printed once, after the
+    /// first `up` has made the state directory.
+    link_printed: std::sync::atomic::AtomicBool,
 }
 
 impl TourStack {
@@ -19,6 +22,7 @@ impl TourStack {
             program: std::env::current_exe().context("finding this program")?,
             state_dir,
             port,
+            link_printed: Default::default(),
         })
     }
 
@@ -38,6 +42,8 @@ impl TourStack {
             .args(&args)
             .arg("--state-dir")
             .arg(&self.state_dir)
+            // One link to the controls for the whole tour, not one per level.
+            .env("PHOTOSCALE_FLEET_LINK", "off")
             .stdout(std::process::Stdio::null())
             .status()
             .await
@@ -47,6 +53,13 @@ impl TourStack {
             "`infra up --level {level}` failed (see above)"
         );
         super::write_tour_step(&self.state_dir);
+        if !self
+            .link_printed
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            let fleet = std::net::SocketAddr::from(([127, 0, 0, 1], self.port + 15));
+            println!("\n{}", crate::fleet::describe_view(&self.state_dir, fleet));
+        }
         Ok(())
     }
 
@@ -61,34 +74,6 @@ impl TourStack {
         let status = command.stdout(std::process::Stdio::null()).status().await?;
         anyhow::ensure!(status.success(), "`infra down` failed (see above)");
         Ok(())
-    }
-
-    /// `infra status --json` (which exits non-zero while something is down).
-    pub async fn status(&self) -> anyhow::Result<serde_json::Value> {
-        let output = tokio::process::Command::new(&self.program)
-            .args(["infra", "status", "--json", "--state-dir"])
-            .arg(&self.state_dir)
-            .output()
-            .await?;
-        serde_json::from_slice(&output.stdout).with_context(|| {
-            format!(
-                "reading infra status: {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })
-    }
-
-    /// The pid of instance `id`, from status.
-    pub async fn pid_of(&self, id: &str) -> anyhow::Result<u32> {
-        let status = self.status().await?;
-        status["instances"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|i| i["id"] == id)
-            .and_then(|i| i["pid"].as_u64())
-            .map(|pid| pid as u32)
-            .with_context(|| format!("no instance {id} in the stack"))
     }
 
     /// The autoscaler's events since `since_ms` (Unix milliseconds).

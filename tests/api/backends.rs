@@ -169,7 +169,6 @@ async fn command_calls(redis: &Redis) -> std::collections::HashMap<String, u64> 
         .collect()
 }
 
-#[cfg(feature = "s3")]
 mod s3 {
     use std::time::Duration;
 

@@ -20,7 +20,6 @@ mod migrations;
 mod orphan_sweep;
 mod photos;
 mod restart;
-#[cfg(feature = "s3")]
 mod s3_server;
 mod scenario;
 mod services;

@@ -115,7 +115,6 @@ async fn a_database_that_does_not_know_the_storage_stops_the_sweep() {
     assert!(message.contains("check database.url"), "{message}");
 }
 
-#[cfg(feature = "s3")]
 #[tokio::test]
 async fn objects_without_rows_are_removed_from_a_bucket() {
     use crate::services::s3_bucket;

@@ -46,6 +46,7 @@ impl S3Server {
 
     fn client(&self, secret: &str) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::Config::builder()
+            .http_client(photoscale::storage::s3_http_client())
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
             .endpoint_url(self.endpoint())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))

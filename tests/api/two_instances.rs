@@ -102,7 +102,6 @@ async fn postgres_redis_sessions_shared_directory() {
     behave_as_one_site(&a, &b).await;
 }
 
-#[cfg(feature = "s3")]
 #[tokio::test]
 async fn mariadb_redis_sessions_s3() {
     let database = mariadb_database().await;

@@ -59,7 +59,7 @@ pub enum Os {
 }
 
 /// Where the instances download photoscale from (`--app-url`): a Linux
-/// x86_64 build, with `--features s3` for level 2 and up.
+/// x86_64 release build.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct AppSource {
     pub url: Option<String>,

@@ -40,7 +40,7 @@ impl UpReport {
 pub async fn up(spec: &StackSpec, options: &AwsOptions) -> Result<UpReport, AwsError> {
     if options.app.url.is_none() {
         return Err(AwsError::Invalid(
-            "--app-url is missing: the instances download photoscale from it at boot\n  fix: build it (`cargo build --release --features s3`), put target/release/photoscale where the instances can fetch it (e.g. a GitHub release or a presigned S3 URL) and pass --app-url URL [--app-sha256 HEX]".into(),
+            "--app-url is missing: the instances download photoscale from it at boot\n  fix: build it (`cargo build --release`), put target/release/photoscale where the instances can fetch it (e.g. a GitHub release or a presigned S3 URL) and pass --app-url URL [--app-sha256 HEX]".into(),
         ));
     }
     let clients = Clients::connect(&options.connection).await?;

@@ -11,6 +11,7 @@ mod down;
 pub mod haproxy;
 mod health;
 pub mod instances;
+mod kill;
 mod logs;
 mod moto_migration;
 mod process;
@@ -22,6 +23,7 @@ mod up;
 use std::path::PathBuf;
 
 pub use down::{down, DownReport};
+pub use kill::kill_instance;
 pub use logs::{logs, LogsOptions};
 pub use status::{status, ComponentStatus, Health, InstanceStatus, StatusReport};
 pub use up::{up, UpOptions, UpReport};

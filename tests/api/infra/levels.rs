@@ -187,7 +187,6 @@ async fn level_1_with_memory_sessions_loses_the_session_on_the_other_instance() 
     );
 }
 
-#[cfg(feature = "s3")] // the S3 server is part of levels 2 and up
 #[tokio::test]
 async fn level_2_keeps_photos_in_the_s3_bucket_not_on_disk() {
     let stack = Stack::up(2, &[]).await;
@@ -208,7 +207,6 @@ async fn level_2_keeps_photos_in_the_s3_bucket_not_on_disk() {
     stack.down_and_check_nothing_is_left().await;
 }
 
-#[cfg(feature = "s3")] // the S3 server is part of levels 2 and up
 #[tokio::test]
 async fn level_3_grows_and_shrinks_the_fleet_without_restarting_haproxy() {
     let stack = Stack::up(3, &["--min", "2", "--max", "4"]).await;
@@ -239,7 +237,6 @@ async fn level_3_grows_and_shrinks_the_fleet_without_restarting_haproxy() {
     stack.down_and_check_nothing_is_left().await;
 }
 
-#[cfg(feature = "s3")] // the S3 server is part of levels 2 and up
 #[tokio::test]
 async fn level_4_serves_the_feed_from_cache_and_invalidates_on_upload() {
     let stack = Stack::up(4, &[]).await;

@@ -10,7 +10,6 @@ use crate::helpers::{Site, PASSWORD};
 use crate::images;
 use crate::scenario::{fetch_photo, image_src_in};
 
-#[cfg(feature = "s3")] // the S3 server is part of levels 2 and up
 #[tokio::test]
 async fn up_twice_changes_nothing_and_a_level_change_keeps_the_data() {
     let stack = Stack::up(1, &[]).await;
@@ -77,7 +76,6 @@ async fn level_0_to_1_moves_users_and_photos_to_mariadb_and_the_shared_directory
     }
 }
 
-#[cfg(feature = "s3")] // the S3 server is part of levels 2 and up
 #[tokio::test]
 async fn down_then_up_keeps_users_and_photos() {
     let stack = Stack::up(2, &[]).await;

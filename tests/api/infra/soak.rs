@@ -480,7 +480,6 @@ fn report(level: &str, record: &Shared, audit: &Audit) -> String {
 /// Level 2: the S3 server is killed and brought back while uploads go on.
 /// Uploads fail while it is away (a 503 that says so), and afterwards every
 /// acknowledged photo is in the bucket and nothing is in it without a row.
-#[cfg(feature = "s3")]
 #[tokio::test]
 async fn level_2_keeps_every_acknowledged_photo_when_the_s3_server_restarts() {
     let stack = Stack::unstarted();

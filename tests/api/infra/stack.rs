@@ -252,12 +252,10 @@ fn free_port_block() -> u16 {
 
 /// The stack's S3 server, reached as its instances reach it: the endpoint
 /// and key pair of the app's configuration file.
-#[cfg(feature = "s3")]
 pub struct StackBucket {
     client: aws_sdk_s3::Client,
 }
 
-#[cfg(feature = "s3")]
 impl Stack {
     pub fn bucket(&self) -> StackBucket {
         let config =
@@ -265,6 +263,7 @@ impl Stack {
         let config: toml::Table = config.parse().unwrap();
         let s3 = &config["storage"]["s3"];
         let config = aws_sdk_s3::Config::builder()
+            .http_client(photoscale::storage::s3_http_client())
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
             .endpoint_url(s3["endpoint"].as_str().unwrap())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
@@ -283,7 +282,6 @@ impl Stack {
     }
 }
 
-#[cfg(feature = "s3")]
 impl StackBucket {
     /// Every key in the photos bucket.
     pub async fn keys(&self) -> Vec<String> {

@@ -9,7 +9,6 @@
 //! own and can stop it (fault tests) without disturbing the others.
 
 mod memcached;
-#[cfg(feature = "s3")]
 mod moto;
 mod mysql;
 mod postgres;
@@ -18,7 +17,6 @@ pub use process::free_port;
 mod redis;
 
 pub use memcached::Memcached;
-#[cfg(feature = "s3")]
 pub use moto::{s3_bucket, S3Bucket};
 pub use mysql::{mariadb_database, MariaDb};
 pub use postgres::postgres_database;

@@ -16,7 +16,7 @@ use super::process::{self, Launch};
 use super::services::{self, Service};
 use super::state::{write_private, Running, Secrets, StackState, StateDir};
 use super::{fingerprint, start_process, LocalError};
-use crate::doctor::{self, BuildFeatures};
+use crate::doctor;
 use crate::plan::Addresses;
 use crate::progress::Progress;
 use crate::spec::StackSpec;
@@ -29,7 +29,6 @@ pub struct UpOptions {
     pub state_dir: PathBuf,
     /// The `photoscale` binary the instances run.
     pub app_program: PathBuf,
-    pub features: BuildFeatures,
     /// True when the user chose the fleet size (`--desired`); otherwise a
     /// running autoscaler's desired capacity is kept.
     pub desired_given: bool,
@@ -60,7 +59,7 @@ pub async fn up(
     options: &UpOptions,
 ) -> Result<UpReport, LocalError> {
     // Before anything starts: is every program there?
-    let report = doctor::check(spec, options.features);
+    let report = doctor::check(spec);
     if !report.is_ready() {
         return Err(LocalError::Missing(format!(
             "cannot start level {}: something it needs is missing; nothing was started\n{}",
