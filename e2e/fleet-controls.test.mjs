@@ -100,20 +100,37 @@ test('the link unlocks the controls: latency, kill, load', async () => {
   await page.click('#latency-form button[type=submit]');
   await page.locator('[data-field=feedback]', { hasText: /Refused: 999999 ms is more than the controls set/ }).waitFor();
 
-  // Kill i-2: the autoscaler replaces it.
-  await page.click('button[data-kill="i-2"]');
-  await page.locator('[data-field=feedback]', { hasText: 'i-2 killed' }).waitFor();
-  await page.locator('.fleet-events li', { hasText: 'i-2 killed (fleet view)' }).waitFor();
-  await page.locator('.fleet-events li', { hasText: 'launched, healthy' }).first().waitFor({ timeout: 45000 });
-
-  // A load at 20 requests a second shows in the chart; then it stops.
+  // A load at 20 requests a second, every instance slowed to 1.5 s: the
+  // alarm fires and a third instance joins (the README's screenshot).
   await page.fill('#load-rate', '20');
   await page.click('#load-form button[type=submit]');
   await page.locator('[data-field=load]', { hasText: 'Load running: 20 requests a second' }).waitFor();
   await page.locator('#chart-summary', { hasText: /[1-9]\d* request\(s\) in the last second/ }).waitFor({ timeout: 20000 });
-  await page.screenshot({ path: join(ARTIFACTS, 'fleet-controls.png'), fullPage: true });
+  await page.fill('#latency-ms', '1500');
+  await page.click('#latency-form button[type=submit]');
+  await page.locator('[data-field=feedback]', { hasText: 'latency of i-1, i-2 set to 1500 ms' }).waitFor();
+  await page.locator('.fleet-events li', { hasText: 'i-3 launched, healthy' }).waitFor({ timeout: 45000 });
+  await page.locator('#chart-summary', { hasText: '3 instance(s) in service' }).waitFor({ timeout: 10000 });
+  await page.screenshot({ path: join(ARTIFACTS, 'fleet-scale-out.png'), fullPage: false });
+  await page.fill('#latency-ms', '0');
+  await page.click('#latency-form button[type=submit]');
+  await page.locator('[data-field=feedback]', { hasText: 'set to 0 ms' }).waitFor();
   await page.click('#load-stop');
   await page.locator('[data-field=feedback]', { hasText: 'load stopped' }).waitFor();
   await page.locator('[data-field=load]', { hasText: 'No load running.' }).waitFor();
+
+  // Kill i-2: the autoscaler replaces it.
+  const replacements = async () =>
+    (await readFile(join(stack.stateDir, 'autoscaler', 'events.jsonl'), 'utf8')).split('\n').filter((l) => l.includes('launched, healthy')).length;
+  const before = await replacements();
+  await page.click('button[data-kill="i-2"]');
+  await page.locator('[data-field=feedback]', { hasText: 'i-2 killed' }).waitFor();
+  await page.locator('.fleet-events li', { hasText: 'i-2 killed (fleet view)' }).waitFor();
+  const deadline = Date.now() + 45000;
+  while ((await replacements()) === before) {
+    assert.ok(Date.now() < deadline, 'the killed instance was replaced within 45 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await page.screenshot({ path: join(ARTIFACTS, 'fleet-controls.png'), fullPage: true });
   await page.context().close();
 });

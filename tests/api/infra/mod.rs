@@ -3,6 +3,7 @@
 //! load balancer like a user would.
 
 mod autoscaling;
+mod fleet_controls;
 #[cfg(feature = "aws")]
 mod aws_cli;
 mod levels;
