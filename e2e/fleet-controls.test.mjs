@@ -17,7 +17,7 @@ let browser;
 let view;
 
 before(async () => {
-  stack = await upStack(3, ['--alarm-period', '2s', '--cooldown', '5s', '--health-interval', '500ms', '--max', '3']);
+  stack = await upStack(3, ['--alarm-period', '2s', '--cooldown', '5s', '--health-interval', '500ms', '--grace-period', '3s', '--max', '3']);
   browser = await launch();
   await mkdir(ARTIFACTS, { recursive: true });
   assert.ok(stack.controlLink, '`infra up` printed a link to the controls');
@@ -95,10 +95,10 @@ test('the link unlocks the controls: latency, kill, load', async () => {
   await page.locator('[data-field=feedback]', { hasText: 'latency of i-1, i-2 set to 0 ms' }).waitFor();
 
   // A wrong value says what was wrong.
-  await page.fill('#latency-ms', '999999');
+  await page.fill('#latency-ms', '99900');
   await page.evaluate(() => document.querySelector('#latency-ms').removeAttribute('max'));
   await page.click('#latency-form button[type=submit]');
-  await page.locator('[data-field=feedback]', { hasText: /Refused: 999999 ms is more than the controls set/ }).waitFor();
+  await page.locator('[data-field=feedback]', { hasText: /Refused: 99900 ms is more than the controls set/ }).waitFor();
 
   // A load at 20 requests a second, every instance slowed to 1.5 s: the
   // alarm fires and a third instance joins (the README's screenshot).

@@ -194,6 +194,10 @@ pub enum InfraCommand {
         target: TargetArgs,
         #[command(flatten)]
         aws: Box<AwsStackArgs>,
+        /// Print no one-time link to the fleet view's controls (the tour
+        /// prints one for the whole tour instead of one per level)
+        #[arg(long)]
+        no_control_link: bool,
     },
     /// Show each component and instance with its health, address and pid
     Status {

@@ -50,10 +50,11 @@ pub async fn run(command: InfraCommand, config: Option<PathBuf>) -> anyhow::Resu
             state,
             target,
             aws,
+            no_control_link,
         } => {
             let stack = with_config_file(&stack, config)?;
             match target.target {
-                TargetArg::Local => up(level, &stack, state.state_dir).await,
+                TargetArg::Local => up(level, &stack, state.state_dir, !no_control_link).await,
                 TargetArg::Aws => aws_cmd::up(level, &stack, &target, &aws, &state.state_dir).await,
             }
         }
@@ -110,7 +111,12 @@ pub fn print_stdout(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
-async fn up(level: u8, stack: &StackArgs, state_dir: std::path::PathBuf) -> anyhow::Result<()> {
+async fn up(
+    level: u8,
+    stack: &StackArgs,
+    state_dir: std::path::PathBuf,
+    control_link: bool,
+) -> anyhow::Result<()> {
     let (spec, addresses) = spec_for(level, stack)?;
     let options = local::UpOptions {
         state_dir,
@@ -127,10 +133,8 @@ async fn up(level: u8, stack: &StackArgs, state_dir: std::path::PathBuf) -> anyh
         eprintln!("Nothing to change: the level {level} stack already runs as planned.");
     }
     if let Some(fleet) = addresses.fleet {
-        eprint!(
-            "{}",
-            crate::fleet::describe_view(&options.state_dir, fleet.into())
-        );
+        let view = crate::fleet::describe_view(&options.state_dir, fleet.into(), control_link);
+        eprint!("{view}");
     }
     print_stdout(&format!("{}\n", report.url));
     Ok(())

@@ -302,7 +302,6 @@ struct LoadBody {
 
 async fn start_load(
     control: web::Data<Control>,
-    fleet: web::Data<Mutex<super::Fleet>>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, Refusal> {
@@ -318,16 +317,14 @@ async fn start_load(
             ),
         ));
     }
-    let url = fleet
-        .lock()
-        .expect("fleet lock")
-        .entry_url()
-        .ok_or_else(|| {
-            error(
-                StatusCode::CONFLICT,
-                "the stack is not running; start it with `photoscale infra up`",
-            )
-        })?;
+    // Read now, not from the last sample: the stack may have just come up.
+    let status = photoscale_infra::local::status(&control.state_dir).await;
+    let url = status.ok().and_then(|s| s.url).ok_or_else(|| {
+        error(
+            StatusCode::CONFLICT,
+            "the stack is not running; start it with `photoscale infra up`",
+        )
+    })?;
     let control = control.into_inner();
     let starter = control.clone();
     web::block(move || starter.load.start(&starter.state_dir, &url, request.rate))

@@ -34,14 +34,6 @@ struct Fleet {
     history: History,
 }
 
-impl Fleet {
-    /// The stack's entry (load balancer or lone instance), when it runs.
-    fn entry_url(&self) -> Option<String> {
-        let latest = self.latest.as_ref()?.as_ref().ok()?;
-        latest["status"]["url"].as_str().map(str::to_owned)
-    }
-}
-
 type Shared = Arc<Mutex<Fleet>>;
 
 /// Serves the view until interrupted.
@@ -90,11 +82,10 @@ pub fn control_link(state_dir: &std::path::Path, address: SocketAddr) -> std::io
 }
 
 /// What `infra up` and the tour print about the fleet view: its address and,
-/// unless `PHOTOSCALE_FLEET_LINK=off` (the tour's own `up` calls, which
-/// would print one per level), a one-time link to its controls.
-pub fn describe_view(state_dir: &std::path::Path, address: SocketAddr) -> String {
+/// when `with_link`, a one-time link to its controls.
+pub fn describe_view(state_dir: &std::path::Path, address: SocketAddr, with_link: bool) -> String {
     let mut text = format!("Fleet view: http://{address}/fleet (read-only)\n");
-    if std::env::var("PHOTOSCALE_FLEET_LINK").is_ok_and(|v| v == "off") {
+    if !with_link {
         return text;
     }
     match control_link(state_dir, address) {

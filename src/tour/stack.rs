@@ -43,7 +43,7 @@ impl TourStack {
             .arg("--state-dir")
             .arg(&self.state_dir)
             // One link to the controls for the whole tour, not one per level.
-            .env("PHOTOSCALE_FLEET_LINK", "off")
+            .arg("--no-control-link")
             .stdout(std::process::Stdio::null())
             .status()
             .await
@@ -58,7 +58,10 @@ impl TourStack {
             .swap(true, std::sync::atomic::Ordering::Relaxed)
         {
             let fleet = std::net::SocketAddr::from(([127, 0, 0, 1], self.port + 15));
-            println!("\n{}", crate::fleet::describe_view(&self.state_dir, fleet));
+            println!(
+                "\n{}",
+                crate::fleet::describe_view(&self.state_dir, fleet, true)
+            );
         }
         Ok(())
     }

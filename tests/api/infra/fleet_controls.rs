@@ -80,14 +80,20 @@ async fn the_one_time_link_opens_the_controls_and_each_control_checks_its_input(
         .unwrap();
     assert_eq!(response.status(), 400);
     let error: Value = response.json().await.unwrap();
-    assert!(error["error"].as_str().unwrap().contains("send JSON such as"));
+    assert!(error["error"]
+        .as_str()
+        .unwrap()
+        .contains("send JSON such as"));
     let made_up = "A".repeat(43);
     assert_eq!(open_session(&http, &view, &made_up).await.status(), 403);
 
     // The printed code opens a session once.
     let response = open_session(&http, &view, &code).await;
     assert_eq!(response.status(), 200);
-    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     for flag in ["HttpOnly", "SameSite=Strict", "Path=/fleet"] {
         assert!(set_cookie.contains(flag), "{set_cookie}");
     }
@@ -95,10 +101,7 @@ async fn the_one_time_link_opens_the_controls_and_each_control_checks_its_input(
     let again = open_session(&http, &view, &code).await;
     assert_eq!(again.status(), 403);
     let refusal: Value = again.json().await.unwrap();
-    assert!(refusal["error"]
-        .as_str()
-        .unwrap()
-        .contains("already used"));
+    assert!(refusal["error"].as_str().unwrap().contains("already used"));
     let controls = Controls {
         http: http.clone(),
         view: view.clone(),
@@ -122,7 +125,10 @@ async fn the_one_time_link_opens_the_controls_and_each_control_checks_its_input(
     };
     assert_eq!(
         forged
-            .post("/fleet/latency", json!({ "instance": "i-1", "latency_ms": 10 }))
+            .post(
+                "/fleet/latency",
+                json!({ "instance": "i-1", "latency_ms": 10 })
+            )
             .await
             .0,
         403
@@ -130,21 +136,39 @@ async fn the_one_time_link_opens_the_controls_and_each_control_checks_its_input(
 
     // Latency: an unknown instance, a value too large, a field misspelt, then a good one.
     let (status, body) = controls
-        .post("/fleet/latency", json!({ "instance": "i-9", "latency_ms": 10 }))
+        .post(
+            "/fleet/latency",
+            json!({ "instance": "i-9", "latency_ms": 10 }),
+        )
         .await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("it runs i-1"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("it runs i-1"),
+        "{body}"
+    );
     let (status, body) = controls
-        .post("/fleet/latency", json!({ "instance": "all", "latency_ms": 90_000 }))
+        .post(
+            "/fleet/latency",
+            json!({ "instance": "all", "latency_ms": 90_000 }),
+        )
         .await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("at most 30000 ms"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("at most 30000 ms"),
+        "{body}"
+    );
     let (status, _) = controls
-        .post("/fleet/latency", json!({ "instance": "all", "latency": 10 }))
+        .post(
+            "/fleet/latency",
+            json!({ "instance": "all", "latency": 10 }),
+        )
         .await;
     assert_eq!(status, 400);
     let (status, body) = controls
-        .post("/fleet/latency", json!({ "instance": "all", "latency_ms": 250 }))
+        .post(
+            "/fleet/latency",
+            json!({ "instance": "all", "latency_ms": 250 }),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["done"], "latency of i-1 set to 250 ms");
@@ -153,7 +177,10 @@ async fn the_one_time_link_opens_the_controls_and_each_control_checks_its_input(
     // A load: out of range, then started and stopped.
     let (status, body) = controls.post("/fleet/load", json!({ "rate": 0 })).await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("choose 1 to 500"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("choose 1 to 500"),
+        "{body}"
+    );
     let (status, body) = controls.post("/fleet/load", json!({ "rate": 5 })).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(controls.fleet().await["control"]["load"]["rate"], 5);
@@ -170,7 +197,10 @@ async fn the_one_time_link_opens_the_controls_and_each_control_checks_its_input(
         .iter()
         .map(|a| a["text"].as_str().unwrap())
         .collect();
-    assert!(actions.contains(&"load started: 5 requests a second"), "{actions:?}");
+    assert!(
+        actions.contains(&"load started: 5 requests a second"),
+        "{actions:?}"
+    );
 
     // `up` again changes nothing and prints a new link.
     let stderr = stack.change_to(0, &[]).await;
@@ -178,10 +208,14 @@ async fn the_one_time_link_opens_the_controls_and_each_control_checks_its_input(
     assert_ne!(link_in(&stderr).1, code, "a fresh code each time");
 
     // Kill: an unknown instance is refused; i-1 is killed.
-    let (status, _) = controls.post("/fleet/kill", json!({ "instance": "i-7" })).await;
+    let (status, _) = controls
+        .post("/fleet/kill", json!({ "instance": "i-7" }))
+        .await;
     assert_eq!(status, 400);
     let pid = stack.pid_of("i-1").await;
-    let (status, body) = controls.post("/fleet/kill", json!({ "instance": "i-1" })).await;
+    let (status, body) = controls
+        .post("/fleet/kill", json!({ "instance": "i-1" }))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert!(body["done"]
         .as_str()

@@ -3,9 +3,9 @@
 //! load balancer like a user would.
 
 mod autoscaling;
-mod fleet_controls;
 #[cfg(feature = "aws")]
 mod aws_cli;
+mod fleet_controls;
 mod levels;
 mod lifecycle;
 mod moto_migration;
