@@ -57,11 +57,14 @@ impl TourStack {
             .link_printed
             .swap(true, std::sync::atomic::Ordering::Relaxed)
         {
+            // The view's address was printed at the start; now its controls.
             let fleet = std::net::SocketAddr::from(([127, 0, 0, 1], self.port + 15));
-            println!(
-                "\n{}",
-                crate::fleet::describe_view(&self.state_dir, fleet, true)
-            );
+            match crate::fleet::control_link(&self.state_dir, fleet) {
+                Ok(link) => println!(
+                    "\nThe fleet view's controls (flip latency, kill an instance, start a load), once, for one browser:\n  {link}\n"
+                ),
+                Err(e) => println!("\n(no link to the fleet view's controls: {e})\n"),
+            }
         }
         Ok(())
     }
