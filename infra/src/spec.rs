@@ -237,7 +237,13 @@ impl StackSpec {
                 max: 6,
                 desired: 2,
             };
-            spec.scaling = Some(Scaling::tutorial());
+            let mut scaling = Scaling::tutorial();
+            if target == Target::Aws {
+                // A real instance boots for minutes (cloud-init, packages,
+                // the download) before it answers its health check.
+                scaling.health_check_grace_period_s = 300;
+            }
+            spec.scaling = Some(scaling);
         }
         if level >= 4 {
             spec.cache = Cache::Memcached;
@@ -654,6 +660,19 @@ mod tests {
             StackSpec::for_level(0, Target::Local, &o),
             Err(SpecError::NoLoadBalancer { .. })
         ));
+    }
+
+    #[test]
+    fn the_grace_period_covers_a_real_boot_on_aws_and_a_process_start_here() {
+        let grace = |target| {
+            StackSpec::for_level(3, target, &Overrides::default())
+                .unwrap()
+                .scaling
+                .unwrap()
+                .health_check_grace_period_s
+        };
+        assert_eq!(grace(Target::Local), 60);
+        assert_eq!(grace(Target::Aws), 300);
     }
 
     #[test]

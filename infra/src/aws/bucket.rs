@@ -160,12 +160,24 @@ pub async fn delete(clients: &Clients, name: &str) -> Result<(), AwsError> {
             .quiet(true)
             .build()
             .expect("objects are set");
-        s3.delete_objects()
+        let deleted = s3
+            .delete_objects()
             .bucket(name)
             .delete(delete)
             .send()
             .await
             .map_err(api("DeleteObjects", name))?;
+        // A refused object (Object Lock, a bucket policy) would be listed
+        // again and again: stop and say which, instead of spinning.
+        if let Some(refused) = deleted.errors().first() {
+            return Err(AwsError::Invalid(format!(
+                "S3 refused to delete {} object(s) of bucket {name}, e.g. {}: {}: {}\n  fix: lift what protects them (Object Lock, a bucket policy), then run `photoscale infra down --target aws` again",
+                deleted.errors().len(),
+                refused.key().unwrap_or("?"),
+                refused.code().unwrap_or("?"),
+                refused.message().unwrap_or("")
+            )));
+        }
     }
     match s3.delete_bucket().bucket(name).send().await {
         Ok(_) => Ok(()),

@@ -66,6 +66,10 @@ pub async fn wait_available(
         options.timeouts.poll,
         || async {
             let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
+            if let Some(cluster) = &cluster {
+                let resource = format!("ElastiCache cluster {}", stack.main());
+                wait::refuse_terminal(&resource, &cluster.status, wait::CACHE_TERMINAL)?;
+            }
             Ok(cluster.filter(|c| c.status == "available"))
         },
     )

@@ -31,6 +31,12 @@ pub async fn ensure(
         .create_db_instance()
         .db_instance_identifier(&id)
         .engine("mysql")
+        // A pinned major in standard support (8.0's ended July 2026), and
+        // no paid Extended Support when it ages out: AWS would otherwise
+        // enrol the instance by itself. Minor versions update themselves.
+        .engine_version(MYSQL_MAJOR)
+        .auto_minor_version_upgrade(true)
+        .engine_lifecycle_support("open-source-rds-extended-support-disabled")
         .db_instance_class(&options.db_instance_class)
         .allocated_storage(20)
         .db_name("photoscale")
@@ -46,6 +52,9 @@ pub async fn ensure(
         .map_err(api("CreateDBInstance", &id))?;
     Ok(())
 }
+
+/// The MySQL major version the stack's RDS instance runs.
+pub const MYSQL_MAJOR: &str = "8.4";
 
 /// Waits until the database is available; returns its `host:port`.
 pub async fn wait_available(
@@ -65,6 +74,10 @@ pub async fn wait_available(
         options.timeouts.poll,
         || async {
             let db = super::inventory::discover_database(clients, stack).await?;
+            if let Some(db) = &db {
+                let resource = format!("RDS instance {}", stack.main());
+                wait::refuse_terminal(&resource, &db.status, wait::RDS_TERMINAL)?;
+            }
             Ok(db
                 .filter(|d| d.status == "available")
                 .and_then(|d| d.endpoint))

@@ -110,6 +110,10 @@ pub async fn launch(
         // be visible to EC2 yet, so that one error is retried for a while.
         let subnet = &blueprint.subnet_ids[n % blueprint.subnet_ids.len()];
         let what = "the new instance profile to reach EC2";
+        // One idempotency token per instance, kept across the retries below:
+        // a retry of a launch that did happen returns that instance instead
+        // of starting (and billing) a second one.
+        let token = launch_token();
         let id = wait::until(
             step,
             what,
@@ -141,6 +145,7 @@ pub async fn launch(
                     )
                     .user_data(&blueprint.user_data)
                     .tag_specifications(tags)
+                    .client_token(&token)
                     .send()
                     .await;
                 match result {
@@ -164,6 +169,11 @@ pub async fn launch(
     }
     wait_running(clients, options, &ids, step).await?;
     Ok(ids)
+}
+
+/// A RunInstances client token: 128 random bits (EC2 allows 64 characters).
+fn launch_token() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
 }
 
 async fn instance_states(
@@ -500,6 +510,7 @@ pub async fn ensure_alarms(
             // TargetResponseTime is in seconds.
             .threshold(alarm.threshold_ms as f64 / 1000.0)
             .comparison_operator(comparison)
+            .treat_missing_data(treat_missing_data(alarm.comparison))
             .set_alarm_actions(Some(actions))
             .set_tags(Some(tags.collect()))
             .send()
@@ -507,6 +518,18 @@ pub async fn ensure_alarms(
             .map_err(api("PutMetricAlarm", &name))?;
     }
     Ok(())
+}
+
+/// What an alarm makes of a period without data points. An ALB reports no
+/// TargetResponseTime while nobody sends a request, so after a load test
+/// the low-latency alarm would stay INSUFFICIENT_DATA and the fleet at its
+/// size, billed, for good: idle counts as fast (the fleet shrinks to its
+/// minimum), and never as slow.
+pub fn treat_missing_data(comparison: Comparison) -> &'static str {
+    match comparison {
+        Comparison::GreaterThanThreshold => "notBreaching",
+        Comparison::LessThanThreshold => "breaching",
+    }
 }
 
 /// The ARN of an existing policy (for when PutScalingPolicy does not say it).

@@ -630,19 +630,44 @@ async fn scaling_policies(clients: &Clients, stack: &StackName) -> Result<Vec<St
         .collect())
 }
 
+/// The stack's alarms. Names are searched by prefix, which also matches a
+/// stack whose name starts with ours (`demo` and `demo-b`): only alarms
+/// carrying our stack tag are ours.
 async fn alarms(clients: &Clients, stack: &StackName) -> Result<Vec<String>, AwsError> {
-    let out = clients
+    let mut candidates = Vec::new();
+    let mut pages = clients
         .cloudwatch
         .describe_alarms()
         .alarm_name_prefix(format!("{}-", stack.main()))
-        .send()
-        .await
-        .map_err(api("DescribeAlarms", format!("stack {stack}")))?;
-    Ok(out
-        .metric_alarms()
-        .iter()
-        .filter_map(|a| a.alarm_name().map(str::to_owned))
-        .collect())
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(api("DescribeAlarms", format!("stack {stack}")))?;
+        candidates.extend(
+            page.metric_alarms()
+                .iter()
+                .filter_map(|a| Some((a.alarm_name()?.to_owned(), a.alarm_arn()?.to_owned()))),
+        );
+    }
+    let mut ours = Vec::new();
+    for (name, arn) in candidates {
+        let tags = clients
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(api("ListTagsForResource", &name))?;
+        let pairs = tags
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?, t.value()?)));
+        if has_stack_tag(pairs, stack) {
+            ours.push(name);
+        }
+    }
+    ours.sort();
+    Ok(ours)
 }
 
 async fn topic(clients: &Clients, stack: &StackName) -> Result<Option<String>, AwsError> {

@@ -4,7 +4,8 @@
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, Matcher,
-    ProtocolEnum, Tag, TargetDescription, TargetHealthStateEnum, TargetTypeEnum,
+    ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, Tag, TargetDescription,
+    TargetHealthStateEnum, TargetTypeEnum,
 };
 
 use super::clients::Clients;
@@ -75,11 +76,34 @@ pub async fn ensure(
         found.target_group.as_ref(),
     )
     .await?;
+    set_drain_time(clients, &target_group).await?;
     ensure_listeners(clients, options, &load_balancer.arn, &target_group).await?;
     Ok(Balancer {
         load_balancer,
         target_group,
     })
+}
+
+/// How long a deregistered instance may finish the requests it has (new
+/// ones go elsewhere). AWS's default is 300 s; `up` waits this out before it
+/// terminates an instance, so a shorter time makes level changes quicker.
+pub const DRAIN_S: u64 = 30;
+
+async fn set_drain_time(clients: &Clients, target_group: &str) -> Result<(), AwsError> {
+    clients
+        .elb
+        .modify_target_group_attributes()
+        .target_group_arn(target_group)
+        .attributes(
+            aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                .key("deregistration_delay.timeout_seconds")
+                .value(DRAIN_S.to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(api("ModifyTargetGroupAttributes", target_group))?;
+    Ok(())
 }
 
 /// Health check in AWS's units: whole seconds, timeout below the interval.
@@ -160,17 +184,37 @@ async fn ensure_listeners(
         .r#type(ActionTypeEnum::Forward)
         .target_group_arn(target_group)
         .build();
-    if !ports.contains(&80) {
-        clients
-            .elb
-            .create_listener()
-            .load_balancer_arn(lb_arn)
-            .protocol(ProtocolEnum::Http)
-            .port(80)
-            .default_actions(forward.clone())
-            .send()
-            .await
-            .map_err(api("CreateListener", format!("{lb_arn} port 80")))?;
+    // With a certificate, port 80 only redirects to HTTPS: the session
+    // cookie is `Secure`, so a login over plain HTTP would not hold.
+    let on_80 = match options.certificate_arn {
+        Some(_) => redirect_to_https(),
+        None => forward.clone(),
+    };
+    match out.listeners().iter().find(|l| l.port() == Some(80)) {
+        None => {
+            clients
+                .elb
+                .create_listener()
+                .load_balancer_arn(lb_arn)
+                .protocol(ProtocolEnum::Http)
+                .port(80)
+                .default_actions(on_80)
+                .send()
+                .await
+                .map_err(api("CreateListener", format!("{lb_arn} port 80")))?;
+        }
+        Some(listener) => {
+            // A certificate added or removed since: the action follows.
+            let arn = listener.listener_arn().unwrap_or_default();
+            clients
+                .elb
+                .modify_listener()
+                .listener_arn(arn)
+                .default_actions(on_80)
+                .send()
+                .await
+                .map_err(api("ModifyListener", arn))?;
+        }
     }
     match &options.certificate_arn {
         Some(certificate) if !ports.contains(&443) => {
@@ -203,6 +247,20 @@ async fn ensure_listeners(
     Ok(())
 }
 
+/// A permanent redirect of any plain-HTTP request to the same URL on HTTPS.
+fn redirect_to_https() -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::Redirect)
+        .redirect_config(
+            RedirectActionConfig::builder()
+                .protocol("HTTPS")
+                .port("443")
+                .status_code(RedirectActionStatusCodeEnum::Http301)
+                .build(),
+        )
+        .build()
+}
+
 /// Instances as targets on the app port.
 fn targets(ids: &[String]) -> Vec<TargetDescription> {
     let target = |id| {
@@ -233,11 +291,7 @@ pub async fn register(
     Ok(())
 }
 
-pub async fn deregister(
-    clients: &Clients,
-    target_group: &str,
-    ids: &[String],
-) -> Result<(), AwsError> {
+async fn deregister(clients: &Clients, target_group: &str, ids: &[String]) -> Result<(), AwsError> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -257,6 +311,44 @@ pub async fn deregister(
 }
 
 /// Waits until every one of `ids` passes the target group's health check.
+/// Takes `ids` out of the target group and waits until they have finished
+/// their requests (no longer `draining`), so terminating them next cuts none.
+pub async fn drain(
+    clients: &Clients,
+    options: &AwsOptions,
+    target_group: &str,
+    ids: &[String],
+    step: &Step,
+) -> Result<(), AwsError> {
+    deregister(clients, target_group, ids).await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let what = format!(
+        "{} to finish their requests (at most {DRAIN_S} s)",
+        ids.join(", ")
+    );
+    let limit = std::time::Duration::from_secs(DRAIN_S + 30);
+    wait::until(step, &what, limit, options.timeouts.poll, || async {
+        let out = clients
+            .elb
+            .describe_target_health()
+            .target_group_arn(target_group)
+            .send()
+            .await
+            .map_err(api("DescribeTargetHealth", target_group))?;
+        let draining = out.target_health_descriptions().iter().any(|d| {
+            d.target()
+                .and_then(|t| t.id())
+                .is_some_and(|id| ids.iter().any(|i| i == id))
+                && d.target_health().and_then(|h| h.state())
+                    == Some(&TargetHealthStateEnum::Draining)
+        });
+        Ok((!draining).then_some(()))
+    })
+    .await
+}
+
 pub async fn wait_healthy(
     clients: &Clients,
     options: &AwsOptions,

@@ -264,7 +264,7 @@ impl Run<'_> {
             load_balancer::register(clients, &balancer.target_group, &all).await?;
             load_balancer::wait_healthy(clients, options, &balancer.target_group, &all, &step)
                 .await?;
-            load_balancer::deregister(clients, &balancer.target_group, &retire).await?;
+            load_balancer::drain(clients, options, &balancer.target_group, &retire, &step).await?;
         }
         // Coming down from level 3: the group goes once its replacements serve.
         fleet::delete_scaling(clients, options, self.found, &step).await?;
@@ -336,7 +336,7 @@ impl Run<'_> {
         fleet::wait_group_healthy(clients, options, &balancer.target_group, &stale, &step).await?;
         fleet::roll_group(clients, options, &stale, &balancer.target_group, &step).await?;
         let standalone: Vec<String> = self.found.instances.iter().map(|i| i.id.clone()).collect();
-        load_balancer::deregister(clients, &balancer.target_group, &standalone).await?;
+        load_balancer::drain(clients, options, &balancer.target_group, &standalone, &step).await?;
         fleet::terminate(clients, options, &standalone, &step).await?;
         let old: Vec<_> = self
             .found

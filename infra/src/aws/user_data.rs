@@ -247,7 +247,7 @@ instance_id=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.25
 
 fn mount_nfs(export: &str) -> String {
     format!(
-        "# Photos on the shared NFS export (level 1).\nNFS_EXPORT={}\ncommand -v mount.nfs4 >/dev/null 2>&1 || (dnf install -y nfs-utils || apt-get install -y nfs-common)\ninstall -d {SHARED_PHOTOS_DIR}\ngrep -q \" {SHARED_PHOTOS_DIR} \" /etc/fstab || echo \"$NFS_EXPORT {SHARED_PHOTOS_DIR} nfs4 nfsvers=4.1,_netdev 0 0\" >>/etc/fstab\nmountpoint -q {SHARED_PHOTOS_DIR} || mount {SHARED_PHOTOS_DIR}\n\n",
+        "# Photos on the shared NFS export (level 1).\nNFS_EXPORT={}\ncommand -v mount.nfs4 >/dev/null 2>&1 || (dnf install -y nfs-utils || (apt-get update && apt-get install -y nfs-common))\ninstall -d {SHARED_PHOTOS_DIR}\ngrep -q \" {SHARED_PHOTOS_DIR} \" /etc/fstab || echo \"$NFS_EXPORT {SHARED_PHOTOS_DIR} nfs4 nfsvers=4.1,_netdev 0 0\" >>/etc/fstab\nmountpoint -q {SHARED_PHOTOS_DIR} || mount {SHARED_PHOTOS_DIR}\n\n",
         quote(export)
     )
 }
@@ -354,6 +354,10 @@ mod tests {
                 .replace("{SHARED_PHOTOS_DIR}", SHARED_PHOTOS_DIR)
                 .as_str()
         ));
+        assert!(
+            at1.contains("apt-get update && apt-get install -y nfs-common"),
+            "a fresh Ubuntu has no package lists: update before installing"
+        );
         let at2 = script_for(2, &options());
         assert!(at2.contains("backend = \"s3\""));
         assert!(at2.contains("bucket = \"photoscale-demo-123-eu-west-1\""));

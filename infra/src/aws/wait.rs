@@ -35,6 +35,31 @@ where
     }
 }
 
+/// RDS states an instance does not leave by itself (DescribeDBInstances).
+pub const RDS_TERMINAL: &[&str] = &[
+    "failed",
+    "inaccessible-encryption-credentials",
+    "incompatible-network",
+    "incompatible-option-group",
+    "incompatible-parameters",
+    "incompatible-restore",
+    "storage-full",
+];
+/// ElastiCache states a cluster does not leave by itself.
+pub const CACHE_TERMINAL: &[&str] = &["create-failed", "incompatible-network", "restore-failed"];
+
+/// An error for `resource` in `status` when that status is terminal, so a
+/// wait stops at once instead of taking a failure for "not yet" until its
+/// deadline (40 minutes for a database).
+pub fn refuse_terminal(resource: &str, status: &str, terminal: &[&str]) -> Result<(), AwsError> {
+    if !terminal.contains(&status) {
+        return Ok(());
+    }
+    Err(AwsError::Invalid(format!(
+        "{resource} is in state {status:?}, which it does not leave by itself\n  fix: see its events in the AWS console; `photoscale infra down --target aws` removes it, then `infra up` makes a new one"
+    )))
+}
+
 /// Ends a progress step with the result's outcome.
 pub fn finish<T: std::fmt::Display>(
     step: Step,
@@ -51,6 +76,17 @@ pub fn finish<T: std::fmt::Display>(
 mod tests {
     use super::*;
     use crate::progress::Progress;
+
+    #[test]
+    fn a_terminal_state_ends_the_wait_with_its_name() {
+        assert!(refuse_terminal("RDS instance x", "creating", RDS_TERMINAL).is_ok());
+        assert!(refuse_terminal("RDS instance x", "available", RDS_TERMINAL).is_ok());
+        let error = refuse_terminal("RDS instance x", "failed", RDS_TERMINAL).unwrap_err();
+        assert!(error
+            .to_string()
+            .contains("RDS instance x is in state \"failed\""));
+        assert!(refuse_terminal("cluster y", "create-failed", CACHE_TERMINAL).is_err());
+    }
 
     #[tokio::test]
     async fn gives_up_at_the_deadline_saying_what_it_waited_for() {

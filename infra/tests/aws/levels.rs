@@ -266,6 +266,11 @@ async fn level_1_is_a_load_balancer_two_instances_a_database_and_a_cache() {
         .unwrap();
     let db = &db.db_instances()[0];
     assert_eq!(db.engine(), Some("mysql"));
+    assert_eq!(
+        db.engine_version(),
+        Some("8.4"),
+        "a pinned major in standard support (moto does not model the declined Extended Support)"
+    );
     assert_eq!(db.publicly_accessible(), Some(false));
     let db_groups: Vec<&str> = db
         .vpc_security_groups()
@@ -433,7 +438,11 @@ async fn level_3_scales_on_the_load_balancers_response_time() {
         (Some(2), Some(6), Some(2))
     );
     assert_eq!(group.health_check_type(), Some("ELB"));
-    assert_eq!(group.health_check_grace_period(), Some(60));
+    assert_eq!(
+        group.health_check_grace_period(),
+        Some(300),
+        "a real boot takes minutes: 300 s on AWS (60 s locally)"
+    );
     let tg = clients
         .elb
         .describe_target_groups()
@@ -443,6 +452,23 @@ async fn level_3_scales_on_the_load_balancers_response_time() {
         .unwrap();
     let tg_arn = tg.target_groups()[0].target_group_arn().unwrap();
     assert_eq!(group.target_group_arns(), [tg_arn.to_owned()]);
+    let attributes = clients
+        .elb
+        .describe_target_group_attributes()
+        .target_group_arn(tg_arn)
+        .send()
+        .await
+        .unwrap();
+    let drain = attributes
+        .attributes()
+        .iter()
+        .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+        .and_then(|a| a.value());
+    assert_eq!(
+        drain,
+        Some("30"),
+        "a retired instance finishes its requests in 30 s, not AWS's 300"
+    );
     let template = group.launch_template().expect("launched from the template");
     assert!(template
         .launch_template_name()
@@ -531,6 +557,11 @@ async fn level_3_scales_on_the_load_balancers_response_time() {
                     alarm.comparison_operator().unwrap().as_str(),
                     "GreaterThanThreshold"
                 );
+                assert_eq!(
+                    alarm.treat_missing_data(),
+                    Some("notBreaching"),
+                    "no traffic is not slow"
+                );
                 assert_eq!(policy.scaling_adjustment(), Some(1));
             }
             "photoscale-three-latency-low" => {
@@ -538,6 +569,11 @@ async fn level_3_scales_on_the_load_balancers_response_time() {
                 assert_eq!(
                     alarm.comparison_operator().unwrap().as_str(),
                     "LessThanThreshold"
+                );
+                assert_eq!(
+                    alarm.treat_missing_data(),
+                    Some("breaching"),
+                    "no traffic lets the fleet shrink to its minimum"
                 );
                 assert_eq!(policy.scaling_adjustment(), Some(-1));
             }

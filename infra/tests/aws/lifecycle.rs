@@ -118,6 +118,105 @@ async fn down_finds_leftovers_without_a_state_file_and_leaves_other_stacks() {
 }
 
 #[tokio::test]
+async fn stacks_whose_names_share_a_prefix_keep_their_own_alarms() {
+    let moto = Moto::start().await;
+    let demo = moto.options("demo");
+    let demo_b = moto.options("demo-b");
+    aws::up(&spec(3), &demo).await.unwrap();
+    aws::up(&spec(3), &demo_b).await.unwrap();
+    let alarms = aws::status(&demo).await.unwrap().alarms;
+    assert_eq!(
+        alarms,
+        [
+            "photoscale-demo-latency-high",
+            "photoscale-demo-latency-low"
+        ],
+        "demo's alarms, not demo-b's, whose names start the same"
+    );
+    // demo leaves level 3 (its alarms go), then goes down: demo-b keeps its own.
+    aws::up(&spec(2), &demo).await.unwrap();
+    assert_eq!(aws::status(&demo_b).await.unwrap().alarms.len(), 2);
+    aws::down(&demo).await.unwrap();
+    assert_eq!(
+        aws::status(&demo_b).await.unwrap().alarms,
+        [
+            "photoscale-demo-b-latency-high",
+            "photoscale-demo-b-latency-low"
+        ]
+    );
+}
+
+/// Port 80's default action and whether there is a 443 listener.
+async fn listeners(moto: &Moto, options: &aws::AwsOptions) -> (String, Option<String>, bool) {
+    let found = aws::status(options).await.unwrap();
+    let lb = found.load_balancer.expect("a load balancer");
+    let out = moto
+        .clients()
+        .await
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(&lb.arn)
+        .send()
+        .await
+        .unwrap();
+    let on_80 = out
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(80))
+        .and_then(|l| l.default_actions().first())
+        .expect("a listener on 80");
+    let redirect = on_80
+        .redirect_config()
+        .map(|r| format!("{:?} {:?} {:?}", r.protocol(), r.port(), r.status_code()));
+    let has_443 = out.listeners().iter().any(|l| l.port() == Some(443));
+    (
+        on_80.r#type().unwrap().as_str().to_owned(),
+        redirect,
+        has_443,
+    )
+}
+
+#[tokio::test]
+async fn with_a_certificate_port_80_redirects_to_https() {
+    let moto = Moto::start().await;
+    let certificate = moto
+        .clients()
+        .await
+        .iam
+        .upload_server_certificate()
+        .server_certificate_name("demo-cert")
+        .certificate_body("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
+        .private_key("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----")
+        .send()
+        .await
+        .unwrap();
+    let arn = certificate
+        .server_certificate_metadata()
+        .unwrap()
+        .arn()
+        .to_owned();
+    let mut options = moto.options("tls");
+    options.certificate_arn = Some(arn);
+    aws::up(&spec(1), &options).await.unwrap();
+    assert_eq!(
+        listeners(&moto, &options).await,
+        (
+            "redirect".to_owned(),
+            Some(r#"Some("HTTPS") Some("443") Some(Http301)"#.to_owned()),
+            true
+        ),
+        "the session cookie is Secure: plain HTTP only redirects"
+    );
+    // Without the certificate again: 80 forwards, 443 goes.
+    options.certificate_arn = None;
+    aws::up(&spec(1), &options).await.unwrap();
+    assert_eq!(
+        listeners(&moto, &options).await,
+        ("forward".to_owned(), None, false)
+    );
+}
+
+#[tokio::test]
 async fn missing_app_url_and_unreachable_endpoint_are_explained() {
     let moto = Moto::start().await;
     let mut options = moto.options("errors");
