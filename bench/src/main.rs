@@ -36,7 +36,7 @@ struct Args {
     /// the script works, measures little
     #[arg(long)]
     quick: bool,
-    /// The photoscale binary under test (built with --features s3)
+    /// The photoscale binary under test (a release build)
     #[arg(long, value_name = "PATH", required_unless_present = "seed")]
     photoscale: Option<PathBuf>,
     /// The photoscale whose `loadtest` drives the open loop (default: the one under test)
