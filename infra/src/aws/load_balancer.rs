@@ -330,23 +330,35 @@ pub async fn drain(
     );
     let limit = std::time::Duration::from_secs(DRAIN_S + 30);
     wait::until(step, &what, limit, options.timeouts.poll, || async {
-        let out = clients
-            .elb
-            .describe_target_health()
-            .target_group_arn(target_group)
-            .send()
-            .await
-            .map_err(api("DescribeTargetHealth", target_group))?;
-        let draining = out.target_health_descriptions().iter().any(|d| {
-            d.target()
-                .and_then(|t| t.id())
-                .is_some_and(|id| ids.iter().any(|i| i == id))
-                && d.target_health().and_then(|h| h.state())
-                    == Some(&TargetHealthStateEnum::Draining)
-        });
+        let states = target_states(clients, target_group).await?;
+        let draining = ids
+            .iter()
+            .any(|id| states.get(id) == Some(&TargetHealthStateEnum::Draining));
         Ok((!draining).then_some(()))
     })
     .await
+}
+
+/// Each registered target's state in the target group, by instance id.
+async fn target_states(
+    clients: &Clients,
+    target_group: &str,
+) -> Result<std::collections::HashMap<String, TargetHealthStateEnum>, AwsError> {
+    let out = clients
+        .elb
+        .describe_target_health()
+        .target_group_arn(target_group)
+        .send()
+        .await
+        .map_err(api("DescribeTargetHealth", target_group))?;
+    Ok(out
+        .target_health_descriptions()
+        .iter()
+        .filter_map(|d| {
+            let id = d.target()?.id()?.to_owned();
+            Some((id, d.target_health()?.state()?.clone()))
+        })
+        .collect())
 }
 
 pub async fn wait_healthy(
@@ -369,20 +381,10 @@ pub async fn wait_healthy(
         options.timeouts.instances,
         options.timeouts.poll,
         || async {
-            let out = clients
-                .elb
-                .describe_target_health()
-                .target_group_arn(target_group)
-                .send()
-                .await
-                .map_err(api("DescribeTargetHealth", target_group))?;
-            let healthy = ids.iter().all(|id| {
-                out.target_health_descriptions().iter().any(|d| {
-                    d.target().and_then(|t| t.id()) == Some(id)
-                        && d.target_health().and_then(|h| h.state())
-                            == Some(&TargetHealthStateEnum::Healthy)
-                })
-            });
+            let states = target_states(clients, target_group).await?;
+            let healthy = ids
+                .iter()
+                .all(|id| states.get(id) == Some(&TargetHealthStateEnum::Healthy));
             Ok(healthy.then_some(()))
         },
     )
