@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use crate::cli::{AwsStackArgs, StackArgs, TargetArgs};
+use crate::cli::{AwsDownArgs, AwsStackArgs, StackArgs, TargetArgs};
 
 /// What a build without the AWS provider says to `--target aws`.
-pub const AWS_FEATURE_MISSING: &str = "this photoscale was built without the AWS provider (the AWS SDK takes many minutes to compile, so it is optional)\n  fix: build with it: `cargo build --release --features aws,s3`, then run target/release/photoscale";
+pub const AWS_FEATURE_MISSING: &str = "this photoscale was built without the AWS provider (the AWS SDK takes many minutes to compile, so it is optional)\n  fix: build with it: `cargo build --release --features aws`, then run target/release/photoscale";
 
 #[cfg(not(feature = "aws"))]
 pub use without_sdk::{down, plan, status, up};
@@ -41,7 +41,7 @@ mod without_sdk {
         anyhow::bail!(AWS_FEATURE_MISSING)
     }
 
-    pub async fn down(_: &TargetArgs, _: &Path) -> anyhow::Result<()> {
+    pub async fn down(_: &TargetArgs, _: &AwsDownArgs, _: &Path) -> anyhow::Result<()> {
         anyhow::bail!(AWS_FEATURE_MISSING)
     }
 }
@@ -74,6 +74,13 @@ mod with_sdk {
     ) -> AwsOptions {
         let mut options = options(target, state_dir);
         options.app = AppSource {
+            binary: args.app_binary.clone().or_else(|| {
+                // This very program, when the instances can run it.
+                let linux_x86_64 = cfg!(all(target_os = "linux", target_arch = "x86_64"));
+                (args.app_url.is_none() && linux_x86_64)
+                    .then(|| std::env::current_exe().ok())
+                    .flatten()
+            }),
             url: args.app_url.clone(),
             sha256: args.app_sha256.clone(),
         };
@@ -90,6 +97,7 @@ mod with_sdk {
         options.db_instance_class = args.db_instance_class.clone();
         options.cache_node_type = args.cache_node_type.clone();
         options.nfs = args.nfs.clone();
+        options.ssm_access = args.ssm_access;
         options.desired_given = stack.desired.is_some();
         options
     }
@@ -113,8 +121,9 @@ mod with_sdk {
         let spec = spec(level, stack)?;
         let options = stack_options(target, args, stack, state_dir);
         let (found, changes) = aws::plan(&spec, &options).await?;
+        let estimate = aws::cost::estimate(&spec, &options, &found.region);
         if json {
-            let value = serde_json::json!({ "spec": spec, "found": found, "changes": changes });
+            let value = serde_json::json!({ "spec": spec, "found": found, "changes": changes, "estimate": estimate });
             print_stdout(&format!("{}\n", serde_json::to_string_pretty(&value)?));
             return Ok(());
         }
@@ -124,6 +133,7 @@ mod with_sdk {
         );
         text.push_str(&summary(&spec));
         text.push_str(&aws::plan::render(&changes));
+        text.push_str(&aws::cost::render(&estimate, spec.scaling.is_some()));
         print_stdout(&text);
         Ok(())
     }
@@ -206,14 +216,54 @@ mod with_sdk {
         Ok(())
     }
 
-    pub async fn down(target: &TargetArgs, state_dir: &Path) -> anyhow::Result<()> {
-        let options = options(target, state_dir);
-        let report = aws::down(&options).await?;
-        if report.deleted.is_empty() {
+    pub async fn down(
+        target: &TargetArgs,
+        args: &AwsDownArgs,
+        state_dir: &Path,
+    ) -> anyhow::Result<()> {
+        let mut options = options(target, state_dir);
+        options.final_snapshot = args.final_snapshot;
+        let found = aws::status(&options).await?;
+        if found.is_empty() {
             eprintln!("Nothing of stack {} was found.", options.stack);
+            return Ok(());
         }
+        eprint!("{}", aws::down_warning(&found, args.final_snapshot));
+        if !args.yes {
+            confirm(options.stack.as_str()).await?;
+        }
+        let report = aws::down(&options).await?;
         for line in &report.deleted {
             eprintln!("  deleted  {line}");
+        }
+        Ok(())
+    }
+
+    /// Asks for the stack's name on a terminal; refuses without one.
+    async fn confirm(stack: &str) -> anyhow::Result<()> {
+        use std::io::{BufRead, IsTerminal, Write};
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "nothing was deleted: `down` asks for confirmation and stdin is not a terminal\n  fix: check the account and region above, then pass --yes"
+            );
+        }
+        let stack = stack.to_owned();
+        let answer = tokio::task::spawn_blocking(move || {
+            eprint!("Type the stack's name ({stack}) to delete it: ");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map(|_| (line, stack))
+        })
+        .await??;
+        let (line, stack) = answer;
+        if line.trim() != stack {
+            anyhow::bail!(
+                "not confirmed ({:?} is not {stack:?}): nothing was deleted",
+                line.trim()
+            );
         }
         Ok(())
     }

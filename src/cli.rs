@@ -219,6 +219,8 @@ pub enum InfraCommand {
         /// Also delete the stack's data (database, photos, sessions, logs)
         #[arg(long)]
         purge: bool,
+        #[command(flatten)]
+        aws: AwsDownArgs,
     },
     /// The autoscaler's activity history: alarm changes, policies, launches, terminations
     Events {
@@ -285,14 +287,31 @@ pub enum TargetArg {
     Aws,
 }
 
+/// How `infra down --target aws` deletes.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "AWS (--target aws)")]
+pub struct AwsDownArgs {
+    /// Delete without asking (scripts); else `down` shows the account,
+    /// region and what holds data, and asks for the stack's name
+    #[arg(long)]
+    pub yes: bool,
+    /// Keep a final snapshot of the RDS database (deleted without one otherwise)
+    #[arg(long)]
+    pub final_snapshot: bool,
+}
+
 /// What the AWS instances are made of (`infra plan|up --target aws`).
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "AWS instances (--target aws)")]
 pub struct AwsStackArgs {
-    /// Where instances download photoscale (a Linux x86_64 release build)
-    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    /// The program the instances run, uploaded to the stack's private
+    /// artifacts bucket (default: this photoscale, when it is a Linux x86_64 build)
+    #[arg(long, value_name = "PATH", conflicts_with = "app_url")]
+    pub app_binary: Option<std::path::PathBuf>,
+    /// Instead: where instances download photoscale, hosted by you (needs --app-sha256)
+    #[arg(long, value_name = "URL", value_parser = parse_http_url, requires = "app_sha256")]
     pub app_url: Option<String>,
-    /// The SHA-256 the download must have
+    /// The SHA-256 of the program at --app-url
     #[arg(long, value_name = "HEX", value_parser = parse_sha256)]
     pub app_sha256: Option<String>,
     /// An AMI id (else the latest image of --os in the region)
@@ -322,6 +341,10 @@ pub struct AwsStackArgs {
     /// Level 1: an NFS export (e.g. EFS) for photos, as HOST:/PATH
     #[arg(long, value_name = "HOST:/PATH", value_parser = parse_nfs)]
     pub nfs: Option<String>,
+    /// Let Session Manager open a shell on the instances (no SSH, no open
+    /// port): attaches AmazonSSMManagedInstanceCore to their role
+    #[arg(long)]
+    pub ssm_access: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -70,9 +70,13 @@ pub async fn run(command: InfraCommand, config: Option<PathBuf>) -> anyhow::Resu
             state,
             target,
             purge,
+            aws,
         } => match target.target {
+            TargetArg::Local if aws.final_snapshot => anyhow::bail!(
+                "--final-snapshot is for --target aws: a local stack's database stays in its state directory unless --purge is given"
+            ),
             TargetArg::Local => down(&state.state_dir, purge).await,
-            TargetArg::Aws => aws_cmd::down(&target, &state.state_dir).await,
+            TargetArg::Aws => aws_cmd::down(&target, &aws, &state.state_dir).await,
         },
         InfraCommand::Events { state, json } => events(&state.state_dir, json),
         InfraCommand::Fleet { state, bind } => {

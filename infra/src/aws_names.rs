@@ -68,8 +68,16 @@ impl StackName {
         self.prefixed(config)
     }
 
-    /// The instances' IAM role and instance profile.
-    pub fn role(&self) -> String {
+    /// The instances' IAM role and instance profile. IAM is global, so the
+    /// region is in the name: one stack name in two regions is two stacks,
+    /// each with a role whose policies name its own region.
+    pub fn role(&self, region: &str) -> String {
+        self.prefixed(&format!("app-{region}"))
+    }
+
+    /// What the role and profile were called before they carried the
+    /// region; `up` and `down` find and remove them.
+    pub fn legacy_role(&self) -> String {
         self.prefixed("app")
     }
 
@@ -81,6 +89,11 @@ impl StackName {
     /// Bucket names are global: the account and region make ours unique.
     pub fn bucket(&self, account: &str, region: &str) -> String {
         format!("photoscale-{}-{account}-{region}", self.0)
+    }
+
+    /// The private bucket `up` delivers the app binary through.
+    pub fn artifacts_bucket(&self, account: &str, region: &str) -> String {
+        format!("{}-app", self.bucket(account, region))
     }
 
     pub fn alarm(&self, alarm: &str) -> String {
@@ -120,8 +133,16 @@ mod tests {
     fn good_names_make_valid_aws_names() {
         let stack = StackName::parse("abcdefghij-klmnopqrs").unwrap();
         assert!(stack.main().len() <= 32, "load balancer names stop at 32");
+        let role = stack.role("ap-southeast-3");
+        assert!(role.len() <= 64, "{role} is too long for a role");
+        assert_ne!(stack.role("eu-west-1"), stack.role("us-east-1"));
         let bucket = stack.bucket("123456789012", "ap-southeast-3");
         assert!(bucket.len() <= 63, "{bucket} is too long for a bucket");
+        let artifacts = stack.artifacts_bucket("123456789012", "ap-southeast-3");
+        assert!(
+            artifacts.len() <= 63,
+            "{artifacts} is too long for a bucket"
+        );
         assert_eq!(
             stack.secrets_parameter(),
             "/photoscale/abcdefghij-klmnopqrs/secrets"

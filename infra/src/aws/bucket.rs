@@ -35,12 +35,24 @@ pub fn bucket_policy(region: &str, bucket: &str) -> String {
     .to_string()
 }
 
+/// Which requests the bucket's policy refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Anything not over TLS (the policy of every bucket on AWS).
+    TlsOnly,
+    /// No policy: against an emulator for a bucket whose objects `up`
+    /// writes itself. moto applies a policy's Deny without reading its
+    /// condition, so the TLS-only policy would refuse every object request.
+    Unrestricted,
+}
+
 pub async fn ensure(
     clients: &Clients,
     stack: &StackName,
     level: u8,
     name: &str,
     exists: bool,
+    transport: Transport,
 ) -> Result<(), AwsError> {
     let s3 = &clients.s3;
     if !exists {
@@ -101,12 +113,14 @@ pub async fn ensure(
         .send()
         .await
         .map_err(api("PutBucketEncryption", name))?;
-    s3.put_bucket_policy()
-        .bucket(name)
-        .policy(bucket_policy(&clients.region, name))
-        .send()
-        .await
-        .map_err(api("PutBucketPolicy", name))?;
+    if transport == Transport::TlsOnly {
+        s3.put_bucket_policy()
+            .bucket(name)
+            .policy(bucket_policy(&clients.region, name))
+            .send()
+            .await
+            .map_err(api("PutBucketPolicy", name))?;
+    }
     let tags = super::names::tags(stack, level).into_iter().map(|(k, v)| {
         Tag::builder()
             .key(k)

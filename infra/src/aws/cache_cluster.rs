@@ -24,6 +24,7 @@ pub async fn ensure(
     level: u8,
     engine: &str,
     security_group: &str,
+    subnet_group: &str,
     exists: bool,
 ) -> Result<(), AwsError> {
     if exists {
@@ -43,6 +44,7 @@ pub async fn ensure(
         .num_cache_nodes(1)
         .port(i32::from(port(engine)))
         .security_group_ids(security_group)
+        .cache_subnet_group_name(subnet_group)
         .set_tags(Some(tags.collect()))
         .send()
         .await
@@ -115,6 +117,29 @@ pub async fn delete(
         || async {
             let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
             Ok(cluster.is_none_or(|c| c.status == "deleting").then_some(()))
+        },
+    )
+    .await
+}
+
+/// Waits until the cluster is gone altogether: ElastiCache keeps its id
+/// reserved while it deletes, so a cluster of the other engine under the
+/// same id can only be made after that.
+pub async fn wait_gone(
+    clients: &Clients,
+    stack: &StackName,
+    options: &AwsOptions,
+    step: &Step,
+) -> Result<(), AwsError> {
+    let what = format!("ElastiCache to finish deleting cluster {}", stack.main());
+    wait::until(
+        step,
+        &what,
+        options.timeouts.deletion,
+        options.timeouts.poll,
+        || async {
+            let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
+            Ok(cluster.is_none().then_some(()))
         },
     )
     .await

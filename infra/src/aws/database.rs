@@ -15,6 +15,7 @@ pub async fn ensure(
     options: &AwsOptions,
     level: u8,
     security_group: &str,
+    subnet_group: &str,
     found: Option<&Endpointed>,
 ) -> Result<(), AwsError> {
     if found.is_some() {
@@ -43,6 +44,7 @@ pub async fn ensure(
         .master_username("photoscale")
         .master_user_password(password)
         .vpc_security_group_ids(security_group)
+        .db_subnet_group_name(subnet_group)
         .publicly_accessible(false)
         .storage_encrypted(true)
         .backup_retention_period(1)
@@ -51,6 +53,22 @@ pub async fn ensure(
         .await
         .map_err(api("CreateDBInstance", &id))?;
     Ok(())
+}
+
+/// `photoscale-demo-final-20261126-142900`: unique per `down`, and found
+/// by the stack's name in the console.
+pub fn final_snapshot_id(stack: &StackName) -> String {
+    // 2026-11-26T14:29:00Z → 20261126-142900
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let stamp: String = now
+        .chars()
+        .filter_map(|c| match c {
+            'T' => Some('-'),
+            c if c.is_ascii_digit() => Some(c),
+            _ => None,
+        })
+        .collect();
+    format!("{}-final-{stamp}", stack.main())
 }
 
 /// The MySQL major version the stack's RDS instance runs.
@@ -86,8 +104,8 @@ pub async fn wait_available(
     .await
 }
 
-/// Deletes the database without a final snapshot (`down` deletes the stack's
-/// data) and waits until it is gone.
+/// Deletes the database, with a final snapshot when `options.final_snapshot`
+/// (`down --final-snapshot`), and waits until it is gone.
 pub async fn delete(
     clients: &Clients,
     stack: &StackName,
@@ -95,15 +113,18 @@ pub async fn delete(
     step: &Step,
 ) -> Result<(), AwsError> {
     let id = stack.main();
-    match clients
+    let mut request = clients
         .rds
         .delete_db_instance()
         .db_instance_identifier(&id)
-        .skip_final_snapshot(true)
-        .delete_automated_backups(true)
-        .send()
-        .await
-    {
+        .delete_automated_backups(true);
+    request = match options.final_snapshot {
+        true => request
+            .skip_final_snapshot(false)
+            .final_db_snapshot_identifier(final_snapshot_id(stack)),
+        false => request.skip_final_snapshot(true),
+    };
+    match request.send().await {
         Ok(_) => {}
         Err(e) if code_of(&e) == Some("DBInstanceNotFound") => return Ok(()),
         Err(e) if code_of(&e) == Some("InvalidDBInstanceState") => {} // already being deleted
@@ -123,4 +144,19 @@ pub async fn delete(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_final_snapshot_is_named_after_the_stack_and_the_time() {
+        let stack = super::StackName::parse("demo").unwrap();
+        let id = super::final_snapshot_id(&stack);
+        let stamp = id.strip_prefix("photoscale-demo-final-").unwrap();
+        assert_eq!(stamp.len(), "20261126-142900".len(), "{id}");
+        assert!(
+            stamp.chars().all(|c| c.is_ascii_digit() || c == '-'),
+            "{id}"
+        );
+    }
 }

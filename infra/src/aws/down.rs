@@ -5,10 +5,11 @@
 
 use super::clients::Clients;
 use super::error::AwsError;
+use super::inventory::Inventory;
 use super::wait::finish;
 use super::{
     bucket, cache_cluster, database, fleet, iam, inventory, load_balancer, network, secrets,
-    AwsOptions,
+    subnet_groups, AwsOptions,
 };
 use crate::progress::Progress;
 
@@ -16,6 +17,45 @@ use crate::progress::Progress;
 pub struct DownReport {
     /// What was deleted, as "kind name".
     pub deleted: Vec<String>,
+}
+
+/// What `down` is about to delete, for a person to check before saying
+/// yes: where (account and region), and which parts hold data.
+pub fn down_warning(found: &Inventory, final_snapshot: bool) -> String {
+    let mut text = format!(
+        "Deleting stack {} in AWS account {}, region {}.\n",
+        found.stack, found.account, found.region
+    );
+    let mut data = Vec::new();
+    if let Some(db) = &found.database {
+        data.push(match final_snapshot {
+            true => format!("database {} (users, photo records): a final snapshot is kept", db.id),
+            false => format!(
+                "database {} (users, photo records): deleted with its backups, no snapshot (keep one with --final-snapshot)",
+                db.id
+            ),
+        });
+    }
+    if let Some(bucket) = &found.bucket {
+        data.push(format!("bucket {bucket} (the photos): emptied and deleted"));
+    }
+    if let Some(cache) = &found.cache_cluster {
+        data.push(format!(
+            "cache cluster {} (sessions: everyone is logged out)",
+            cache.id
+        ));
+    }
+    if found.secrets_parameter.is_some() {
+        data.push("the stack's secrets (admin token, session key, database password)".into());
+    }
+    let instances = found.instances.len() + found.group_instances.len();
+    text.push_str(&format!(
+        "  {instances} instance(s), the load balancer, security groups and the IAM role go too.\n"
+    ));
+    for line in data {
+        text.push_str(&format!("  data: {line}\n"));
+    }
+    text
 }
 
 pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
@@ -60,6 +100,15 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
         let done = database::delete(&clients, &options.stack, options, &step).await;
         finish(step, done.map(|()| "deleted")).map(|_| ())
     };
+    let services = async {
+        services.await?;
+        if found.db_subnet_group.is_none() {
+            return Ok(());
+        }
+        let step = progress.step("database", "its subnet group");
+        let done = subnet_groups::delete_database(&clients, options, &step).await;
+        finish(step, done.map(|()| "deleted")).map(|_| ())
+    };
     let cache_cluster = found
         .cache_cluster
         .as_ref()
@@ -92,16 +141,48 @@ pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
             .map(|k| format!("security group {}", options.stack.security_group(k))),
     );
     step.done("gone");
+    let mut cache_group_deleted = false;
+    if found.cache_subnet_group.is_some() {
+        let step = progress.step("cache", "its subnet group");
+        let done = subnet_groups::delete_cache(&clients, options, &step).await;
+        cache_group_deleted =
+            finish(step, done.map(|d| if d { "deleted" } else { "left" }))? == "deleted";
+    }
+    report.deleted.extend(
+        found
+            .db_subnet_group
+            .iter()
+            .map(|name| format!("DB subnet group {name}")),
+    );
+    if cache_group_deleted {
+        report.deleted.extend(
+            found
+                .cache_subnet_group
+                .iter()
+                .map(|name| format!("cache subnet group {name}")),
+        );
+    }
     if let Some(name) = &found.bucket {
         bucket::delete(&clients, name).await?;
         report.deleted.push(format!("bucket {name} and its photos"));
     }
-    iam::delete(&clients, &options.stack, &found).await?;
-    if found.role.is_some() {
+    if let Some(name) = &found.artifacts_bucket {
+        bucket::delete(&clients, name).await?;
+        report
+            .deleted
+            .push(format!("artifacts bucket {name} and the app binaries"));
+    }
+    iam::delete(&clients, &options.stack, &found.iam).await?;
+    if found.iam.role.is_some() || found.iam.instance_profile.is_some() {
         report.deleted.push(format!(
             "IAM role and instance profile {}",
-            options.stack.role()
+            options.stack.role(&clients.region)
         ));
+    }
+    if let Some(legacy) = &found.iam.legacy_role {
+        report
+            .deleted
+            .push(format!("IAM role and instance profile {legacy} (old name)"));
     }
     secrets::delete(&clients, &options.stack).await?;
     if found.secrets_parameter.is_some() {

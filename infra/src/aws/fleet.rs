@@ -17,7 +17,7 @@ use super::error::{api, code_of, AwsError};
 use super::inventory::{AutoScalingGroup, Inventory, LaunchTemplate};
 use super::names::{StackName, CONFIG_TAG};
 use super::network::ec2_tags;
-use super::{wait, AwsOptions, Os};
+use super::{iam_propagation, wait, AwsOptions, Os};
 use crate::progress::Step;
 use crate::spec::{Comparison, Fleet, Scaling};
 
@@ -154,13 +154,10 @@ pub async fn launch(
                         .first()
                         .and_then(|i| i.instance_id())
                         .map(str::to_owned)),
-                    Err(e)
-                        if code_of(&e) == Some("InvalidParameterValue")
-                            && format!("{e:?}").contains("iamInstanceProfile") =>
-                    {
-                        Ok(None)
-                    }
-                    Err(e) => Err(api("RunInstances", stack.instance())(e)),
+                    Err(e) => match api("RunInstances", stack.instance())(e) {
+                        e if iam_propagation::is_unseen_profile(&e) => Ok(None),
+                        e => Err(e),
+                    },
                 }
             },
         )
@@ -385,23 +382,26 @@ pub async fn ensure_group(
     let cooldown = settings.scaling.cooldown_s as i32;
     match found {
         None => {
-            clients
-                .autoscaling
-                .create_auto_scaling_group()
-                .auto_scaling_group_name(&name)
-                .launch_template(template)
-                .min_size(min)
-                .max_size(max)
-                .desired_capacity(fleet.desired as i32)
-                .vpc_zone_identifier(blueprint.subnet_ids.join(","))
-                .target_group_arns(settings.target_group)
-                .health_check_type("ELB")
-                .health_check_grace_period(grace)
-                .default_cooldown(cooldown)
-                .set_tags(Some(asg_tags(stack, blueprint)))
-                .send()
-                .await
-                .map_err(api("CreateAutoScalingGroup", &name))?;
+            iam_propagation::retry(options.timeouts.instances, || async {
+                clients
+                    .autoscaling
+                    .create_auto_scaling_group()
+                    .auto_scaling_group_name(&name)
+                    .launch_template(template.clone())
+                    .min_size(min)
+                    .max_size(max)
+                    .desired_capacity(fleet.desired as i32)
+                    .vpc_zone_identifier(blueprint.subnet_ids.join(","))
+                    .target_group_arns(settings.target_group)
+                    .health_check_type("ELB")
+                    .health_check_grace_period(grace)
+                    .default_cooldown(cooldown)
+                    .set_tags(Some(asg_tags(stack, blueprint)))
+                    .send()
+                    .await
+                    .map_err(api("CreateAutoScalingGroup", &name))
+            })
+            .await?;
         }
         Some(group) => {
             // Keep what the alarms scaled to, unless --desired says otherwise.
@@ -410,20 +410,26 @@ pub async fn ensure_group(
             } else {
                 group.desired.clamp(min, max)
             };
-            clients
-                .autoscaling
-                .update_auto_scaling_group()
-                .auto_scaling_group_name(&name)
-                .launch_template(template)
-                .min_size(min)
-                .max_size(max)
-                .desired_capacity(desired)
-                .health_check_type("ELB")
-                .health_check_grace_period(grace)
-                .default_cooldown(cooldown)
-                .send()
-                .await
-                .map_err(api("UpdateAutoScalingGroup", &name))?;
+            iam_propagation::retry(options.timeouts.instances, || async {
+                clients
+                    .autoscaling
+                    .update_auto_scaling_group()
+                    .auto_scaling_group_name(&name)
+                    .launch_template(template.clone())
+                    .min_size(min)
+                    .max_size(max)
+                    .desired_capacity(desired)
+                    // The stack's subnets as chosen today (zones that offer
+                    // the instance type), also for groups made before.
+                    .vpc_zone_identifier(blueprint.subnet_ids.join(","))
+                    .health_check_type("ELB")
+                    .health_check_grace_period(grace)
+                    .default_cooldown(cooldown)
+                    .send()
+                    .await
+                    .map_err(api("UpdateAutoScalingGroup", &name))
+            })
+            .await?;
             clients
                 .autoscaling
                 .create_or_update_tags()

@@ -15,6 +15,8 @@ use super::names::{StackName, CONFIG_TAG, LEVEL_TAG, STACK_TAG};
 pub struct Inventory {
     pub stack: String,
     pub region: String,
+    /// The AWS account the stack is in.
+    pub account: String,
     /// Security groups by kind (lb, app, db, cache) → group id.
     pub security_groups: BTreeMap<String, String>,
     /// App instances not in an Auto Scaling group (levels 0 to 2).
@@ -25,11 +27,14 @@ pub struct Inventory {
     pub target_group: Option<Arn>,
     pub listeners: Vec<String>,
     pub database: Option<Endpointed>,
+    pub db_subnet_group: Option<String>,
     pub cache_cluster: Option<CacheCluster>,
+    pub cache_subnet_group: Option<String>,
     pub bucket: Option<String>,
-    pub role: Option<String>,
-    pub role_policies: Vec<String>,
-    pub instance_profile: Option<String>,
+    /// Where `up` puts the app binary for the instances.
+    pub artifacts_bucket: Option<String>,
+    /// The instances' role and instance profile.
+    pub iam: super::iam::IamFound,
     /// One per configuration: a changed configuration gets a new template.
     pub launch_templates: Vec<LaunchTemplate>,
     pub auto_scaling_group: Option<AutoScalingGroup>,
@@ -98,10 +103,12 @@ impl Inventory {
             && self.load_balancer.is_none()
             && self.target_group.is_none()
             && self.database.is_none()
+            && self.db_subnet_group.is_none()
             && self.cache_cluster.is_none()
+            && self.cache_subnet_group.is_none()
             && self.bucket.is_none()
-            && self.role.is_none()
-            && self.instance_profile.is_none()
+            && self.artifacts_bucket.is_none()
+            && self.iam.is_empty()
             && self.launch_templates.is_empty()
             && self.auto_scaling_group.is_none()
             && self.alarms.is_empty()
@@ -175,11 +182,14 @@ impl Inventory {
         for (kind, id) in &self.security_groups {
             line("security group", format!("{kind} {id}"));
         }
-        if let Some(role) = &self.role {
+        if let Some(role) = &self.iam.role {
             line(
                 "IAM role",
-                format!("{role} ({})", self.role_policies.join(", ")),
+                format!("{role} ({})", self.iam.role_policies.join(", ")),
             );
+        }
+        if let Some(legacy) = &self.iam.legacy_role {
+            line("IAM role", format!("{legacy} (old name, removed by up)"));
         }
         out
     }
@@ -202,6 +212,7 @@ pub async fn discover(clients: &Clients, stack: &StackName) -> Result<Inventory,
     let mut found = Inventory {
         stack: stack.to_string(),
         region: clients.region.clone(),
+        account: clients.account.clone(),
         ..Default::default()
     };
     found.security_groups = security_groups(clients, stack).await?;
@@ -214,10 +225,18 @@ pub async fn discover(clients: &Clients, stack: &StackName) -> Result<Inventory,
         found.listeners = listeners(clients, &lb.arn).await?;
     }
     found.database = discover_database(clients, stack).await?;
+    found.db_subnet_group = super::subnet_groups::discover_database(clients, stack).await?;
     found.cache_cluster = discover_cache_cluster(clients, stack).await?;
-    found.bucket = bucket(clients, stack).await?;
-    (found.role, found.role_policies) = role(clients, stack).await?;
-    found.instance_profile = instance_profile(clients, stack).await?;
+    found.cache_subnet_group = super::subnet_groups::discover_cache(clients, stack).await?;
+    found.bucket = bucket(
+        clients,
+        stack,
+        stack.bucket(&clients.account, &clients.region),
+    )
+    .await?;
+    let artifacts = stack.artifacts_bucket(&clients.account, &clients.region);
+    found.artifacts_bucket = bucket(clients, stack, artifacts).await?;
+    found.iam = super::iam::discover(clients, stack).await?;
     found.launch_templates = launch_templates(clients, stack).await?;
     found.auto_scaling_group = auto_scaling_group(clients, stack).await?;
     if found.auto_scaling_group.is_some() {
@@ -236,13 +255,13 @@ pub fn stack_filter(stack: &StackName) -> Filter {
         .build()
 }
 
-fn not_ours(kind: &str, name: &str, stack: &StackName) -> AwsError {
+pub(super) fn not_ours(kind: &str, name: &str, stack: &StackName) -> AwsError {
     AwsError::Invalid(format!(
         "a {kind} named {name} exists but is not tagged {STACK_TAG}={stack}, so photoscale will not touch it\n  fix: choose another --stack name, or delete or rename that {kind}"
     ))
 }
 
-fn has_stack_tag<'a>(
+pub(super) fn has_stack_tag<'a>(
     mut tags: impl Iterator<Item = (&'a str, &'a str)>,
     stack: &StackName,
 ) -> bool {
@@ -499,8 +518,12 @@ pub async fn discover_cache_cluster(
     }))
 }
 
-async fn bucket(clients: &Clients, stack: &StackName) -> Result<Option<String>, AwsError> {
-    let name = stack.bucket(&clients.account, &clients.region);
+/// Bucket `name`, if it exists (and is the stack's).
+pub(super) async fn bucket(
+    clients: &Clients,
+    stack: &StackName,
+    name: String,
+) -> Result<Option<String>, AwsError> {
     match clients.s3.head_bucket().bucket(&name).send().await {
         Ok(_) => {}
         Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => return Ok(None),
@@ -515,50 +538,6 @@ async fn bucket(clients: &Clients, stack: &StackName) -> Result<Option<String>, 
         return Err(not_ours("bucket", &name, stack));
     }
     Ok(Some(name))
-}
-
-async fn role(
-    clients: &Clients,
-    stack: &StackName,
-) -> Result<(Option<String>, Vec<String>), AwsError> {
-    let name = stack.role();
-    let role = match clients.iam.get_role().role_name(&name).send().await {
-        Ok(out) => out.role,
-        Err(e) if code_of(&e) == Some("NoSuchEntity") => return Ok((None, Vec::new())),
-        Err(e) => return Err(api("GetRole", &name)(e)),
-    };
-    let Some(role) = role else {
-        return Ok((None, Vec::new()));
-    };
-    if !has_stack_tag(role.tags().iter().map(|t| (t.key(), t.value())), stack) {
-        return Err(not_ours("IAM role", &name, stack));
-    }
-    let policies = clients
-        .iam
-        .list_role_policies()
-        .role_name(&name)
-        .send()
-        .await
-        .map_err(api("ListRolePolicies", &name))?;
-    Ok((Some(name), policies.policy_names().to_vec()))
-}
-
-async fn instance_profile(
-    clients: &Clients,
-    stack: &StackName,
-) -> Result<Option<String>, AwsError> {
-    let name = stack.role();
-    match clients
-        .iam
-        .get_instance_profile()
-        .instance_profile_name(&name)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.instance_profile.map(|p| p.arn)),
-        Err(e) if code_of(&e) == Some("NoSuchEntity") => Ok(None),
-        Err(e) => Err(api("GetInstanceProfile", &name)(e)),
-    }
 }
 
 async fn launch_templates(

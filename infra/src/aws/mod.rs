@@ -15,19 +15,25 @@
 //! level 4  + feed cache on the ElastiCache cluster
 //! ```
 
+pub mod app_binary;
+mod artifacts;
 mod bucket;
 mod cache_cluster;
 mod clients;
+pub mod cost;
 mod database;
 mod down;
 mod error;
 mod fleet;
 mod iam;
+mod iam_propagation;
 mod inventory;
 mod load_balancer;
 mod network;
 pub mod plan;
 mod secrets;
+mod subnet_groups;
+mod subnets;
 mod up;
 pub mod user_data;
 mod wait;
@@ -38,7 +44,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use clients::{Clients, Connection};
-pub use down::{down, DownReport};
+pub use down::{down, down_warning, DownReport};
 pub use error::AwsError;
 pub use inventory::Inventory;
 pub use names::StackName;
@@ -62,7 +68,12 @@ pub enum Os {
 /// x86_64 release build.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct AppSource {
+    /// `--app-binary` (by default the running program): uploaded to the
+    /// stack's artifacts bucket, fetched by the instances with their role.
+    pub binary: Option<PathBuf>,
+    /// `--app-url`, hosted by the user; needs `sha256`.
     pub url: Option<String>,
+    /// The program's SHA-256 (computed from `binary`, given with `url`).
     pub sha256: Option<String>,
 }
 
@@ -116,6 +127,10 @@ pub struct AwsOptions {
     pub nfs: Option<String>,
     /// The user gave --desired (else an Auto Scaling group keeps its capacity).
     pub desired_given: bool,
+    /// `--ssm-access`: Session Manager may open a shell on the instances.
+    pub ssm_access: bool,
+    /// `down --final-snapshot`: RDS keeps a snapshot of the database.
+    pub final_snapshot: bool,
     pub timeouts: Timeouts,
 }
 
@@ -138,6 +153,8 @@ impl AwsOptions {
             cache_node_type: "cache.t3.micro".into(),
             nfs: None,
             desired_given: false,
+            ssm_access: false,
+            final_snapshot: false,
             timeouts: Timeouts::default(),
         }
     }
@@ -160,9 +177,15 @@ pub async fn plan(
     spec: &crate::StackSpec,
     options: &AwsOptions,
 ) -> Result<(Inventory, Vec<Change>), AwsError> {
+    let (options, binary) = artifacts::resolve(options)?;
+    if let Some(binary) = &binary {
+        for warning in app_binary::check_runs_on(binary, &options)? {
+            tracing::warn!("{warning}");
+        }
+    }
     let clients = Clients::connect(&options.connection).await?;
     let found = inventory::discover(&clients, &options.stack).await?;
-    let wanted = plan::wanted(spec, options, &clients);
+    let wanted = plan::wanted(spec, &options, &clients);
     let changes = plan::changes(&wanted, &found);
     Ok((found, changes))
 }

@@ -2,8 +2,6 @@
 //! groups that let in only what each tier needs: the world into the load
 //! balancer, the load balancer into the app, the app into MySQL and the cache.
 
-use std::collections::BTreeSet;
-
 use aws_sdk_ec2::types::{
     Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification, UserIdGroupPair,
 };
@@ -11,6 +9,7 @@ use aws_sdk_ec2::types::{
 use super::clients::Clients;
 use super::error::{api, AwsError};
 use super::names::StackName;
+use super::subnets;
 use super::{APP_PORT, DIRECT_PORT};
 
 pub struct Network {
@@ -18,8 +17,13 @@ pub struct Network {
     pub subnet_ids: Vec<String>,
 }
 
-/// The VPC `vpc` (or the region's default one) and its subnets.
-pub async fn find(clients: &Clients, vpc: Option<&str>) -> Result<Network, AwsError> {
+/// The VPC `vpc` (or the region's default one) and the subnets the stack
+/// uses in it (see `subnets::choose`).
+pub async fn find(
+    clients: &Clients,
+    vpc: Option<&str>,
+    instance_type: &str,
+) -> Result<Network, AwsError> {
     let mut request = clients.ec2.describe_vpcs();
     request = match vpc {
         Some(id) => request.vpc_ids(id),
@@ -40,39 +44,9 @@ pub async fn find(clients: &Clients, vpc: Option<&str>) -> Result<Network, AwsEr
             clients.region
         )));
     };
-    let mut request = clients
-        .ec2
-        .describe_subnets()
-        .filters(Filter::builder().name("vpc-id").values(&vpc_id).build());
-    if vpc.is_none() {
-        request = request.filters(
-            Filter::builder()
-                .name("default-for-az")
-                .values("true")
-                .build(),
-        );
-    }
-    let out = request
-        .send()
-        .await
-        .map_err(api("DescribeSubnets", &vpc_id))?;
-    let mut subnet_ids: Vec<String> = out
-        .subnets()
-        .iter()
-        .filter_map(|s| s.subnet_id().map(str::to_owned))
-        .collect();
-    subnet_ids.sort();
-    let zones: BTreeSet<&str> = out
-        .subnets()
-        .iter()
-        .filter_map(|s| s.availability_zone())
-        .collect();
-    if zones.len() < 2 {
-        return Err(AwsError::Invalid(format!(
-            "VPC {vpc_id} has subnets in {} availability zone(s); a load balancer needs two\n  fix: add a subnet in a second zone, or pass another --vpc",
-            zones.len()
-        )));
-    }
+    let (facts, offered) = subnets::survey(clients, &vpc_id, vpc.is_none(), instance_type).await?;
+    let subnet_ids =
+        subnets::choose(&vpc_id, &facts, &offered, instance_type).map_err(AwsError::Invalid)?;
     Ok(Network { vpc_id, subnet_ids })
 }
 

@@ -25,6 +25,8 @@ pub struct Wanted {
     pub bucket: Option<String>,
     /// Inline policies of the instances' role.
     pub role_policies: Vec<&'static str>,
+    /// Session Manager's managed policy attached to it (`--ssm-access`).
+    pub ssm_access: bool,
     /// Instances outside an Auto Scaling group (levels 0 to 2).
     pub instances: u32,
     pub auto_scaling: bool,
@@ -44,12 +46,13 @@ pub const PHOTOS_POLICY: &str = "photoscale-photos";
 pub fn wanted(spec: &StackSpec, options: &AwsOptions, clients: &Clients) -> Wanted {
     let bucket = (spec.storage == Storage::S3)
         .then(|| options.stack.bucket(&clients.account, &clients.region));
-    wanted_with_bucket(spec, options, bucket)
+    wanted_with_bucket(spec, options, &clients.region, bucket)
 }
 
 pub fn wanted_with_bucket(
     spec: &StackSpec,
     options: &AwsOptions,
+    region: &str,
     bucket: Option<String>,
 ) -> Wanted {
     let load_balancer = spec.load_balancer.is_some();
@@ -69,8 +72,11 @@ pub fn wanted_with_bucket(
     if bucket.is_some() {
         role_policies.push(PHOTOS_POLICY);
     }
+    if options.app.url.is_none() {
+        role_policies.push(super::artifacts::APP_POLICY);
+    }
     let scaling = spec.scaling.as_ref();
-    let intent = Intent::new(spec, options, bucket.as_deref());
+    let intent = Intent::new(spec, options, region, bucket.as_deref());
     Wanted {
         level: spec.level,
         security_groups,
@@ -80,6 +86,7 @@ pub fn wanted_with_bucket(
         cache_engine,
         bucket,
         role_policies,
+        ssm_access: options.ssm_access,
         instances: if scaling.is_some() {
             0
         } else {
@@ -178,17 +185,35 @@ pub fn changes(wanted: &Wanted, found: &Inventory) -> Vec<Change> {
             wanted,
         );
     }
-    let role = format!("{main}-app");
-    want(&mut out, "IAM role", &role, found.role.is_some(), true);
+    let role = format!("{main}-app-{}", found.region);
+    want(&mut out, "IAM role", &role, found.iam.role.is_some(), true);
     want(
         &mut out,
         "instance profile",
         &role,
-        found.instance_profile.is_some(),
+        found.iam.instance_profile.is_some(),
         true,
     );
-    for policy in [SECRETS_POLICY, PHOTOS_POLICY] {
-        let exists = found.role_policies.iter().any(|p| p == policy);
+    if let Some(legacy) = &found.iam.legacy_role {
+        out.push(Change::new(
+            "IAM role",
+            legacy,
+            Action::Replace(format!("by {role}, once the instances use it")),
+        ));
+    }
+    want(
+        &mut out,
+        "managed policy",
+        super::iam::SSM_POLICY,
+        found
+            .iam
+            .attached_policies
+            .iter()
+            .any(|p| p.ends_with(super::iam::SSM_POLICY)),
+        wanted.ssm_access,
+    );
+    for policy in [SECRETS_POLICY, PHOTOS_POLICY, super::artifacts::APP_POLICY] {
+        let exists = found.iam.role_policies.iter().any(|p| p == policy);
         want(
             &mut out,
             "role policy",
@@ -205,6 +230,13 @@ pub fn changes(wanted: &Wanted, found: &Inventory) -> Vec<Change> {
         found.database.is_some(),
         wanted.database || found.database.is_some(),
     );
+    want(
+        &mut out,
+        "DB subnet group",
+        &main,
+        found.db_subnet_group.is_some(),
+        wanted.database || found.database.is_some(),
+    );
     let bucket = wanted
         .bucket
         .clone()
@@ -217,7 +249,23 @@ pub fn changes(wanted: &Wanted, found: &Inventory) -> Vec<Change> {
         found.bucket.is_some(),
         wanted.bucket.is_some() || found.bucket.is_some(),
     );
+    // Every level: the app binary goes through it (and stays, with
+    // --app-url, for when the binary is delivered again).
+    want(
+        &mut out,
+        "artifacts bucket",
+        &format!("{}-app", bucket_base(found)),
+        found.artifacts_bucket.is_some(),
+        true,
+    );
     cache_change(wanted, found, &main, &mut out);
+    want(
+        &mut out,
+        "cache subnet group",
+        &main,
+        found.cache_subnet_group.is_some(),
+        wanted.cache_engine.is_some(),
+    );
     want(
         &mut out,
         "load balancer",
@@ -242,6 +290,14 @@ pub fn changes(wanted: &Wanted, found: &Inventory) -> Vec<Change> {
     }
     fleet_changes(wanted, found, &main, &mut out);
     out
+}
+
+/// `photoscale-<stack>-<account>-<region>`, the buckets' common name.
+fn bucket_base(found: &Inventory) -> String {
+    format!(
+        "photoscale-{}-{}-{}",
+        found.stack, found.account, found.region
+    )
 }
 
 /// Create, keep or delete a resource that either exists or not.
@@ -394,7 +450,7 @@ mod tests {
     fn wanted_at(level: u8) -> Wanted {
         let spec = StackSpec::for_level(level, Target::Aws, &Overrides::default()).unwrap();
         let bucket = (spec.storage == Storage::S3).then(|| "b".to_owned());
-        wanted_with_bucket(&spec, &options(), bucket)
+        wanted_with_bucket(&spec, &options(), "eu-west-1", bucket)
     }
 
     fn empty() -> Inventory {
@@ -424,9 +480,10 @@ mod tests {
         assert_eq!(actions(&at1, "security group").len(), 4);
         let at2 = changes(&wanted_at(2), &empty());
         assert_eq!(actions(&at2, "bucket"), [Action::Create]);
+        // Secrets, photos, and the app binary (delivered, no --app-url).
         assert_eq!(
             actions(&at2, "role policy"),
-            [Action::Create, Action::Create]
+            [Action::Create, Action::Create, Action::Create]
         );
         let at3 = changes(&wanted_at(3), &empty());
         assert!(

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 
+use super::app_binary::{self, AppBinary};
+use super::bucket::Transport;
 use super::clients::Clients;
 use super::error::AwsError;
 use super::fleet::{self, Blueprint, GroupSettings};
@@ -16,7 +18,7 @@ use super::network::{self, Network};
 use super::plan::{self, Action, Change, Wanted};
 use super::user_data::{Endpoints, Intent, Script};
 use super::wait::finish;
-use super::{bucket, cache_cluster, database, iam, secrets, AwsOptions};
+use super::{artifacts, bucket, cache_cluster, database, iam, secrets, subnet_groups, AwsOptions};
 use crate::progress::Progress;
 use crate::spec::StackSpec;
 
@@ -38,19 +40,21 @@ impl UpReport {
 
 /// Brings `options.stack` to `spec`.
 pub async fn up(spec: &StackSpec, options: &AwsOptions) -> Result<UpReport, AwsError> {
-    if options.app.url.is_none() {
-        return Err(AwsError::Invalid(
-            "--app-url is missing: the instances download photoscale from it at boot\n  fix: build it (`cargo build --release`), put target/release/photoscale where the instances can fetch it (e.g. a GitHub release or a presigned S3 URL) and pass --app-url URL [--app-sha256 HEX]".into(),
-        ));
+    let (options, binary) = &artifacts::resolve(options)?;
+    if let Some(binary) = binary {
+        for warning in app_binary::check_runs_on(binary, options)? {
+            tracing::warn!("{warning}");
+        }
     }
     let clients = Clients::connect(&options.connection).await?;
     let found = inventory::discover(&clients, &options.stack).await?;
     let wanted = plan::wanted(spec, options, &clients);
     let changes = plan::changes(&wanted, &found);
-    let network = network::find(&clients, options.vpc.as_deref()).await?;
+    let network = network::find(&clients, options.vpc.as_deref(), &options.instance_type).await?;
     let run = Run {
         clients: &clients,
         options,
+        binary: binary.as_ref(),
         spec,
         wanted: &wanted,
         found: &found,
@@ -70,6 +74,8 @@ pub async fn up(spec: &StackSpec, options: &AwsOptions) -> Result<UpReport, AwsE
 struct Run<'a> {
     clients: &'a Clients,
     options: &'a AwsOptions,
+    /// The program to deliver through the artifacts bucket (else --app-url).
+    binary: Option<&'a AppBinary>,
     spec: &'a StackSpec,
     wanted: &'a Wanted,
     found: &'a Inventory,
@@ -81,19 +87,25 @@ impl Run<'_> {
     async fn apply(&self, changes: &[Change]) -> Result<(), AwsError> {
         let (clients, stack, level) = (self.clients, &self.options.stack, self.spec.level);
         secrets::ensure(clients, stack, self.found.secrets_parameter.is_some()).await?;
-        let groups = self.security_groups().await?;
+        let groups = self
+            .security_groups(self.direct_instances_serve(), &BTreeMap::new())
+            .await?;
+        let app_object = self.deliver_app().await?;
         let step = self.progress.step("iam", "role and instance profile");
+        let policies = self.role_policies(app_object.as_ref());
         let profile_arn = iam::ensure(
             clients,
             stack,
             level,
-            self.found,
-            self.wanted.bucket.as_deref(),
+            &self.found.iam,
+            &policies,
+            self.options.ssm_access,
         )
         .await?;
         step.done("role, instance profile and policies");
         if let Some(name) = &self.wanted.bucket {
-            bucket::ensure(clients, stack, level, name, self.found.bucket.is_some()).await?;
+            let exists = self.found.bucket.is_some();
+            bucket::ensure(clients, stack, level, name, exists, Transport::TlsOnly).await?;
         }
         let endpoints = self.data_services(&groups).await?;
         let balancer = match self
@@ -126,11 +138,70 @@ impl Run<'_> {
             Some(_) => self.scaling_fleet(&blueprint, balancer.as_ref()).await?,
             None => self.standalone_fleet(&blueprint, balancer.as_ref()).await?,
         }
+        if self.direct_instances_serve() {
+            // The level-0 instance is gone: the app port closes to the world.
+            self.security_groups(false, &groups).await?;
+        }
         self.delete_unwanted(changes).await
     }
 
-    /// The security groups the level wants, each with exactly its rules.
-    async fn security_groups(&self) -> Result<BTreeMap<&'static str, String>, AwsError> {
+    /// Level 0 → 1+: the instance that serves the world directly keeps
+    /// its open port until the load balancer and its instances serve.
+    fn direct_instances_serve(&self) -> bool {
+        self.wanted.load_balancer
+            && self.found.load_balancer.is_none()
+            && !self.found.instances.is_empty()
+    }
+
+    /// The artifacts bucket, and in it the app binary (unless --app-url):
+    /// returns the object's (bucket, key).
+    async fn deliver_app(&self) -> Result<Option<(String, String)>, AwsError> {
+        let (clients, stack) = (self.clients, &self.options.stack);
+        let name = stack.artifacts_bucket(&clients.account, &clients.region);
+        let exists = self.found.artifacts_bucket.is_some();
+        let transport = match clients.emulated {
+            false => Transport::TlsOnly,
+            true => Transport::Unrestricted,
+        };
+        bucket::ensure(clients, stack, self.spec.level, &name, exists, transport).await?;
+        let Some(binary) = self.binary else {
+            return Ok(None);
+        };
+        let step = self.progress.step("app", "the app binary");
+        let uploaded = artifacts::upload(clients, &name, binary).await;
+        finish(step, uploaded.map(|()| "in the artifacts bucket"))?;
+        Ok(Some((name, artifacts::object_key(&binary.sha256))))
+    }
+
+    /// The role's inline policies, by name, with their documents.
+    fn role_policies(&self, app_object: Option<&(String, String)>) -> Vec<(&'static str, String)> {
+        let clients = self.clients;
+        let mut policies = vec![(
+            plan::SECRETS_POLICY,
+            iam::secrets_policy(clients, &self.options.stack),
+        )];
+        if let Some(bucket) = &self.wanted.bucket {
+            policies.push((
+                plan::PHOTOS_POLICY,
+                iam::photos_policy(&clients.region, bucket),
+            ));
+        }
+        if let Some((bucket, key)) = app_object {
+            policies.push((
+                artifacts::APP_POLICY,
+                artifacts::read_policy(&clients.region, bucket, key),
+            ));
+        }
+        policies
+    }
+
+    /// The security groups the level wants, each with exactly its rules
+    /// (plus, with `keep_direct`, the world's way to the level-0 instance).
+    async fn security_groups(
+        &self,
+        keep_direct: bool,
+        made: &BTreeMap<&'static str, String>,
+    ) -> Result<BTreeMap<&'static str, String>, AwsError> {
         let mut ids: BTreeMap<&'static str, String> = BTreeMap::new();
         let cache_port = self.wanted.cache_engine.map_or(11211, cache_cluster::port);
         let mut kinds = self.wanted.security_groups.clone();
@@ -138,20 +209,23 @@ impl Run<'_> {
             kinds.push("db"); // the kept database stays reachable
         }
         for kind in kinds {
-            let rules = network::rules(
+            let mut rules = network::rules(
                 kind,
                 self.wanted.https,
                 cache_port,
                 ids.get("lb").map(String::as_str),
                 ids.get("app").map(String::as_str),
             );
+            if keep_direct && kind == "app" {
+                rules.extend(network::rules("app", false, cache_port, None, None));
+            }
             let id = network::ensure_group(
                 self.clients,
                 &self.options.stack,
                 self.spec.level,
                 self.network,
                 kind,
-                self.found.security_groups.get(kind),
+                made.get(kind).or(self.found.security_groups.get(kind)),
                 &rules,
             )
             .await?;
@@ -166,12 +240,16 @@ impl Run<'_> {
         groups: &BTreeMap<&'static str, String>,
     ) -> Result<Endpoints, AwsError> {
         let (clients, options, level) = (self.clients, self.options, self.spec.level);
+        let subnets = &self.network.subnet_ids;
         if self.wanted.database {
+            let subnet_group =
+                subnet_groups::ensure_database(clients, &options.stack, level, subnets).await?;
             database::ensure(
                 clients,
                 options,
                 level,
                 &groups["db"],
+                &subnet_group,
                 self.found.database.as_ref(),
             )
             .await?;
@@ -188,11 +266,22 @@ impl Run<'_> {
                     .progress
                     .step("cache", "replacing the cluster's engine");
                 cache_cluster::delete(clients, &options.stack, options, &step).await?;
+                cache_cluster::wait_gone(clients, &options.stack, options, &step).await?;
                 step.done(&format!("deleted, now {engine}"));
                 exists = false;
             }
-            cache_cluster::ensure(clients, options, level, engine, &groups["cache"], exists)
-                .await?;
+            let subnet_group =
+                subnet_groups::ensure_cache(clients, &options.stack, level, subnets).await?;
+            cache_cluster::ensure(
+                clients,
+                options,
+                level,
+                engine,
+                &groups["cache"],
+                &subnet_group,
+                exists,
+            )
+            .await?;
         }
         let database = async {
             if !self.wanted.database {
@@ -221,7 +310,19 @@ impl Run<'_> {
         profile_arn: String,
         endpoints: &Endpoints,
     ) -> Result<Blueprint, AwsError> {
-        let intent = Intent::new(self.spec, self.options, self.wanted.bucket.as_deref());
+        let mut intent = Intent::new(
+            self.spec,
+            self.options,
+            &self.clients.region,
+            self.wanted.bucket.as_deref(),
+        );
+        if let Some(binary) = self.binary {
+            let bucket = self
+                .options
+                .stack
+                .artifacts_bucket(&self.clients.account, &self.clients.region);
+            intent.app_object = Some((bucket, artifacts::object_key(&binary.sha256)));
+        }
         let script = Script {
             intent: &intent,
             level: self.spec.level,
@@ -400,6 +501,13 @@ impl Run<'_> {
             let step = self.progress.step("network", "deleting security groups");
             let deleted = network::delete_groups(clients, options, unwanted, &step).await;
             finish(step, deleted.map(|()| "deleted"))?;
+        }
+        // The instances have moved to this region's profile by now.
+        iam::delete_legacy(clients, &options.stack, &self.found.iam).await?;
+        if deleting("cache subnet group") {
+            let step = self.progress.step("cache", "deleting its subnet group");
+            let deleted = subnet_groups::delete_cache(clients, options, &step).await;
+            finish(step, deleted.map(|d| if d { "deleted" } else { "left" }))?;
         }
         Ok(())
     }

@@ -27,15 +27,25 @@ pub struct Intent {
     pub bucket: Option<String>,
     pub nfs: Option<String>,
     pub https: bool,
+    /// Where the program comes from is not part of the fingerprint: its
+    /// SHA-256 is (a new URL for the same build replaces nothing).
+    #[serde(skip)]
     pub app_url: Option<String>,
+    /// The program's (bucket, key) in the artifacts bucket, when `up`
+    /// delivers it.
+    #[serde(skip)]
+    pub app_object: Option<(String, String)>,
     pub app_sha256: Option<String>,
     pub ami: Option<String>,
     pub os: Os,
     pub instance_type: String,
+    /// The instances' profile: a renamed profile (regional names) rolls
+    /// the fleet onto it before the old one is removed.
+    pub instance_profile: String,
 }
 
 impl Intent {
-    pub fn new(spec: &StackSpec, options: &AwsOptions, bucket: Option<&str>) -> Self {
+    pub fn new(spec: &StackSpec, options: &AwsOptions, region: &str, bucket: Option<&str>) -> Self {
         Self {
             stack: options.stack.to_string(),
             port: if spec.load_balancer.is_some() {
@@ -54,10 +64,12 @@ impl Intent {
                 .flatten(),
             https: spec.load_balancer.is_some() && options.certificate_arn.is_some(),
             app_url: options.app.url.clone(),
+            app_object: None,
             app_sha256: options.app.sha256.clone(),
             ami: options.ami.clone(),
             os: options.os,
             instance_type: options.instance_type.clone(),
+            instance_profile: options.stack.role(region),
         }
     }
 
@@ -95,7 +107,8 @@ impl Script<'_> {
             "#!/bin/bash\n# photoscale level {} instance, written by `photoscale infra up --target aws`.\n",
             self.level
         ));
-        s.push_str("set -euo pipefail\nexec >>/var/log/photoscale-bootstrap.log 2>&1\n\n");
+        s.push_str("set -euo pipefail\n");
+        s.push_str(OUTPUT_AND_RETRY);
         s.push_str(&format!("REGION={}\n", quote(self.region)));
         s.push_str(&format!(
             "SECRETS_PARAMETER={}\n",
@@ -104,6 +117,12 @@ impl Script<'_> {
         s.push_str(&format!(
             "APP_URL={}\n",
             quote(i.app_url.as_deref().unwrap_or(""))
+        ));
+        let (bucket, key) = i.app_object.clone().unwrap_or_default();
+        s.push_str(&format!(
+            "APP_BUCKET={}\nAPP_KEY={}\n",
+            quote(&bucket),
+            quote(&key)
         ));
         s.push_str(&format!(
             "APP_SHA256={}\n\n",
@@ -123,7 +142,8 @@ impl Script<'_> {
             "/etc/systemd/system/photoscale.service",
             &self.unit(),
         ));
-        s.push_str("systemctl daemon-reload\nsystemctl enable --now photoscale.service\n");
+        s.push_str("systemctl daemon-reload\nsystemctl enable --now photoscale.service\n\n");
+        s.push_str(&wait_healthy(i.port));
         s
     }
 
@@ -208,14 +228,51 @@ impl Script<'_> {
     }
 }
 
+/// Output to a log file and the serial console (EC2's "Get system log"
+/// shows a boot that failed without a way in), and `retry` for every step
+/// that goes over the network: package mirrors, the download, SSM (whose
+/// answer can lag a role made seconds ago) and the metadata service.
+const OUTPUT_AND_RETRY: &str = r#"exec > >(tee -a /var/log/photoscale-bootstrap.log >/dev/console) 2>&1
+echo "photoscale bootstrap starts"
+retry() {
+  local attempt=1
+  until "$@"; do
+    if [ "$attempt" -ge 8 ]; then
+      echo "photoscale bootstrap: giving up after $attempt attempts: $*" >&2
+      return 1
+    fi
+    sleep $((attempt * 5))
+    attempt=$((attempt + 1))
+  done
+}
+
+"#;
+
+/// After the service starts, the boot is done only when `/healthz` answers.
+fn wait_healthy(port: u16) -> String {
+    format!(
+        r#"for attempt in $(seq 1 60); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:{port}/healthz"; then
+    echo "photoscale bootstrap: healthy after $attempt check(s)"
+    exit 0
+  fi
+  sleep 2
+done
+echo "photoscale bootstrap: the app did not answer /healthz within 2 minutes" >&2
+journalctl -u photoscale.service --no-pager -n 50 || true
+exit 1
+"#
+    )
+}
+
 const INSTALL_TOOLS: &str = r#"# The AWS CLI reads the secrets; Amazon Linux has it, Ubuntu gets it.
 if ! command -v aws >/dev/null 2>&1; then
   if command -v snap >/dev/null 2>&1; then
-    snap install aws-cli --classic
+    retry snap install aws-cli --classic
   elif command -v dnf >/dev/null 2>&1; then
-    dnf install -y awscli
+    retry dnf install -y awscli
   else
-    apt-get update && apt-get install -y awscli
+    retry apt-get update && retry apt-get install -y awscli
   fi
 fi
 
@@ -226,28 +283,27 @@ install -d -o photoscale -g photoscale -m 0750 /var/lib/photoscale
 install -d -o photoscale -g photoscale -m 0750 /srv/photoscale /srv/photoscale/photos
 install -d -m 0755 /etc/photoscale
 
-if [ -z "$APP_URL" ]; then
-  echo "no --app-url was given to infra up: cannot download photoscale" >&2
-  exit 1
+if [ -n "$APP_BUCKET" ]; then
+  # The stack's artifacts bucket, read with the instance's role.
+  retry aws s3 cp --only-show-errors --region "$REGION" "s3://$APP_BUCKET/$APP_KEY" /usr/local/bin/photoscale.download
+else
+  retry curl -fsSL --retry 5 -o /usr/local/bin/photoscale.download "$APP_URL"
 fi
-curl -fsSL --retry 5 -o /usr/local/bin/photoscale.download "$APP_URL"
-if [ -n "$APP_SHA256" ]; then
-  echo "$APP_SHA256  /usr/local/bin/photoscale.download" | sha256sum -c -
-fi
+echo "$APP_SHA256  /usr/local/bin/photoscale.download" | sha256sum -c -
 install -m 0755 /usr/local/bin/photoscale.download /usr/local/bin/photoscale
 rm -f /usr/local/bin/photoscale.download
 
 "#;
 
-const FETCH_SECRETS: &str = r#"secrets=$(aws ssm get-parameter --region "$REGION" --name "$SECRETS_PARAMETER" --with-decryption --query Parameter.Value --output text)
+const FETCH_SECRETS: &str = r#"secrets=$(retry aws ssm get-parameter --region "$REGION" --name "$SECRETS_PARAMETER" --with-decryption --query Parameter.Value --output text)
 secret() { printf '%s\n' "$secrets" | sed -n "s/^$1=//p"; }
-imds_token=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
-instance_id=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/instance-id)
+imds_token=$(retry curl -fsS -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
+instance_id=$(retry curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/instance-id)
 "#;
 
 fn mount_nfs(export: &str) -> String {
     format!(
-        "# Photos on the shared NFS export (level 1).\nNFS_EXPORT={}\ncommand -v mount.nfs4 >/dev/null 2>&1 || (dnf install -y nfs-utils || (apt-get update && apt-get install -y nfs-common))\ninstall -d {SHARED_PHOTOS_DIR}\ngrep -q \" {SHARED_PHOTOS_DIR} \" /etc/fstab || echo \"$NFS_EXPORT {SHARED_PHOTOS_DIR} nfs4 nfsvers=4.1,_netdev 0 0\" >>/etc/fstab\nmountpoint -q {SHARED_PHOTOS_DIR} || mount {SHARED_PHOTOS_DIR}\n\n",
+        "# Photos on the shared NFS export (level 1).\nNFS_EXPORT={}\ncommand -v mount.nfs4 >/dev/null 2>&1 || (retry dnf install -y nfs-utils || (retry apt-get update && retry apt-get install -y nfs-common))\ninstall -d {SHARED_PHOTOS_DIR}\ngrep -q \" {SHARED_PHOTOS_DIR} \" /etc/fstab || echo \"$NFS_EXPORT {SHARED_PHOTOS_DIR} nfs4 nfsvers=4.1,_netdev 0 0\" >>/etc/fstab\nmountpoint -q {SHARED_PHOTOS_DIR} || retry mount {SHARED_PHOTOS_DIR}\n\n",
         quote(export)
     )
 }
@@ -279,7 +335,7 @@ mod tests {
     fn script_for(level: u8, options: &AwsOptions) -> String {
         let spec = StackSpec::for_level(level, Target::Aws, &Overrides::default()).unwrap();
         let bucket = (spec.storage == Storage::S3).then_some("photoscale-demo-123-eu-west-1");
-        let intent = Intent::new(&spec, options, bucket);
+        let intent = Intent::new(&spec, options, "eu-west-1", bucket);
         let endpoints = Endpoints {
             database: Some("db.example:3306".into()),
             cache: Some("cache.example:11211".into()),
@@ -355,7 +411,7 @@ mod tests {
                 .as_str()
         ));
         assert!(
-            at1.contains("apt-get update && apt-get install -y nfs-common"),
+            at1.contains("retry apt-get update && retry apt-get install -y nfs-common"),
             "a fresh Ubuntu has no package lists: update before installing"
         );
         let at2 = script_for(2, &options());
@@ -369,13 +425,51 @@ mod tests {
     }
 
     #[test]
+    fn every_network_step_retries_and_the_boot_ends_healthy() {
+        let script = script_for(1, &options());
+        for step in [
+            "retry curl -fsSL --retry 5 -o /usr/local/bin/photoscale.download",
+            "retry aws ssm get-parameter",
+            "retry curl -fsS -X PUT http://169.254.169.254/latest/api/token",
+            "retry curl -fsS -H \"X-aws-ec2-metadata-token",
+            "retry apt-get install -y nfs-common",
+            "retry mount /srv/photoscale/photos",
+        ] {
+            assert!(script.contains(step), "{step:?} is not retried:\n{script}");
+        }
+        assert!(
+            script.contains(">/dev/console"),
+            "output reaches the serial console"
+        );
+        let started = script
+            .find("systemctl enable --now photoscale.service")
+            .unwrap();
+        let healthy = script
+            .find("curl -fsS -o /dev/null \"http://127.0.0.1:8080/healthz\"")
+            .unwrap();
+        assert!(healthy > started, "/healthz is polled after the start");
+        assert!(
+            script.trim_end().ends_with("exit 1"),
+            "no answer: the boot fails"
+        );
+    }
+
+    #[test]
     fn the_fingerprint_follows_the_configuration() {
         let spec = |level| StackSpec::for_level(level, Target::Aws, &Overrides::default()).unwrap();
         let options = options();
-        let at = |level| Intent::new(&spec(level), &options, None).fingerprint();
+        let at = |level| Intent::new(&spec(level), &options, "eu-west-1", None).fingerprint();
         assert_eq!(at(1), at(1));
         assert_ne!(at(0), at(1));
-        assert_eq!(at(3), Intent::new(&spec(3), &options, None).fingerprint());
+        assert_eq!(
+            at(3),
+            Intent::new(&spec(3), &options, "eu-west-1", None).fingerprint()
+        );
+        assert_ne!(
+            at(3),
+            Intent::new(&spec(3), &options, "us-east-1", None).fingerprint(),
+            "each region's instances use that region's profile"
+        );
         assert_ne!(at(3), at(4), "the feed cache changes the configuration");
     }
 }

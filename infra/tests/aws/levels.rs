@@ -1,6 +1,8 @@
 //! Each level's resources, with the attributes the ladder promises, read
 //! back from the emulator with describe calls.
 
+use std::collections::BTreeSet;
+
 use aws_sdk_ec2::types::Filter;
 use photoscale_infra::aws::{self, Clients, StackName};
 
@@ -136,7 +138,12 @@ async fn level_0_is_one_instance_facing_the_world() {
         parameter.parameter().unwrap().r#type().unwrap().as_str(),
         "SecureString"
     );
-    let policy = role_policy(&clients, "photoscale-zero-app", "photoscale-secrets").await;
+    let policy = role_policy(
+        &clients,
+        "photoscale-zero-app-eu-west-1",
+        "photoscale-secrets",
+    )
+    .await;
     assert_eq!(policy["Statement"][0]["Action"], "ssm:GetParameter");
     assert_eq!(
         policy["Statement"][0]["Resource"],
@@ -301,6 +308,44 @@ async fn level_1_is_a_load_balancer_two_instances_a_database_and_a_cache() {
     let cache = &cache.cache_clusters()[0];
     assert_eq!(cache.engine(), Some("memcached"));
 
+    // Both data services sit in subnet groups of the stack's own subnets
+    // (one per zone, at most three), not in the default VPC's default group.
+    let lb_subnets: BTreeSet<String> = lb
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.subnet_id().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        lb_subnets.len(),
+        3,
+        "one subnet in each of eu-west-1's three zones"
+    );
+    let db_subnet_group = db.db_subnet_group().unwrap();
+    assert_eq!(
+        db_subnet_group.db_subnet_group_name(),
+        Some("photoscale-one")
+    );
+    let db_subnets: BTreeSet<String> = db_subnet_group
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_identifier().map(str::to_owned))
+        .collect();
+    assert_eq!(db_subnets, lb_subnets);
+    assert_eq!(cache.cache_subnet_group_name(), Some("photoscale-one"));
+    let cache_groups = clients
+        .elasticache
+        .describe_cache_subnet_groups()
+        .cache_subnet_group_name("photoscale-one")
+        .send()
+        .await
+        .unwrap();
+    let cache_subnets: BTreeSet<String> = cache_groups.cache_subnet_groups()[0]
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_identifier().map(str::to_owned))
+        .collect();
+    assert_eq!(cache_subnets, lb_subnets);
+
     // The instances' configuration points at both; the password is not in it.
     let instance = &running_instances(&clients, "one").await[0];
     let user_data = clients
@@ -359,7 +404,12 @@ async fn level_2_keeps_photos_in_a_private_bucket_the_role_alone_may_use() {
         "false"
     );
 
-    let photos = role_policy(&clients, "photoscale-two-app", "photoscale-photos").await;
+    let photos = role_policy(
+        &clients,
+        "photoscale-two-app-eu-west-1",
+        "photoscale-photos",
+    )
+    .await;
     let statements = photos["Statement"].as_array().unwrap();
     assert_eq!(statements.len(), 2);
     assert_eq!(
@@ -376,7 +426,7 @@ async fn level_2_keeps_photos_in_a_private_bucket_the_role_alone_may_use() {
     let policies = clients
         .iam
         .list_role_policies()
-        .role_name("photoscale-two-app")
+        .role_name("photoscale-two-app-eu-west-1")
         .send()
         .await
         .unwrap();
@@ -390,7 +440,7 @@ async fn level_2_keeps_photos_in_a_private_bucket_the_role_alone_may_use() {
     let attached = clients
         .iam
         .list_attached_role_policies()
-        .role_name("photoscale-two-app")
+        .role_name("photoscale-two-app-eu-west-1")
         .send()
         .await
         .unwrap();
@@ -403,12 +453,15 @@ async fn level_2_keeps_photos_in_a_private_bucket_the_role_alone_may_use() {
     let profile = clients
         .iam
         .get_instance_profile()
-        .instance_profile_name("photoscale-two-app")
+        .instance_profile_name("photoscale-two-app-eu-west-1")
         .send()
         .await
         .unwrap();
     let profile = profile.instance_profile().unwrap();
-    assert_eq!(profile.roles()[0].role_name(), "photoscale-two-app");
+    assert_eq!(
+        profile.roles()[0].role_name(),
+        "photoscale-two-app-eu-west-1"
+    );
     for instance in running_instances(&clients, "two").await {
         assert_eq!(
             instance.iam_instance_profile().and_then(|p| p.arn()),

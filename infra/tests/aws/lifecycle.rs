@@ -84,7 +84,9 @@ async fn going_down_a_level_keeps_the_data_and_down_deletes_everything() {
     assert!(at1.database.is_some());
     assert!(at1.auto_scaling_group.is_none());
     assert!(
-        !at1.role_policies.contains(&"photoscale-photos".to_owned()),
+        !at1.iam
+            .role_policies
+            .contains(&"photoscale-photos".to_owned()),
         "instances lose the bucket"
     );
 
@@ -312,4 +314,57 @@ async fn alarm_notifications_go_to_a_topic_of_the_stack() {
     assert_eq!(again.subscriptions().len(), 1, "subscribed once");
     aws::down(&options).await.unwrap();
     assert_nothing_tagged(&clients, "notify").await;
+}
+
+#[tokio::test]
+async fn down_with_a_final_snapshot_keeps_one_of_the_database() {
+    let moto = Moto::start().await;
+    let mut options = moto.options("snap");
+    aws::up(&spec(1), &options).await.unwrap();
+    options.final_snapshot = true;
+    aws::down(&options).await.unwrap();
+    let clients = moto.clients().await;
+    let snapshots = clients.rds.describe_db_snapshots().send().await.unwrap();
+    let names: Vec<&str> = snapshots
+        .db_snapshots()
+        .iter()
+        .filter_map(|s| s.db_snapshot_identifier())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("photoscale-snap-final-")),
+        "{names:?}"
+    );
+    assert_nothing_tagged(&clients, "snap").await;
+}
+
+#[tokio::test]
+async fn level_0_to_1_closes_the_direct_port_once_the_load_balancer_serves() {
+    let moto = Moto::start().await;
+    let options = moto.options("grow");
+    aws::up(&spec(0), &options).await.unwrap();
+    aws::up(&spec(1), &options).await.unwrap();
+    let found = aws::status(&options).await.unwrap();
+    assert_eq!(found.instances.len(), 2, "the level-0 instance retired");
+    let clients = moto.clients().await;
+    let app = &found.security_groups["app"];
+    let groups = clients
+        .ec2
+        .describe_security_groups()
+        .group_ids(app)
+        .send()
+        .await
+        .unwrap();
+    let rules = groups.security_groups()[0].ip_permissions();
+    assert_eq!(rules.len(), 1, "{rules:#?}");
+    assert_eq!(rules[0].from_port(), Some(8080));
+    assert!(
+        rules[0].ip_ranges().is_empty(),
+        "no longer open to the world"
+    );
+    assert_eq!(
+        rules[0].user_id_group_pairs()[0].group_id(),
+        Some(found.security_groups["lb"].as_str())
+    );
 }

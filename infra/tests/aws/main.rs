@@ -4,7 +4,10 @@
 //! and a `down` that leaves nothing tagged with the stack.
 #![cfg(feature = "aws")]
 
+mod delivery;
+mod iam;
 mod levels;
 mod lifecycle;
 mod moto;
+mod network;
 mod sweep;

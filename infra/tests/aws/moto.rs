@@ -22,6 +22,8 @@ impl Moto {
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             // Like EC2: an AMI that does not exist is an error.
             .env("MOTO_ENABLE_AMI_VALIDATION", "true")
+            // AWS's managed policies (AmazonSSMManagedInstanceCore) exist.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -32,6 +34,7 @@ impl Moto {
                 .await
                 .is_ok()
             {
+                give_internet_gateways(&url);
                 return Self {
                     child,
                     url,
@@ -59,6 +62,7 @@ impl Moto {
         let mut options =
             AwsOptions::new(stack, self.connection(), self.state_dir.path().to_owned());
         options.app.url = Some("https://downloads.example/photoscale".into());
+        options.app.sha256 = Some("5".repeat(64));
         options.timeouts = Timeouts {
             database: Duration::from_secs(30),
             cache: Duration::from_secs(30),
@@ -72,6 +76,20 @@ impl Moto {
     pub async fn clients(&self) -> Clients {
         Clients::connect(&self.connection()).await.unwrap()
     }
+}
+
+/// The regions the tests use get the internet gateway AWS's default VPCs
+/// have and moto's lack (tests/support/moto_internet_gateway.py).
+fn give_internet_gateways(url: &str) {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/support/moto_internet_gateway.py"
+    );
+    let status = Command::new("python3")
+        .args([script, url, "eu-west-1", "us-east-1"])
+        .status()
+        .expect("python3 runs (it runs moto_server)");
+    assert!(status.success(), "{script} failed");
 }
 
 impl Drop for Moto {

@@ -110,6 +110,30 @@ pub async fn resource_ids(clients: &Clients, stack: &str) -> BTreeSet<String> {
             ids.insert(format!("database {}", db.db_instance_identifier().unwrap()));
         }
     }
+    let subnet_groups = clients
+        .rds
+        .describe_db_subnet_groups()
+        .send()
+        .await
+        .unwrap();
+    for group in subnet_groups.db_subnet_groups() {
+        let tags = clients
+            .rds
+            .list_tags_for_resource()
+            .resource_name(group.db_subnet_group_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        if tagged(tags.tag_list().iter().map(|t| (t.key(), t.value())), stack) {
+            ids.insert(format!(
+                "DB subnet group {}",
+                group.db_subnet_group_name().unwrap()
+            ));
+        }
+    }
+    // Cache subnet groups are not audited: moto (5.2) cannot delete them
+    // (DeleteCacheSubnetGroup is not implemented), so `down` leaves them
+    // there (against AWS it deletes them: subnet_groups::delete_cache).
     let clusters = clients
         .elasticache
         .describe_cache_clusters()

@@ -30,10 +30,18 @@ impl Moto {
                 .await
                 .is_ok()
             {
-                return Self {
-                    child,
-                    url: format!("http://127.0.0.1:{port}"),
-                };
+                let url = format!("http://127.0.0.1:{port}");
+                // AWS's default VPC reaches the internet; moto's must be told to.
+                let script = concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/support/moto_internet_gateway.py"
+                );
+                let status = std::process::Command::new("python3")
+                    .args([script, &url, "eu-west-1"])
+                    .status()
+                    .expect("python3 runs (it runs moto_server)");
+                assert!(status.success(), "{script} failed");
+                return Self { child, url };
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
@@ -73,7 +81,15 @@ impl Drop for Moto {
 async fn plan_up_status_down_from_the_command_line() {
     let moto = Moto::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let app = ["--app-url", "https://downloads.example/photoscale"];
+    // Hosted by the user: the buckets here refuse plain HTTP, so delivery
+    // through the artifacts bucket is tested over HTTPS (infra/tests/aws_delivery.rs).
+    let sha256 = "5".repeat(64);
+    let app = [
+        "--app-url",
+        "https://downloads.example/photoscale",
+        "--app-sha256",
+        &sha256,
+    ];
     let plan = moto
         .infra(dir.path(), &[&["plan", "--level", "1"][..], &app].concat())
         .await;
@@ -85,6 +101,19 @@ async fn plan_up_status_down_from_the_command_line() {
     );
     assert!(
         planned.contains("+ create   database photoscale-cli"),
+        "{planned}"
+    );
+    assert!(
+        planned.contains("+ create   DB subnet group photoscale-cli"),
+        "{planned}"
+    );
+    // The cost of leaving level 1 running, said to be an estimate.
+    assert!(
+        planned.contains("Estimated cost in eu-west-1 (an estimate"),
+        "{planned}"
+    );
+    assert!(
+        planned.contains("RDS MySQL (db.t3.micro, 20 GB)") && planned.contains("/month"),
         "{planned}"
     );
 
@@ -128,7 +157,30 @@ async fn plan_up_status_down_from_the_command_line() {
         "state kept in the state directory"
     );
 
-    let down = moto.infra(dir.path(), &["down"]).await;
+    // Without --yes and without a terminal to ask on, nothing is deleted;
+    // what would be (where, and what holds data) is said first.
+    let refused = moto.infra(dir.path(), &["down"]).await;
+    let said = text(&refused.stderr);
+    assert!(!refused.status.success(), "{said}");
+    assert!(
+        said.contains("Deleting stack cli in AWS account 123456789012, region eu-west-1"),
+        "{said}"
+    );
+    assert!(said.contains("data: database photoscale-cli"), "{said}");
+    assert!(
+        said.contains("--final-snapshot") && said.contains("pass --yes"),
+        "{said}"
+    );
+    let status = moto.infra(dir.path(), &["status"]).await;
+    assert!(
+        text(&status.stdout).contains("load balancer"),
+        "still there: {}",
+        text(&status.stdout)
+    );
+
+    let down = moto
+        .infra(dir.path(), &["down", "--yes", "--final-snapshot"])
+        .await;
     assert!(down.status.success(), "{}", text(&down.stderr));
     assert!(
         text(&down.stderr).contains("deleted  load balancer"),
@@ -179,14 +231,94 @@ async fn bad_aws_flags_are_explained() {
 }
 
 #[tokio::test]
-async fn up_without_an_app_url_says_what_to_pass() {
+async fn what_cannot_be_delivered_is_refused_before_anything_is_made() {
     let moto = Moto::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let out = moto.infra(dir.path(), &["up", "--level", "0"]).await;
-    assert!(!out.status.success());
-    let error = text(&out.stderr);
+    // A hosted program must come with its hash.
+    let no_hash = moto
+        .infra(
+            dir.path(),
+            &[
+                "up",
+                "--level",
+                "0",
+                "--app-url",
+                "https://downloads.example/p",
+            ],
+        )
+        .await;
+    assert!(!no_hash.status.success());
     assert!(
-        error.contains("--app-url is missing") && error.contains("fix:"),
+        text(&no_hash.stderr).contains("--app-sha256"),
+        "{}",
+        text(&no_hash.stderr)
+    );
+    // A script is not a program the instances can run.
+    let script = dir.path().join("photoscale.sh");
+    std::fs::write(&script, "#!/bin/sh\n").unwrap();
+    let not_elf = moto
+        .infra(
+            dir.path(),
+            &[
+                "up",
+                "--level",
+                "0",
+                "--app-binary",
+                &script.display().to_string(),
+            ],
+        )
+        .await;
+    assert!(!not_elf.status.success());
+    let error = text(&not_elf.stderr);
+    assert!(
+        error.contains("not a program the instances can run") && error.contains("fix:"),
         "{error}"
     );
+    assert!(!error.contains("panicked"), "{error}");
+    let status = moto.infra(dir.path(), &["status"]).await;
+    assert!(
+        text(&status.stdout).contains("Nothing of stack cli"),
+        "{}",
+        text(&status.stdout)
+    );
+}
+
+#[tokio::test]
+async fn the_smoke_script_runs_the_ladder_and_finds_nothing_left() {
+    let moto = Moto::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/aws-smoke");
+    let none = dir.path().join("no-such-aws-file").display().to_string();
+    let out = tokio::process::Command::new(script)
+        .args([
+            "--region",
+            "eu-west-1",
+            "--stack",
+            "smoke",
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .args(["--", "--app-url", "https://downloads.example/photoscale"])
+        .args(["--app-sha256", &"5".repeat(64)])
+        .env("PHOTOSCALE", env!("CARGO_BIN_EXE_photoscale"))
+        .env("PHOTOSCALE_STATE_DIR", dir.path())
+        .env("AUDIT_MINUTES", "1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", &none)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &none)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .await
+        .unwrap();
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{said}");
+    for step in [
+        "== aws-smoke: level 0",
+        "== aws-smoke: level 3",
+        "== aws-smoke: down",
+    ] {
+        assert!(said.contains(step), "{step}: {said}");
+    }
+    assert!(said.contains("nothing is left"), "{said}");
 }
