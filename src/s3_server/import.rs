@@ -4,11 +4,11 @@
 //! written through the same S3 implementation that serves them, so they
 //! are stored exactly as a PUT stores them.
 
-use aws_sdk_s3::primitives::ByteStream;
 use s3s::dto::{PutObjectInput, StreamingBlob};
 use s3s::{S3Request, S3};
 
 use super::objects::PhotoObjects;
+use crate::storage::S3Client;
 
 /// Copies `bucket` from the server at `source`; returns how many objects.
 pub async fn import_bucket(
@@ -16,55 +16,49 @@ pub async fn import_bucket(
     bucket: &str,
     into: &PhotoObjects,
 ) -> anyhow::Result<usize> {
-    let client = source_client(source);
+    // moto takes any key pair; it only has to be signed in S3's style.
+    let client = S3Client::fixed(source, bucket, "import", "import")?;
     let mut copied = 0;
-    let mut token = None;
+    let mut token: Option<String> = None;
     loop {
         let page = client
-            .list_objects_v2()
-            .bucket(bucket)
-            .set_continuation_token(token.take())
-            .send()
+            .list_objects_v2("", token.as_deref())
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "listing {bucket} at {source}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(e)
-                )
-            })?;
-        for object in page.contents() {
-            let Some(key) = object.key() else { continue };
-            copy_one(&client, bucket, key, into).await?;
+            .map_err(|e| anyhow::anyhow!("listing {bucket} at {source}: {e}"))?;
+        for object in &page.contents {
+            copy_one(&client, bucket, &object.key, into).await?;
             copied += 1;
         }
-        match page.next_continuation_token() {
-            Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
-            _ => return Ok(copied),
+        match page.next_continuation_token {
+            Some(next) => token = Some(next),
+            None => return Ok(copied),
         }
     }
 }
 
 async fn copy_one(
-    client: &aws_sdk_s3::Client,
+    client: &S3Client,
     bucket: &str,
     key: &str,
     into: &PhotoObjects,
 ) -> anyhow::Result<()> {
     let object = client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
+        .get_object(key)
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "reading {key}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(e)
-            )
-        })?;
-    let content_type = object.content_type().map(str::to_owned);
-    let cache_control = object.cache_control().map(str::to_owned);
-    let bytes = collect(object.body).await?;
+        .map_err(|e| anyhow::anyhow!("reading {key}: {e}"))?;
+    let header = |name: reqwest::header::HeaderName| {
+        object
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    let cache_control = header(reqwest::header::CACHE_CONTROL);
+    let bytes = object
+        .bytes()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading {key}: {e}"))?;
     let length = i64::try_from(bytes.len())?;
     let input = PutObjectInput::builder()
         .bucket(bucket.to_owned())
@@ -91,23 +85,4 @@ async fn copy_one(
         .await
         .map_err(|e| anyhow::anyhow!("storing {key}: {e}"))?;
     Ok(())
-}
-
-async fn collect(body: ByteStream) -> anyhow::Result<bytes::Bytes> {
-    Ok(body.collect().await?.into_bytes())
-}
-
-/// moto takes any key pair; it only has to be signed in S3's style.
-fn source_client(endpoint: &str) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
-        .http_client(crate::storage::s3_http_client())
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "import", "import", None, None, "import",
-        ))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
 }

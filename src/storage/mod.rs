@@ -5,6 +5,8 @@ mod hot_objects;
 mod links;
 mod local;
 mod s3;
+mod s3_client;
+pub mod s3_credentials;
 
 use std::path::Path;
 
@@ -15,7 +17,8 @@ use tokio::sync::mpsc;
 pub use hot_objects::HotObjects;
 pub use links::PhotoView;
 pub use local::LocalStorage;
-pub use s3::{http_client as s3_http_client, S3Storage};
+pub use s3::S3Storage;
+pub use s3_client::{S3Client, S3Error};
 
 use crate::configuration::{Settings, StorageBackend};
 

@@ -1,28 +1,26 @@
-//! Photos in an S3 bucket (or an S3-compatible server) through aws-sdk-s3.
-//! Credentials come from the standard AWS chain (environment, profile,
-//! instance role); nothing secret is in photoscale's own configuration.
+//! Photos in an S3 bucket (or an S3-compatible server), through the small
+//! client in `s3_client.rs`. Credentials come from the configuration, the
+//! environment, the shared credentials file or the instance role (see
+//! `s3_credentials.rs`); nothing secret is in photoscale's own configuration
+//! on AWS.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
-use aws_sdk_s3::presigning::PresigningConfig;
-
-use crate::domain::photo_image::PhotoFormat;
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::Client;
 use bytes::Bytes;
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
+use tokio::sync::mpsc;
 use tokio_util::io::ReaderStream;
 
+use super::s3_client::{S3Client, S3Error};
 use super::{validate_key, Listed, ObjectBody, StorageError};
 use crate::configuration::{S3Serve, S3Settings};
-use tokio::sync::mpsc;
+use crate::domain::photo_image::PhotoFormat;
 
 #[derive(Debug, Clone)]
 pub struct S3Storage {
-    client: Client,
+    client: Arc<S3Client>,
     bucket: String,
     prefix: String,
     serve: S3Serve,
@@ -36,44 +34,12 @@ pub struct S3Storage {
 /// How many presigned links are remembered (a few hundred bytes each).
 const REMEMBERED_LINKS: usize = 4096;
 
-/// The HTTPS client every S3 client of photoscale's uses: rustls with ring,
-/// the TLS stack the rest of the program already has. The SDK's default
-/// (rustls on aws-lc) is not built: see the aws-sdk-s3 line in Cargo.toml.
-pub fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
-}
-
 impl S3Storage {
     /// Builds the client and checks that the bucket answers, so a wrong name
     /// or missing credentials stop start-up instead of the first upload.
     pub async fn connect(settings: &S3Settings) -> anyhow::Result<Self> {
-        let mut loader =
-            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client());
-        if let Some(region) = &settings.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        let shared = loader.load().await;
-        let mut config = aws_sdk_s3::config::Builder::from(&shared);
-        if let Some(endpoint) = &settings.endpoint {
-            config = config.endpoint_url(endpoint);
-        }
-        if let (Some(id), Some(secret)) = (&settings.access_key_id, &settings.secret_access_key) {
-            use secrecy::ExposeSecret;
-            config = config.credentials_provider(aws_sdk_s3::config::Credentials::new(
-                id,
-                secret.expose_secret(),
-                None,
-                None,
-                "storage.s3 in photoscale.toml",
-            ));
-        }
-        let path_style = settings.path_style.unwrap_or(settings.endpoint.is_some());
-        config = config.force_path_style(path_style);
         let storage = Self {
-            client: Client::from_conf(config.build()),
+            client: Arc::new(S3Client::connect(settings).await?),
             bucket: settings.bucket.clone(),
             prefix: settings.prefix.clone(),
             serve: settings.serve,
@@ -86,13 +52,12 @@ impl S3Storage {
     }
 
     async fn check_bucket(&self) -> anyhow::Result<()> {
-        match self.client.head_bucket().bucket(&self.bucket).send().await {
-            Ok(_) => Ok(()),
+        match self.client.head_bucket().await {
+            Ok(()) => Ok(()),
             Err(e) => anyhow::bail!(
-                "S3 bucket {:?} is not usable: {}\n  fix: check storage.s3.bucket, storage.s3.region and storage.s3.endpoint, \
-                 and that AWS credentials are available (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile or an instance role)",
-                self.bucket,
-                DisplayErrorContext(&e)
+                "S3 bucket {:?} is not usable: {e}\n  fix: check storage.s3.bucket, storage.s3.region and storage.s3.endpoint, \
+                 and that credentials are available (storage.s3 keys, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws/credentials or an instance role)",
+                self.bucket
             ),
         }
     }
@@ -110,10 +75,14 @@ impl S3Storage {
     ) -> Result<(), StorageError> {
         validate_key(key)?;
         // Streams from the file: the photo is never held in memory whole.
-        let body = ByteStream::from_path(source)
-            .await
-            .map_err(|e| remote("PutObject", key, e))?;
-        self.put(key, body, content_type).await?;
+        let io = |source| StorageError::Io {
+            key: key.to_owned(),
+            source,
+        };
+        let file = tokio::fs::File::open(source).await.map_err(io)?;
+        let length = file.metadata().await.map_err(io)?.len();
+        let body = reqwest::Body::wrap_stream(ReaderStream::new(file));
+        self.put(key, body, length, content_type).await?;
         let _ = tokio::fs::remove_file(source).await;
         Ok(())
     }
@@ -125,49 +94,44 @@ impl S3Storage {
         content_type: &str,
     ) -> Result<(), StorageError> {
         validate_key(key)?;
-        self.put(key, ByteStream::from(bytes), content_type).await
+        let length = bytes.len() as u64;
+        self.put(key, reqwest::Body::from(bytes), length, content_type)
+            .await
     }
 
     async fn put(
         &self,
         key: &str,
-        body: ByteStream,
+        body: reqwest::Body,
+        length: u64,
         content_type: &str,
     ) -> Result<(), StorageError> {
         self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(self.full_key(key))
-            .content_type(content_type)
-            .cache_control("public, max-age=31536000, immutable")
-            .body(body)
-            .send()
+            .put_object(
+                &self.full_key(key),
+                body,
+                length,
+                content_type,
+                Some("public, max-age=31536000, immutable"),
+            )
             .await
-            .map_err(|e| remote("PutObject", key, DisplayErrorContext(e)))?;
-        Ok(())
+            .map_err(|e| remote("PutObject", key, e))
     }
 
     pub async fn get(&self, key: &str) -> Result<ObjectBody, StorageError> {
         validate_key(key)?;
-        let result = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.full_key(key))
-            .send()
-            .await;
-        let output = match result {
-            Ok(output) => output,
-            Err(SdkError::ServiceError(e)) if e.err().is_no_such_key() => {
-                return Err(StorageError::NotFound(key.to_owned()))
-            }
-            Err(e) => return Err(remote("GetObject", key, DisplayErrorContext(e))),
+        let response = match self.client.get_object(&self.full_key(key)).await {
+            Ok(response) => response,
+            Err(e) if e.is_not_found() => return Err(StorageError::NotFound(key.to_owned())),
+            Err(e) => return Err(remote("GetObject", key, e)),
         };
-        let length = output.content_length().unwrap_or(0).max(0) as u64;
-        let reader = output.body.into_async_read();
+        let length = response.content_length().unwrap_or(0);
         Ok(ObjectBody {
             length,
-            stream: ReaderStream::new(reader).boxed(),
+            stream: response
+                .bytes_stream()
+                .map_err(std::io::Error::other)
+                .boxed(),
         })
     }
 
@@ -203,42 +167,30 @@ impl S3Storage {
         prefix: &str,
         token: Option<String>,
     ) -> Result<(Vec<Listed>, Option<String>), StorageError> {
-        let output = self
+        let page = self
             .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(self.full_key(prefix))
-            .set_continuation_token(token)
-            .send()
+            .list_objects_v2(&self.full_key(prefix), token.as_deref())
             .await
-            .map_err(|e| remote("ListObjectsV2", prefix, DisplayErrorContext(e)))?;
-        let listed = output
-            .contents()
-            .iter()
+            .map_err(|e| remote("ListObjectsV2", prefix, e))?;
+        let listed = page
+            .contents
+            .into_iter()
             .filter_map(|object| {
-                let key = object.key()?.strip_prefix(&self.prefix)?.to_owned();
-                let modified = std::time::SystemTime::try_from(*object.last_modified()?).ok()?;
+                let key = object.key.strip_prefix(&self.prefix)?.to_owned();
+                let modified = humantime::parse_rfc3339_weak(&object.last_modified).ok()?;
                 Some(Listed { key, modified })
             })
             .collect();
-        let next = match output.is_truncated() {
-            Some(true) => output.next_continuation_token().map(str::to_owned),
-            _ => None,
-        };
-        Ok((listed, next))
+        Ok((listed, page.next_continuation_token))
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         validate_key(key)?;
         // S3 answers success for a missing key, as our contract asks.
         self.client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(self.full_key(key))
-            .send()
+            .delete_object(&self.full_key(key))
             .await
-            .map_err(|e| remote("DeleteObject", key, DisplayErrorContext(e)))?;
-        Ok(())
+            .map_err(|e| remote("DeleteObject", key, e))
     }
 
     /// A signed GET URL, in `presigned` mode, and until when (ms since the
@@ -256,30 +208,33 @@ impl S3Storage {
                 return Some((url, until));
             }
         }
-        let config = PresigningConfig::expires_in(self.presign_ttl).ok()?;
         // The link pins what the bucket answers with: the type the server
         // decided (not whatever the object's metadata says) and inline display
         // under the server-made name. S3 cannot add `nosniff`; a CDN's
         // response-headers policy or `serve = "proxy"` does (see README).
         let content_type = PhotoFormat::of_key(key).map(PhotoFormat::content_type);
-        let request = self
+        // Without the space after `;` (the same header to a browser): a
+        // signed query value with a space is where S3-compatible servers
+        // disagree (`+` or `%20`), and a link must work on every one.
+        let disposition = super::inline_disposition(key).replace("; ", ";");
+        let signed = self
             .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.full_key(key))
-            .set_response_content_type(content_type.map(str::to_owned))
-            .response_content_disposition(super::inline_disposition(key))
-            .presigned(config)
+            .presigned_get(
+                &self.full_key(key),
+                self.presign_ttl,
+                content_type,
+                &disposition,
+            )
             .await;
-        match request {
-            Ok(request) => {
+        match signed {
+            Ok(url) => {
                 let until = now + (self.presign_ttl.as_millis() / 2) as i64;
-                let url = request.uri().to_owned();
+                let url = String::from(url);
                 self.links.insert(key.to_owned(), (url.clone(), until));
                 Some((url, until))
             }
             Err(e) => {
-                tracing::warn!(key, error = %DisplayErrorContext(e), "cannot presign a photo URL; serving it through the app");
+                tracing::warn!(key, error = %e, "cannot presign a photo URL; serving it through the app");
                 None
             }
         }
@@ -301,7 +256,7 @@ impl S3Storage {
     }
 }
 
-fn remote(operation: &'static str, key: &str, detail: impl std::fmt::Display) -> StorageError {
+fn remote(operation: &'static str, key: &str, detail: S3Error) -> StorageError {
     StorageError::Remote {
         operation,
         key: key.to_owned(),

@@ -308,3 +308,12 @@ pub fn fingerprint_in(html: &str) -> Option<String> {
 pub fn location(response: &Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }
+
+/// The HTTPS client for the AWS SDK's S3 client in tests: rustls with ring,
+/// as the app's TLS (the SDK's default would build aws-lc).
+pub fn s3_http_client() -> aws_sdk_s3::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}

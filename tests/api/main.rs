@@ -20,6 +20,7 @@ mod migrations;
 mod orphan_sweep;
 mod photos;
 mod restart;
+mod s3_credentials;
 mod s3_server;
 mod scenario;
 mod services;

@@ -46,7 +46,7 @@ impl S3Server {
 
     fn client(&self, secret: &str) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::Config::builder()
-            .http_client(photoscale::storage::s3_http_client())
+            .http_client(crate::helpers::s3_http_client())
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
             .endpoint_url(self.endpoint())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
@@ -269,4 +269,38 @@ fn size_of(dir: &Path) -> (u64, usize) {
         }
     }
     total
+}
+
+#[tokio::test]
+async fn the_apps_own_client_puts_lists_gets_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = S3Server::start(dir.path());
+    let client =
+        photoscale::storage::S3Client::fixed(&server.endpoint(), BUCKET, ACCESS_KEY, SECRET_KEY)
+            .unwrap();
+    for key in ["originals/a.jpg", "originals/b.jpg", "thumbnails/a.jpg"] {
+        client
+            .put_object(key, b"jpeg".to_vec().into(), 4, "image/jpeg", None)
+            .await
+            .unwrap_or_else(|e| panic!("PUT {key}: {e}"));
+    }
+    let listed = client.list_objects_v2("originals/", None).await.unwrap();
+    let keys: Vec<&str> = listed.contents.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys, ["originals/a.jpg", "originals/b.jpg"]);
+    assert!(
+        humantime::parse_rfc3339_weak(&listed.contents[0].last_modified).is_ok(),
+        "{}",
+        listed.contents[0].last_modified
+    );
+    let body = client.get_object("originals/a.jpg").await.unwrap();
+    assert_eq!(body.bytes().await.unwrap().as_ref(), b"jpeg");
+    client.delete_object("originals/a.jpg").await.unwrap();
+    let missing = client.get_object("originals/a.jpg").await.unwrap_err();
+    assert!(missing.is_not_found(), "{missing}");
+    let wrong =
+        photoscale::storage::S3Client::fixed(&server.endpoint(), BUCKET, ACCESS_KEY, "wrong")
+            .unwrap();
+    let refused = wrong.head_bucket().await.unwrap_err();
+    assert!(refused.to_string().contains("403"), "{refused}");
+    drop(server);
 }

@@ -22,7 +22,7 @@ async fn record_with_moto(recording: &std::path::Path, objects: &[(&str, &[u8], 
     let mut moto = ServiceProcess::spawn("moto_server", command, &log);
     wait_for_port("moto_server", port, &mut moto, &log);
     let config = aws_sdk_s3::Config::builder()
-        .http_client(photoscale::storage::s3_http_client())
+        .http_client(crate::helpers::s3_http_client())
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .endpoint_url(format!("http://127.0.0.1:{port}"))
         .region(aws_sdk_s3::config::Region::new("us-east-1"))

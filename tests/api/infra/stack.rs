@@ -263,7 +263,7 @@ impl Stack {
         let config: toml::Table = config.parse().unwrap();
         let s3 = &config["storage"]["s3"];
         let config = aws_sdk_s3::Config::builder()
-            .http_client(photoscale::storage::s3_http_client())
+            .http_client(crate::helpers::s3_http_client())
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
             .endpoint_url(s3["endpoint"].as_str().unwrap())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
