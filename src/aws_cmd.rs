@@ -118,6 +118,7 @@ mod with_sdk {
         state_dir: &Path,
         json: bool,
     ) -> anyhow::Result<()> {
+        show_warnings();
         let spec = spec(level, stack)?;
         let options = stack_options(target, args, stack, state_dir);
         let (found, changes) = aws::plan(&spec, &options).await?;
@@ -181,6 +182,7 @@ mod with_sdk {
         args: &AwsStackArgs,
         state_dir: &Path,
     ) -> anyhow::Result<()> {
+        show_warnings();
         let spec = spec(level, stack)?;
         let options = stack_options(target, args, stack, state_dir);
         eprintln!(
@@ -221,6 +223,7 @@ mod with_sdk {
         args: &AwsDownArgs,
         state_dir: &Path,
     ) -> anyhow::Result<()> {
+        show_warnings();
         let mut options = options(target, state_dir);
         options.final_snapshot = args.final_snapshot;
         let found = aws::status(&options).await?;
@@ -237,6 +240,19 @@ mod with_sdk {
             eprintln!("  deleted  {line}");
         }
         Ok(())
+    }
+
+    /// The provider's own warnings (e.g. what `plan` cannot check) on
+    /// stderr, beside its progress; stdout keeps only the command's answer.
+    fn show_warnings() {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("photoscale_infra=warn"))
+            .without_time()
+            .with_target(false)
+            .finish();
+        // Only one command runs per process: nothing was set before.
+        let _ = tracing::subscriber::set_global_default(subscriber);
     }
 
     /// Asks for the stack's name on a terminal; refuses without one.

@@ -281,6 +281,24 @@ async fn what_cannot_be_delivered_is_refused_before_anything_is_made() {
         "{}",
         text(&status.stdout)
     );
+    // With an AMI of the user's, the glibc check cannot be made: said.
+    let own_image = moto
+        .infra(
+            dir.path(),
+            &[
+                "plan",
+                "--level",
+                "0",
+                "--app-binary",
+                "/bin/true",
+                "--ami",
+                "ami-0123456789abcdef0",
+            ],
+        )
+        .await;
+    let said = text(&own_image.stderr);
+    assert!(own_image.status.success(), "{said}");
+    assert!(said.contains("cannot be checked"), "{said}");
 }
 
 #[tokio::test]
