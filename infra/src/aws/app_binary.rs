@@ -141,15 +141,8 @@ pub fn check_runs_on(binary: &AppBinary, options: &AwsOptions) -> Result<Vec<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::{Connection, StackName};
 
-    fn options() -> AwsOptions {
-        AwsOptions::new(
-            StackName::parse("demo").unwrap(),
-            Connection::default(),
-            "/tmp".into(),
-        )
-    }
+    use crate::aws::test_options as options;
 
     fn binary(architecture: &'static str, glibc: (u32, u32)) -> AppBinary {
         AppBinary {

@@ -88,15 +88,8 @@ pub async fn upload(clients: &Clients, bucket: &str, binary: &AppBinary) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::{Connection, StackName};
 
-    fn options() -> AwsOptions {
-        AwsOptions::new(
-            StackName::parse("demo").unwrap(),
-            Connection::default(),
-            "/tmp".into(),
-        )
-    }
+    use crate::aws::test_options as options;
 
     #[test]
     fn a_url_needs_its_hash() {
@@ -117,7 +110,9 @@ mod tests {
         let (resolved, binary) = resolve(&options).unwrap();
         let binary = binary.unwrap();
         assert_eq!(resolved.app.sha256.as_deref(), Some(binary.sha256.as_str()));
-        let error = resolve(&super::tests::options()).unwrap_err().to_string();
+        let error = resolve(&crate::aws::test_options())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("--app-binary"), "{error}");
     }
 

@@ -222,16 +222,9 @@ pub fn render(estimate: &Estimate, scaling: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::{Connection, StackName};
     use crate::spec::{Overrides, Target};
 
-    fn options() -> AwsOptions {
-        AwsOptions::new(
-            StackName::parse("demo").unwrap(),
-            Connection::default(),
-            "/tmp".into(),
-        )
-    }
+    use crate::aws::test_options as options;
 
     fn spec(level: u8) -> StackSpec {
         StackSpec::for_level(level, Target::Aws, &Overrides::default()).unwrap()

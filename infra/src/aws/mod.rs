@@ -160,6 +160,16 @@ impl AwsOptions {
     }
 }
 
+/// Options for stack `demo` with the defaults, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_options() -> AwsOptions {
+    AwsOptions::new(
+        StackName::parse("demo").unwrap(),
+        Connection::default(),
+        "/tmp".into(),
+    )
+}
+
 /// What the stack has in AWS, found by name and tag.
 pub async fn status(options: &AwsOptions) -> Result<Inventory, AwsError> {
     let clients = Clients::connect(&options.connection).await?;
