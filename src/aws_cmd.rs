@@ -47,7 +47,7 @@ mod without_sdk {
 }
 
 #[cfg(feature = "aws")]
-pub use with_sdk::{down, plan, status, up};
+pub use with_sdk::{down, options, plan, status, up};
 
 #[cfg(feature = "aws")]
 mod with_sdk {
@@ -56,7 +56,7 @@ mod with_sdk {
     use photoscale_infra::aws::{self, AppSource, AwsOptions, Connection, Os};
     use photoscale_infra::spec::{StackSpec, Target};
 
-    fn options(target: &TargetArgs, state_dir: &Path) -> AwsOptions {
+    pub fn options(target: &TargetArgs, state_dir: &Path) -> AwsOptions {
         let connection = Connection {
             region: target.region.clone(),
             profile: target.profile.clone(),

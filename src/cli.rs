@@ -9,7 +9,7 @@ use crate::configuration::CliOverrides;
 #[derive(Debug, Parser)]
 #[command(
     name = "photoscale",
-    version,
+    version = crate::build_info::BUILD_ID,
     about = "A photo-sharing web app built to be scaled, and the tooling that scales it"
 )]
 pub struct Cli {
@@ -46,6 +46,12 @@ pub enum Command {
     Data {
         #[command(subcommand)]
         command: DataCommand,
+    },
+    /// Back up the configured database (with a manifest of its photos),
+    /// list, restore and prune the backups
+    Backup {
+        #[command(subcommand)]
+        command: crate::backup_cmd::BackupCommand,
     },
     /// The local stack's S3-compatible server: objects in files under ROOT,
     /// every request signed with the key pair in PHOTOSCALE_S3_ACCESS_KEY_ID
@@ -238,6 +244,12 @@ pub enum InfraCommand {
         /// Where to serve the view (port 0: any free port)
         #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8099")]
         bind: std::net::SocketAddr,
+    },
+    /// Scheduled scaling (levels 3 and 4): set the group's capacity ahead
+    /// of known load, once or on a cron pattern
+    Schedule {
+        #[command(subcommand)]
+        command: crate::schedule_cmd::ScheduleCommand,
     },
     /// Run the autoscaler of a level 3+ stack (`infra up` starts it)
     #[command(hide = true)]

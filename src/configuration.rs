@@ -450,6 +450,13 @@ impl Settings {
                 fix: fix.to_owned(),
             })
         };
+        if let Err(e) = photoscale_infra::schedule::validate_all(&self.infra.schedule) {
+            return invalid(
+                "infra.schedule",
+                e.to_string(),
+                "fix the [[infra.schedule]] entry (see `photoscale infra schedule add --help`)",
+            );
+        }
         if !(1..=100).contains(&self.feed.size) {
             return invalid(
                 "feed.size",

@@ -44,6 +44,8 @@ struct Health<'a> {
     instance_id: &'a str,
     address: &'a str,
     version: &'static str,
+    /// Which build: version, commit and build time (see `build_info`).
+    build: &'static str,
     database: DatabaseHealth,
     /// Reported, but not part of the verdict: without the cache the feed is
     /// read from the database, and a session store outage would take every
@@ -141,6 +143,7 @@ fn body(state: &AppState, reachable: bool, problem: Option<String>) -> Bytes {
         instance_id: &state.instance.id,
         address: &state.instance.address,
         version: env!("CARGO_PKG_VERSION"),
+        build: crate::build_info::BUILD_ID,
         database: DatabaseHealth {
             engine: state.db.engine(),
             reachable,

@@ -16,13 +16,18 @@ use crate::cli::{CacheArg, InfraCommand, SessionsArg, StackArgs, StorageArg, Tar
 /// (`--config FILE`, else ./photoscale.toml when present; never a parent
 /// directory's).
 pub fn with_config_file(stack: &StackArgs, config: Option<PathBuf>) -> anyhow::Result<StackArgs> {
+    Ok(infra_settings(config)?.under(stack))
+}
+
+/// The `[infra]` section of the configuration file.
+fn infra_settings(config: Option<PathBuf>) -> anyhow::Result<crate::infra_settings::InfraSettings> {
     let sources = crate::configuration::ConfigSources {
         file: config,
         overrides: Default::default(),
     };
     crate::configuration::warn_if_parent_config_ignored(&sources);
     let settings = crate::configuration::Settings::load(&sources)?;
-    Ok(settings.infra.under(stack))
+    Ok(settings.infra)
 }
 
 /// Runs one `photoscale infra ...` command.
@@ -52,12 +57,22 @@ pub async fn run(command: InfraCommand, config: Option<PathBuf>) -> anyhow::Resu
             aws,
             no_control_link,
         } => {
-            let stack = with_config_file(&stack, config)?;
+            let settings = infra_settings(config)?;
+            let stack = settings.under(&stack);
             match target.target {
-                TargetArg::Local => up(level, &stack, state.state_dir, !no_control_link).await,
-                TargetArg::Aws => aws_cmd::up(level, &stack, &target, &aws, &state.state_dir).await,
+                TargetArg::Local => {
+                    up(level, &stack, state.state_dir.clone(), !no_control_link).await?
+                }
+                TargetArg::Aws => {
+                    aws_cmd::up(level, &stack, &target, &aws, &state.state_dir).await?
+                }
             }
+            if level >= 3 {
+                crate::schedule_cmd::apply_configured(&settings.schedule, &target, &state).await?;
+            }
+            Ok(())
         }
+        InfraCommand::Schedule { command } => crate::schedule_cmd::run(command).await,
         InfraCommand::Status {
             state,
             target,

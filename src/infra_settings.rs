@@ -12,6 +12,13 @@
 //! low_latency = "500ms"
 //! cooldown = "30s"
 //! grace_period = "10s"
+//!
+//! # Scheduled actions (level 3+), applied by `infra up`; see `infra schedule`.
+//! [[infra.schedule]]
+//! name = "weekday-mornings"
+//! cron = "0 8 * * 1-5"
+//! time_zone = "Europe/Paris"
+//! min = 3
 //! ```
 
 use std::time::Duration;
@@ -49,6 +56,9 @@ pub struct InfraSettings {
     pub cooldown: Option<Duration>,
     #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
     pub grace_period: Option<Duration>,
+    /// `[[infra.schedule]]`: scheduled actions `infra up` applies at level 3+.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<photoscale_infra::schedule::ScheduledAction>,
 }
 
 impl InfraSettings {
@@ -90,5 +100,20 @@ mod tests {
         assert_eq!((merged.min, merged.max), (Some(3), Some(4)));
         assert_eq!(merged.cooldown, Some(Duration::from_secs(20)));
         assert!(toml::from_str::<InfraSettings>("maximum = 3").is_err());
+    }
+
+    #[test]
+    fn scheduled_actions_are_read_from_the_file() {
+        let file: InfraSettings = toml::from_str(
+            "[[schedule]]\nname = \"mornings\"\ncron = \"0 8 * * 1-5\"\ntime_zone = \"Europe/Paris\"\nmin = 3\n",
+        )
+        .unwrap();
+        assert_eq!(file.schedule.len(), 1);
+        assert_eq!(file.schedule[0].time_zone, "Europe/Paris");
+        assert_eq!(file.schedule[0].min, Some(3));
+        assert!(file.schedule[0].validate().is_ok());
+        assert!(
+            toml::from_str::<InfraSettings>("[[schedule]]\nname = \"x\"\nminimum = 3\n").is_err()
+        );
     }
 }

@@ -62,6 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{report}");
         }
         Command::Loadtest(args) => loadtest(args).await?,
+        Command::Backup { command } => photoscale::backup_cmd::run(command, cli.config).await?,
         Command::Tour(args) => {
             photoscale::tour::run(photoscale::tour::TourOptions {
                 auto: args.auto,

@@ -51,7 +51,7 @@ impl Page {
     pub fn without_request(state: &AppState) -> Self {
         let mut context = Context::new();
         context.insert("instance", &state.instance);
-        context.insert("version", env!("CARGO_PKG_VERSION"));
+        context.insert("version", crate::build_info::BUILD_ID);
         context.insert("latency_ms", &(state.latency.get().as_millis() as u64));
         context.insert("session_fingerprint", &None::<String>);
         context.insert("user", &None::<String>);

@@ -14,6 +14,7 @@ pub mod doctor;
 pub mod local;
 pub mod plan;
 mod progress;
+pub mod schedule;
 pub mod spec;
 
 pub use atomic_file::write_atomically;

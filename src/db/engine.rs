@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use sqlx::error::DatabaseError;
 use sqlx::migrate::Migrator;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     Sqlite,

@@ -8,7 +8,7 @@ mod s3;
 mod s3_client;
 pub mod s3_credentials;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -86,6 +86,12 @@ impl Storage {
             StorageBackend::S3 => Self::S3(S3Storage::connect(&settings.storage.s3).await?),
         };
         Ok(storage)
+    }
+
+    /// A store in a directory of this machine (as `local` storage is), for
+    /// files that are not photos, such as backups.
+    pub async fn in_directory(root: PathBuf) -> std::io::Result<Self> {
+        Ok(Self::Local(LocalStorage::open(root).await?))
     }
 
     /// Moves the finished temporary file at `source` into the store as `key`.

@@ -37,6 +37,18 @@ async fn healthz_reports_instance_version_and_database() {
     assert_eq!(body["instance_id"], "i-test");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(body["database"]["reachable"], true);
+    // The build id: version, commit and build time, also in the page strip.
+    let build = body["build"].as_str().expect("a build id");
+    let pattern = format!(
+        r"^{}\+g([0-9a-f]{{7}}|unknown)\.\d{{8}}T\d{{6}}Z$",
+        regex::escape(env!("CARGO_PKG_VERSION"))
+    );
+    assert!(
+        regex::Regex::new(&pattern).unwrap().is_match(build),
+        "{build}"
+    );
+    let page = app.get("/").await.text().await.unwrap();
+    assert!(page.contains(&format!("photoscale {build}")), "{page}");
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod auth;
 mod backends;
+mod backup;
 mod cli;
 mod faults;
 mod feed;

@@ -130,6 +130,22 @@ impl Group {
         actions
     }
 
+    /// A scheduled action: new bounds and desired capacity. Unlike a
+    /// policy it runs during a cooldown, and it starts none.
+    pub fn set_capacity(&mut self, capacity: crate::schedule::Capacity) {
+        self.config.min = capacity.min;
+        self.config.max = capacity.max;
+        self.desired = capacity.desired;
+    }
+
+    pub fn capacity(&self) -> crate::schedule::Capacity {
+        crate::schedule::Capacity {
+            min: self.config.min,
+            max: self.config.max,
+            desired: self.desired,
+        }
+    }
+
     /// The caller started `id` (after a Launch).
     pub fn launched(&mut self, id: String, at: Millis) {
         self.members.push(Member {

@@ -36,6 +36,12 @@ pub enum EventKind {
         outcome: PolicyOutcome,
     },
     Activity(Action),
+    /// A scheduled action ran: the group's bounds and desired capacity.
+    Scheduled {
+        schedule: String,
+        from: crate::schedule::Capacity,
+        to: crate::schedule::Capacity,
+    },
 }
 
 impl std::fmt::Display for EventKind {
@@ -63,6 +69,11 @@ impl std::fmt::Display for EventKind {
                     "policy {adjustment:+} (alarm {alarm}): not run, desired capacity {desired} is at its limit"
                 ),
             },
+            Self::Scheduled { schedule, from, to } => write!(
+                f,
+                "scheduled action {schedule}: min {} -> {}, max {} -> {}, desired {} -> {}",
+                from.min, to.min, from.max, to.max, from.desired, to.desired
+            ),
             Self::Activity(Action::Launch { cause }) => write!(f, "launching an instance: {cause}"),
             Self::Activity(Action::Terminate { id, cause }) => {
                 write!(f, "terminating {id}: {cause}")
@@ -77,6 +88,8 @@ pub struct Autoscaler {
     times: ResponseTimes,
     evaluation_periods: u32,
     last_evaluated: Option<u64>,
+    /// Why the next reconcile acts, when a scheduled action asked.
+    scheduled_cause: Option<String>,
 }
 
 impl Autoscaler {
@@ -105,6 +118,7 @@ impl Autoscaler {
             times: ResponseTimes::new(period_s * 1000),
             evaluation_periods,
             last_evaluated: None,
+            scheduled_cause: None,
         }
     }
 
@@ -124,9 +138,33 @@ impl Autoscaler {
     /// Advances to `now`: evaluates the alarms when a period has ended, runs
     /// their policies, replaces instances the load balancer reports `down`,
     /// and returns what to do with the events that explain it.
+    /// Runs a scheduled action now: its event; the launches or
+    /// terminations it calls for come from the next `tick`.
+    pub fn apply_scheduled(
+        &mut self,
+        now: Millis,
+        action: &crate::schedule::ScheduledAction,
+    ) -> Event {
+        let from = self.group.capacity();
+        let to = action.apply_to(from);
+        self.group.set_capacity(to);
+        self.scheduled_cause = Some(format!("scheduled action {}", action.name));
+        Event {
+            at: now,
+            what: EventKind::Scheduled {
+                schedule: action.name.clone(),
+                from,
+                to,
+            },
+        }
+    }
+
     pub fn tick(&mut self, now: Millis, down: &[String]) -> (Vec<Action>, Vec<Event>) {
         let mut events = Vec::new();
-        let mut cause = "steady state".to_owned();
+        let mut cause = self
+            .scheduled_cause
+            .take()
+            .unwrap_or_else(|| "steady state".to_owned());
         let period = self.times.period_of(now);
         if self.last_evaluated != Some(period) {
             self.last_evaluated = Some(period);
@@ -321,5 +359,57 @@ mod tests {
                 .any(|l| l.starts_with("launching an instance: alarm latency-high in ALARM")),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn a_scheduled_action_sets_the_bounds_and_the_alarms_work_inside_them() {
+        use crate::schedule::ScheduledAction;
+        let morning = ScheduledAction {
+            name: "morning".into(),
+            cron: Some("0 8 * * *".into()),
+            at: None,
+            time_zone: "UTC".into(),
+            min: Some(3),
+            max: Some(5),
+            desired: None,
+        };
+        // The autoscaler's clock, on a day at 07:59:50 UTC.
+        let base = "2026-11-27T07:59:50Z".parse::<jiff::Timestamp>().unwrap();
+        let at = |ms: Millis| base.as_millisecond() as u64 + ms;
+        let stamp = |ms: Millis| jiff::Timestamp::from_millisecond(at(ms) as i64).unwrap();
+        let mut a = autoscaler();
+        assert!(!morning.due(stamp(0), stamp(5_000)), "not yet 08:00");
+        assert!(
+            morning.due(stamp(5_000), stamp(10_000)),
+            "08:00 is in this tick"
+        );
+        let event = a.apply_scheduled(at(10_000), &morning);
+        assert_eq!(
+            event.what.to_string(),
+            "scheduled action morning: min 2 -> 3, max 4 -> 5, desired 2 -> 3"
+        );
+        let (actions, events) = a.tick(at(10_000), &[]);
+        assert_eq!(launches(&actions), 1, "{events:?}");
+        assert!(events.iter().any(|e| e
+            .what
+            .to_string()
+            .contains("launching an instance: scheduled action morning")));
+        a.group.launched("i-3".into(), at(10_500));
+        // Low latency asks to remove one, but 3 is the new minimum.
+        load(&mut a, at(10_000), at(20_000), 10.0);
+        let (actions, events) = a.tick(at(20_000), &[]);
+        assert!(actions.is_empty(), "{events:?}");
+        assert!(events.iter().any(|e| matches!(
+            &e.what,
+            EventKind::Policy {
+                outcome: PolicyOutcome::AtLimit { desired: 3 },
+                ..
+            }
+        )));
+        // High latency may now grow the group to 5, the new maximum.
+        load(&mut a, at(20_000), at(30_000), 1_500.0);
+        let (actions, _) = a.tick(at(30_000), &[]);
+        assert_eq!(launches(&actions), 1);
+        assert_eq!(a.group.desired, 4);
     }
 }

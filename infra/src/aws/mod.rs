@@ -31,6 +31,7 @@ mod inventory;
 mod load_balancer;
 mod network;
 pub mod plan;
+pub mod schedules;
 mod secrets;
 mod subnet_groups;
 mod subnets;

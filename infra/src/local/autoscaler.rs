@@ -20,6 +20,7 @@ use super::haproxy::{response_time, RuntimeApi};
 use super::health::{wait_for_healthz, Watched};
 use super::instances::{self, address_of};
 use super::process;
+use super::schedules;
 use super::state::{write_private, StateDir};
 use super::up::admin_socket;
 use super::{fingerprint, start_process, LocalError};
@@ -121,11 +122,13 @@ pub async fn run(state_dir: &Path) -> Result<(), LocalError> {
         instances = scaler.group.members.len(),
         "autoscaler watching the fleet"
     );
+    let mut schedules_checked = jiff::Timestamp::now();
     loop {
         ticker.tick().await;
         while let Ok((at, ms)) = samples.try_recv() {
             scaler.record_response(at, ms);
         }
+        schedules_checked = run_due_schedules(&dir, &mut scaler, schedules_checked);
         let down = reported_down(&api).await;
         let (actions, events) = scaler.tick(now_ms(), &down);
         log_events(&dir, &events);
@@ -134,8 +137,8 @@ pub async fn run(state_dir: &Path) -> Result<(), LocalError> {
         }
         let snapshot = Snapshot {
             updated_at: now_ms(),
-            min: fleet.min,
-            max: fleet.max,
+            min: scaler.group.config.min,
+            max: scaler.group.config.max,
             desired: scaler.group.desired,
             members: scaler.group.members.iter().map(|m| m.id.clone()).collect(),
             alarms: scaler
@@ -148,6 +151,28 @@ pub async fn run(state_dir: &Path) -> Result<(), LocalError> {
         let _ = write_private(&snapshot_path(dir.root()), text.as_bytes());
         *status.lock().expect("not poisoned") = text;
     }
+}
+
+/// Runs the scheduled actions whose time came since `checked`; returns
+/// the new "checked until". The launches they call for follow in this tick.
+fn run_due_schedules(
+    dir: &StateDir,
+    scaler: &mut Autoscaler,
+    checked: jiff::Timestamp,
+) -> jiff::Timestamp {
+    let now = jiff::Timestamp::now();
+    let actions = match schedules::read(dir.root()) {
+        Ok(actions) => actions,
+        Err(e) => {
+            tracing::warn!("scheduled actions not read: {e}");
+            return now;
+        }
+    };
+    for action in actions.iter().filter(|a| a.due(checked, now)) {
+        let event = scaler.apply_scheduled(now_ms(), action);
+        log_events(dir, &[event]);
+    }
+    now
 }
 
 /// Instances HAProxy's health checks report down (the ELB health check).

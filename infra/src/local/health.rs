@@ -85,6 +85,21 @@ pub async fn healthz_ok(client: &reqwest::Client, url: &str) -> bool {
     matches!(client.get(url).send().await, Ok(r) if r.status().is_success())
 }
 
+/// What an instance's `/healthz` says: whether it passes, and which build
+/// it runs (None when it does not answer, or answers without a build id).
+pub async fn healthz_build(client: &reqwest::Client, url: &str) -> (bool, Option<String>) {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        build: Option<String>,
+    }
+    let Ok(response) = client.get(url).send().await else {
+        return (false, None);
+    };
+    let ok = response.status().is_success();
+    let build = response.json::<Body>().await.ok().and_then(|b| b.build);
+    (ok, build)
+}
+
 async fn wait_until<F, Fut>(
     watched: &Watched<'_>,
     limit: Duration,

@@ -15,6 +15,7 @@ mod kill;
 mod logs;
 mod moto_migration;
 mod process;
+pub mod schedules;
 pub mod services;
 pub mod state;
 mod status;

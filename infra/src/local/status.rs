@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::haproxy::{RuntimeApi, ServerStatus};
-use super::health::{client, healthz_ok, port_open};
+use super::health::{client, healthz_build, port_open};
 use super::process::is_ours;
 use super::state::{Running, StateDir};
 use super::up::admin_socket;
@@ -44,6 +44,8 @@ pub struct InstanceStatus {
     pub load_balancer: Option<String>,
     /// The simulated latency, in ms (None when the instance does not answer).
     pub latency_ms: Option<u64>,
+    /// The build it runs, from its `/healthz` (None when it does not answer).
+    pub build: Option<String>,
     pub log: String,
 }
 
@@ -110,8 +112,8 @@ impl StatusReport {
         }
         let _ = writeln!(
             out,
-            "  {:<11} {:<10} {:<21} {:>8}  {:<8} LATENCY",
-            "INSTANCE", "HEALTH", "ADDRESS", "PID", "LB"
+            "  {:<11} {:<10} {:<21} {:>8}  {:<8} {:<9} BUILD",
+            "INSTANCE", "HEALTH", "ADDRESS", "PID", "LB", "LATENCY"
         );
         for i in &self.instances {
             let latency = i
@@ -120,12 +122,13 @@ impl StatusReport {
                 .unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 out,
-                "  {:<11} {:<10} {:<21} {:>8}  {:<8} {latency}",
+                "  {:<11} {:<10} {:<21} {:>8}  {:<8} {latency:<9} {}",
                 i.id,
                 health_text(i.health),
                 i.address,
                 i.pid,
                 i.load_balancer.as_deref().unwrap_or("-"),
+                i.build.as_deref().unwrap_or("-"),
             );
         }
         if let Some(a) = &self.autoscaling {
@@ -229,12 +232,15 @@ async fn instance_status(
 ) -> InstanceStatus {
     let http = client();
     let alive = is_ours(running);
-    let health = if !alive {
-        Health::Crashed
-    } else if healthz_ok(&http, &format!("http://{}/healthz", running.address)).await {
-        Health::Healthy
+    let (passes, build) = if alive {
+        healthz_build(&http, &format!("http://{}/healthz", running.address)).await
     } else {
-        Health::Unhealthy
+        (false, None)
+    };
+    let health = match (alive, passes) {
+        (false, _) => Health::Crashed,
+        (true, true) => Health::Healthy,
+        (true, false) => Health::Unhealthy,
     };
     let latency_ms = if alive {
         latency_of(&http, running.address, token).await
@@ -251,6 +257,7 @@ async fn instance_status(
             .find(|s| s.name == id)
             .map(|s| s.status.clone()),
         latency_ms,
+        build,
         log: running.log.display().to_string(),
     }
 }

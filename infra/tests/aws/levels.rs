@@ -633,6 +633,95 @@ async fn level_3_scales_on_the_load_balancers_response_time() {
             other => panic!("unexpected alarm {other}"),
         }
     }
+
+    // Scheduled scaling: our actions become the group's scheduled actions.
+    let weekday = photoscale_infra::schedule::ScheduledAction {
+        name: "weekday-mornings".into(),
+        cron: Some("0 8 * * 1-5".into()),
+        at: None,
+        time_zone: "Europe/Paris".into(),
+        min: Some(3),
+        max: Some(6),
+        desired: None,
+    };
+    let once = photoscale_infra::schedule::ScheduledAction {
+        name: "launch-day".into(),
+        cron: None,
+        at: Some("2030-06-01T09:30:00Z".into()),
+        time_zone: "UTC".into(),
+        min: None,
+        max: None,
+        desired: Some(5),
+    };
+    aws::schedules::put(&options, &[weekday.clone(), once.clone()])
+        .await
+        .unwrap();
+    let actions = clients
+        .autoscaling
+        .describe_scheduled_actions()
+        .auto_scaling_group_name("photoscale-three")
+        .send()
+        .await
+        .unwrap();
+    let by_name = |name: &str| {
+        actions
+            .scheduled_update_group_actions()
+            .iter()
+            .find(|a| a.scheduled_action_name() == Some(name))
+            .unwrap_or_else(|| panic!("no {name}: {actions:?}"))
+            .clone()
+    };
+    let aws_weekday = by_name("weekday-mornings");
+    assert_eq!(aws_weekday.recurrence(), Some("0 8 * * 1-5"));
+    assert_eq!(
+        (
+            aws_weekday.min_size(),
+            aws_weekday.max_size(),
+            aws_weekday.desired_capacity()
+        ),
+        (Some(3), Some(6), None)
+    );
+    let aws_once = by_name("launch-day");
+    assert_eq!(aws_once.recurrence(), None);
+    assert_eq!(aws_once.desired_capacity(), Some(5));
+    assert_eq!(
+        aws_once.start_time().map(|t| t.secs()),
+        Some(
+            "2030-06-01T09:30:00Z"
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+                .as_second()
+        )
+    );
+    // Read back into our terms, and replaced by name.
+    let listed = aws::schedules::list(&options).await.unwrap();
+    assert!(listed.contains(&once), "{listed:?}");
+    let mut evenings = weekday.clone();
+    evenings.cron = Some("0 20 * * 1-5".into());
+    aws::schedules::put(&options, &[evenings]).await.unwrap();
+    let listed = aws::schedules::list(&options).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed
+        .iter()
+        .any(|a| a.cron.as_deref() == Some("0 20 * * 1-5")));
+    aws::schedules::remove(&options, "launch-day")
+        .await
+        .unwrap();
+    let unknown = aws::schedules::remove(&options, "launch-day")
+        .await
+        .unwrap_err();
+    assert!(
+        unknown.to_string().contains("no scheduled action named"),
+        "{unknown}"
+    );
+    // A stack without a group is refused.
+    let refused = aws::schedules::put(&moto.options("nogroup"), &[weekday])
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("needs level 3 or 4"),
+        "{refused}"
+    );
 }
 
 #[tokio::test]

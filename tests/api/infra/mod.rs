@@ -9,6 +9,7 @@ mod fleet_controls;
 mod levels;
 mod lifecycle;
 mod moto_migration;
+mod scheduling;
 mod soak;
 pub mod stack;
 mod state_files;
