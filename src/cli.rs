@@ -245,6 +245,27 @@ pub enum InfraCommand {
         #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8099")]
         bind: std::net::SocketAddr,
     },
+    /// Replace the fleet's program with a new build, a batch at a time,
+    /// each new instance healthy before an old one leaves; rolled back when
+    /// a new instance fails its health check
+    Deploy {
+        /// The new build (default: this photoscale)
+        #[arg(long, value_name = "PATH")]
+        binary: Option<PathBuf>,
+        /// Instances replaced at a time
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        batch: u32,
+        /// Wait between batches, e.g. 10s
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+        pause: std::time::Duration,
+        /// How long a new instance has to pass its health check
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+        health_timeout: std::time::Duration,
+        #[command(flatten)]
+        state: StateDirArg,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
     /// Scheduled scaling (levels 3 and 4): set the group's capacity ahead
     /// of known load, once or on a cron pattern
     Schedule {

@@ -73,6 +73,29 @@ pub async fn run(command: InfraCommand, config: Option<PathBuf>) -> anyhow::Resu
             Ok(())
         }
         InfraCommand::Schedule { command } => crate::schedule_cmd::run(command).await,
+        InfraCommand::Deploy {
+            binary,
+            batch,
+            pause,
+            health_timeout,
+            state,
+            target,
+        } => {
+            if target.target == TargetArg::Aws {
+                anyhow::bail!("`infra deploy` works on local stacks so far; on AWS, `infra up --target aws --app-binary PATH` rolls the instances onto the new build through a new launch template");
+            }
+            deploy(local::DeployOptions {
+                state_dir: state.state_dir,
+                binary: match binary {
+                    Some(path) => path,
+                    None => std::env::current_exe()?,
+                },
+                batch: batch as usize,
+                pause,
+                health_limit: health_timeout,
+            })
+            .await
+        }
         InfraCommand::Status {
             state,
             target,
@@ -156,6 +179,26 @@ async fn up(
         eprint!("{view}");
     }
     print_stdout(&format!("{}\n", report.url));
+    Ok(())
+}
+
+async fn deploy(options: local::DeployOptions) -> anyhow::Result<()> {
+    let report = local::deploy(&options).await?;
+    if report.replaced.is_empty() {
+        eprintln!("Nothing to deploy: the stack already runs {}.", report.to);
+    } else {
+        eprintln!(
+            "Deployed {} (was {}): {}.",
+            report.to,
+            report.from,
+            report
+                .replaced
+                .iter()
+                .map(|(old, new)| format!("{old} -> {new}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     Ok(())
 }
 

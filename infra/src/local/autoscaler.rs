@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+use super::builds;
 use super::haproxy::{response_time, RuntimeApi};
 use super::health::{wait_for_healthz, Watched};
 use super::instances::{self, address_of};
@@ -128,12 +129,17 @@ pub async fn run(state_dir: &Path) -> Result<(), LocalError> {
         while let Ok((at, ms)) = samples.try_recv() {
             scaler.record_response(at, ms);
         }
-        schedules_checked = run_due_schedules(&dir, &mut scaler, schedules_checked);
-        let down = reported_down(&api).await;
-        let (actions, events) = scaler.tick(now_ms(), &down);
-        log_events(&dir, &events);
-        for action in actions {
-            carry_out(&dir, &assignment, &api, &mut scaler, action).await;
+        // A deploy (or `up`) holds the stack: wait for it, then take the
+        // members as it left them.
+        if let Ok(_lock) = dir.lock() {
+            sync_members(&dir, &mut scaler);
+            schedules_checked = run_due_schedules(&dir, &mut scaler, schedules_checked);
+            let down = reported_down(&api).await;
+            let (actions, events) = scaler.tick(now_ms(), &down);
+            log_events(&dir, &events);
+            for action in actions {
+                carry_out(&dir, &assignment, &api, &mut scaler, action).await;
+            }
         }
         let snapshot = Snapshot {
             updated_at: now_ms(),
@@ -263,13 +269,6 @@ async fn carry_out(
     scaler: &mut Autoscaler,
     action: Action,
 ) {
-    let Ok(_lock) = dir.lock_waiting(Duration::from_secs(120)).await else {
-        log_result(
-            dir,
-            "could not act: another infra command holds the stack".into(),
-        );
-        return;
-    };
     match action {
         Action::Launch { .. } => match launch(dir, assignment, api).await {
             Ok(id) => {
@@ -288,6 +287,26 @@ async fn carry_out(
     }
 }
 
+/// Takes the group's members from the state file: a deploy replaces
+/// instances while the autoscaler waits. Known members keep their launch
+/// time (and so their grace period).
+fn sync_members(dir: &StateDir, scaler: &mut Autoscaler) {
+    let Ok(state) = dir.load() else {
+        return;
+    };
+    let now = now_ms();
+    let members = &mut scaler.group.members;
+    members.retain(|m| state.instances.contains_key(&m.id));
+    for id in state.instances.keys() {
+        if !members.iter().any(|m| &m.id == id) {
+            members.push(Member {
+                id: id.clone(),
+                launched_at: now,
+            });
+        }
+    }
+}
+
 /// Starts the lowest free instance id, waits for its health check, adds it.
 async fn launch(dir: &StateDir, a: &Assignment, api: &RuntimeApi) -> Result<String, LocalError> {
     let mut state = dir.load()?;
@@ -298,7 +317,9 @@ async fn launch(dir: &StateDir, a: &Assignment, api: &RuntimeApi) -> Result<Stri
     let address = address_of(&id, &a.addresses).expect("a slot per instance up to max");
     let config_path = dir.dir("app").join("photoscale.toml");
     let config = std::fs::read_to_string(&config_path).unwrap_or_default();
-    let launch = instances::launch(&a.app_program, dir, &config_path, &id, address);
+    // The deployed build, never whatever binary is on disk now.
+    let program = builds::deployed(dir).map_or_else(|| a.app_program.clone(), |d| d.program);
+    let launch = instances::launch(&program, dir, &config_path, &id, address);
     let running = start_process(&id, &launch, address, fingerprint(&launch, &config))?;
     let pid = running.pid;
     state.instances.insert(id.clone(), running.clone());

@@ -7,6 +7,8 @@
 //! started, and `logs` shows what each component wrote.
 
 pub mod autoscaler;
+pub mod builds;
+mod deploy;
 mod down;
 pub mod haproxy;
 mod health;
@@ -23,6 +25,7 @@ mod up;
 
 use std::path::PathBuf;
 
+pub use deploy::{deploy, DeployOptions, DeployReport};
 pub use down::{down, DownReport};
 pub use kill::kill_instance;
 pub use logs::{logs, LogsOptions};

@@ -5,6 +5,7 @@
 mod autoscaling;
 #[cfg(feature = "aws")]
 mod aws_cli;
+mod deploy;
 mod fleet_controls;
 mod levels;
 mod lifecycle;

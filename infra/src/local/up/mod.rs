@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::autoscaler;
+use super::builds;
 use super::haproxy::{self, RuntimeApi};
 use super::health::{port_open, wait_for_healthz, wait_for_port, Watched};
 use super::instances::{self, address_of, wanted_ids};
@@ -70,12 +71,15 @@ pub async fn up(
     let state_dir = StateDir::create(&options.state_dir)?;
     let _lock = state_dir.lock_waiting(Duration::from_secs(60)).await?;
     let secrets = state_dir.secrets()?;
+    // The instances run the build as kept in the state directory.
+    let deployed = builds::prepare(&state_dir, &options.app_program).await?;
     let state = state_dir.load()?;
     let spec = &keep_autoscaled_capacity(spec, &state_dir, &state, options);
     let mut run = Run {
         spec,
         addresses,
         app_program: options.app_program.clone(),
+        instance_program: deployed.program.clone(),
         secrets,
         state,
         state_dir,
@@ -91,6 +95,7 @@ pub async fn up(
             run.state.spec = Some(spec.clone());
             run.state.entry = Some(addresses.entry);
             run.state_dir.save(&run.state)?;
+            builds::record_deployed(&run.state_dir, &deployed)?;
             Ok(run.report)
         }
         Err(e) => {
@@ -125,6 +130,8 @@ struct Run<'a> {
     spec: &'a StackSpec,
     addresses: &'a Addresses,
     app_program: PathBuf,
+    /// What the instances run: the deployed build (see `builds`).
+    instance_program: PathBuf,
     secrets: Secrets,
     state: StackState,
     state_dir: StateDir,
@@ -358,7 +365,7 @@ impl Run<'_> {
     async fn ensure_instance(&mut self, id: &str, config: &str) -> Result<(), LocalError> {
         let address = address_of(id, self.addresses).expect("wanted ids have addresses");
         let launch = instances::launch(
-            &self.app_program,
+            &self.instance_program,
             &self.state_dir,
             &self.app_config_path(),
             id,
