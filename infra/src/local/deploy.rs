@@ -93,38 +93,56 @@ pub async fn deploy(options: &DeployOptions) -> Result<DeployReport, LocalError>
         return Ok(report);
     }
     let targets: Vec<String> = state.instances.keys().cloned().collect();
-    for (n, batch) in targets.chunks(options.batch.max(1)).enumerate() {
-        if n > 0 && !options.pause.is_zero() {
-            tokio::time::sleep(options.pause).await;
-        }
-        for id in batch {
-            match roll.replace(id, &new).await {
-                Ok(new_id) => report.replaced.push((id.clone(), new_id)),
-                Err(e) => {
-                    roll.roll_back(&report.replaced, &old).await;
-                    return Err(LocalError::Missing(format!(
-                        "deploy of {} stopped: {e}\n  rolled back: every instance runs {} again",
-                        new.build, old.build
-                    )));
-                }
-            }
-        }
-    }
+    report.replaced = roll
+        .replace_all(&targets, &new, &old, options.batch, options.pause)
+        .await?;
     builds::record_deployed(&dir, &new)?;
     Ok(report)
 }
 
-/// Replaces instances of the stack, one at a time.
-struct Roll<'a> {
-    dir: &'a StateDir,
-    spec: &'a StackSpec,
-    addresses: &'a Addresses,
-    api: Option<RuntimeApi>,
-    progress: Progress,
-    health_limit: Duration,
+/// Replaces instances of the stack, one at a time (also `up`'s way to a
+/// new build).
+pub(super) struct Roll<'a> {
+    pub dir: &'a StateDir,
+    pub spec: &'a StackSpec,
+    pub addresses: &'a Addresses,
+    pub api: Option<RuntimeApi>,
+    pub progress: Progress,
+    pub health_limit: Duration,
 }
 
 impl Roll<'_> {
+    /// Replaces `targets` with instances of `new`, `batch` at a time; on a
+    /// failure, puts the ones already replaced back on `old` and says so.
+    pub async fn replace_all(
+        &self,
+        targets: &[String],
+        new: &Deployed,
+        old: &Deployed,
+        batch: usize,
+        pause: Duration,
+    ) -> Result<Vec<(String, String)>, LocalError> {
+        let mut replaced = Vec::new();
+        for (n, chunk) in targets.chunks(batch.max(1)).enumerate() {
+            if n > 0 && !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+            for id in chunk {
+                match self.replace(id, new).await {
+                    Ok(new_id) => replaced.push((id.clone(), new_id)),
+                    Err(e) => {
+                        self.roll_back(&replaced, old).await;
+                        return Err(LocalError::Missing(format!(
+                            "deploy of {} stopped: {e}\n  rolled back: every instance runs {} again",
+                            new.build, old.build
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(replaced)
+    }
+
     /// Replaces `id` with an instance of `build`; returns the new one's id.
     async fn replace(&self, id: &str, build: &Deployed) -> Result<String, LocalError> {
         let state = self.dir.load()?;

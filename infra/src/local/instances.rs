@@ -17,9 +17,36 @@ pub fn instance_id(n: u32) -> String {
     format!("i-{n}")
 }
 
-/// The instance ids `spec` wants running.
-pub fn wanted_ids(spec: &StackSpec) -> Vec<String> {
-    (1..=spec.fleet.desired).map(instance_id).collect()
+/// The instance ids `spec` wants running: the running ones that have an
+/// address (lowest first, so the ids a deploy moved instances to are kept),
+/// then the lowest free ones, up to the desired capacity.
+pub fn wanted_ids<'a>(
+    spec: &StackSpec,
+    running: impl IntoIterator<Item = &'a String>,
+) -> Vec<String> {
+    let slots = if spec.load_balancer.is_none() {
+        1
+    } else {
+        spec.fleet.max
+    };
+    let desired = spec.fleet.desired.min(slots) as usize;
+    let mut numbers: Vec<u32> = running
+        .into_iter()
+        .filter_map(|id| id.strip_prefix("i-")?.parse().ok())
+        .filter(|n| (1..=slots).contains(n))
+        .collect();
+    numbers.sort_unstable();
+    numbers.truncate(desired);
+    for n in 1..=slots {
+        if numbers.len() >= desired {
+            break;
+        }
+        if !numbers.contains(&n) {
+            numbers.push(n);
+        }
+    }
+    numbers.sort_unstable();
+    numbers.into_iter().map(instance_id).collect()
 }
 
 /// Where instance `id` listens.
@@ -313,7 +340,14 @@ mod tests {
     fn instance_ids_map_to_addresses() {
         let spec = StackSpec::for_level(1, Target::Local, &Overrides::default()).unwrap();
         let addresses = Addresses::for_spec(&spec, 8080);
-        assert_eq!(wanted_ids(&spec), ["i-1", "i-2"]);
+        assert_eq!(wanted_ids(&spec, &[]), ["i-1", "i-2"]);
+        // After a deploy moved i-1 to i-3 (a fleet of up to 4): kept.
+        let mut scaled = spec.clone();
+        scaled.fleet.max = 4;
+        let running = ["i-2".to_owned(), "i-3".to_owned()];
+        assert_eq!(wanted_ids(&scaled, &running), ["i-2", "i-3"]);
+        let beyond = ["i-9".to_owned()];
+        assert_eq!(wanted_ids(&scaled, &beyond), ["i-1", "i-2"]);
         assert_eq!(
             address_of("i-2", &addresses).unwrap().to_string(),
             "127.0.0.12:8081"

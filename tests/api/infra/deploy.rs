@@ -1,7 +1,7 @@
 //! `infra deploy` on a real level-3 stack: a second build replaces the
 //! fleet under load with no failed request, the fleet visibly mixed on the
-//! way; a build that fails its health check is rolled back while the
-//! deployed build keeps serving.
+//! way; `up` with another build rolls the same way; a build that fails its
+//! health check is rolled back while the deployed build keeps serving.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -182,6 +182,21 @@ async fn a_deploy_replaces_the_fleet_under_load_and_a_failing_build_is_rolled_ba
     assert_eq!(builds(&after), BTreeSet::from([new.clone()]));
     assert_eq!(after["instances"].as_array().unwrap().len(), 2);
 
+    // `up` with another build (this photoscale, the first build) rolls the
+    // fleet the same way, under the same load.
+    let back = stack.up_again(3, &args).await;
+    assert!(back.status.success(), "{}", text(&back.stderr));
+    assert!(
+        text(&back.stderr).contains(&format!("running {old}")),
+        "{}",
+        text(&back.stderr)
+    );
+    assert_eq!(builds(&stack.status().await), BTreeSet::from([old.clone()]));
+    assert_eq!(
+        stack.status().await["instances"].as_array().unwrap().len(),
+        2
+    );
+
     // A build that cannot start: stopped, rolled back, still serving.
     let broken = broken_build(scratch.path()).display().to_string();
     let failed = stack
@@ -204,7 +219,7 @@ async fn a_deploy_replaces_the_fleet_under_load_and_a_failing_build_is_rolled_ba
         "{message}"
     );
     assert!(
-        message.contains(&format!("rolled back: every instance runs {new} again")),
+        message.contains(&format!("rolled back: every instance runs {old} again")),
         "{message}"
     );
     let (served, failures) = load.finish().await;
@@ -219,7 +234,7 @@ async fn a_deploy_replaces_the_fleet_under_load_and_a_failing_build_is_rolled_ba
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let after = stack.status().await;
-        assert_eq!(builds(&after), BTreeSet::from([new.clone()]));
+        assert_eq!(builds(&after), BTreeSet::from([old.clone()]));
         let serving = after["instances"]
             .as_array()
             .unwrap()

@@ -20,10 +20,11 @@ impl Run<'_> {
             .expect("level with a load balancer");
         let entry = self.addresses.entry;
         let socket = admin_socket(&self.state_dir);
-        let servers: Vec<(String, SocketAddrV4)> = wanted_ids(self.spec)
-            .into_iter()
-            .filter_map(|id| address_of(&id, self.addresses).map(|a| (id, a)))
-            .collect();
+        let servers: Vec<(String, SocketAddrV4)> =
+            wanted_ids(self.spec, self.state.instances.keys())
+                .into_iter()
+                .filter_map(|id| address_of(&id, self.addresses).map(|a| (id, a)))
+                .collect();
         let dir = self.state_dir.dir("haproxy");
         let config_path = dir.join("haproxy.cfg");
         let config = haproxy::config(lb, entry, &socket, &servers);

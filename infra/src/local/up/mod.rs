@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::autoscaler;
 use super::builds;
+use super::deploy;
 use super::haproxy::{self, RuntimeApi};
 use super::health::{port_open, wait_for_healthz, wait_for_port, Watched};
 use super::instances::{self, address_of, wanted_ids};
@@ -80,6 +81,7 @@ pub async fn up(
         addresses,
         app_program: options.app_program.clone(),
         instance_program: deployed.program.clone(),
+        deployed: deployed.clone(),
         secrets,
         state,
         state_dir,
@@ -132,6 +134,7 @@ struct Run<'a> {
     app_program: PathBuf,
     /// What the instances run: the deployed build (see `builds`).
     instance_program: PathBuf,
+    deployed: builds::Deployed,
     secrets: Secrets,
     state: StackState,
     state_dir: StateDir,
@@ -154,7 +157,8 @@ impl Run<'_> {
         if let Some(previous) = previous_config {
             self.move_data_if_needed(&previous).await?;
         }
-        for id in wanted_ids(self.spec) {
+        self.roll_to_the_new_build().await?;
+        for id in wanted_ids(self.spec, self.state.instances.keys()) {
             self.ensure_instance(&id, &config).await?;
         }
         if self.spec.load_balancer.is_some() {
@@ -169,6 +173,37 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// A new build for a fleet behind the load balancer: the rolling
+    /// replacement of `infra deploy` (each new instance healthy before an old
+    /// one leaves; rolled back when one fails its health check). Without a
+    /// load balancer, `ensure_instance` restarts the one instance instead.
+    async fn roll_to_the_new_build(&mut self) -> Result<(), LocalError> {
+        let Some(old) = builds::deployed(&self.state_dir) else {
+            return Ok(());
+        };
+        let api = self.runtime_api();
+        if old.build == self.deployed.build || self.spec.load_balancer.is_none() || api.is_none() {
+            return Ok(());
+        }
+        let targets = wanted_ids(self.spec, self.state.instances.keys());
+        let roll = deploy::Roll {
+            dir: &self.state_dir,
+            spec: self.spec,
+            addresses: self.addresses,
+            api,
+            progress: Progress::new(),
+            health_limit: START_LIMIT,
+        };
+        let replaced = roll
+            .replace_all(&targets, &self.deployed, &old, 1, Duration::ZERO)
+            .await?;
+        self.state = self.state_dir.load()?;
+        self.report
+            .replaced
+            .extend(replaced.into_iter().map(|(_, new_id)| new_id));
+        Ok(())
+    }
+
     /// Stops the load balancer and instances the spec no longer wants.
     async fn stop_unwanted_front(&mut self) -> Result<(), LocalError> {
         if self.spec.scaling.is_none() {
@@ -180,7 +215,7 @@ impl Run<'_> {
         if !wanted_lb {
             self.stop_component("haproxy").await;
         }
-        let wanted = wanted_ids(self.spec);
+        let wanted = wanted_ids(self.spec, self.state.instances.keys());
         let extra: Vec<String> = self
             .state
             .instances
