@@ -9,7 +9,7 @@ use crate::cli::{AwsDownArgs, AwsStackArgs, StackArgs, TargetArgs};
 pub const AWS_FEATURE_MISSING: &str = "this photoscale was built without the AWS provider (the AWS SDK takes many minutes to compile, so it is optional)\n  fix: build with it: `cargo build --release --features aws`, then run target/release/photoscale";
 
 #[cfg(not(feature = "aws"))]
-pub use without_sdk::{down, plan, status, up};
+pub use without_sdk::{deploy, down, plan, status, up};
 
 /// Every command says how to get the provider.
 #[cfg(not(feature = "aws"))]
@@ -41,13 +41,22 @@ mod without_sdk {
         anyhow::bail!(AWS_FEATURE_MISSING)
     }
 
+    pub async fn deploy(
+        _: &StackArgs,
+        _: &TargetArgs,
+        _: &AwsStackArgs,
+        _: &Path,
+    ) -> anyhow::Result<()> {
+        anyhow::bail!(AWS_FEATURE_MISSING)
+    }
+
     pub async fn down(_: &TargetArgs, _: &AwsDownArgs, _: &Path) -> anyhow::Result<()> {
         anyhow::bail!(AWS_FEATURE_MISSING)
     }
 }
 
 #[cfg(feature = "aws")]
-pub use with_sdk::{down, options, plan, status, up};
+pub use with_sdk::{deploy, down, options, plan, status, up};
 
 #[cfg(feature = "aws")]
 mod with_sdk {
@@ -206,6 +215,29 @@ mod with_sdk {
         }
         print_stdout(&format!("{}\n", report.url.unwrap_or_default()));
         Ok(())
+    }
+
+    /// A new build for the stack at its own level: `up` with the binary,
+    /// which replaces the instances (an instance refresh at level 3+, new
+    /// instances healthy before old ones leave below; see the provider).
+    pub async fn deploy(
+        stack: &StackArgs,
+        target: &TargetArgs,
+        args: &AwsStackArgs,
+        state_dir: &Path,
+    ) -> anyhow::Result<()> {
+        let found = aws::status(&options(target, state_dir)).await?;
+        let Some(level) = found.level else {
+            anyhow::bail!(
+                "stack {} has no instances to deploy to\n  fix: photoscale infra up --target aws --level N --stack {}",
+                target.stack_name,
+                target.stack_name
+            );
+        };
+        if level == 0 {
+            eprintln!("Level 0 has one instance: the site is down, and its address changes, until the new one answers.");
+        }
+        up(level, stack, target, args, state_dir).await
     }
 
     pub async fn status(target: &TargetArgs, state_dir: &Path, json: bool) -> anyhow::Result<()> {

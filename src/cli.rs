@@ -265,6 +265,11 @@ pub enum InfraCommand {
         state: StateDirArg,
         #[command(flatten)]
         target: TargetArgs,
+        /// AWS: the stack's settings, as given to `infra up` (the level is the stack's own)
+        #[command(flatten)]
+        stack: StackArgs,
+        #[command(flatten)]
+        aws: Box<AwsStackArgs>,
     },
     /// Scheduled scaling (levels 3 and 4): set the group's capacity ahead
     /// of known load, once or on a cron pattern

@@ -80,9 +80,13 @@ pub async fn run(command: InfraCommand, config: Option<PathBuf>) -> anyhow::Resu
             health_timeout,
             state,
             target,
+            stack,
+            mut aws,
         } => {
             if target.target == TargetArg::Aws {
-                anyhow::bail!("`infra deploy` works on local stacks so far; on AWS, `infra up --target aws --app-binary PATH` rolls the instances onto the new build through a new launch template");
+                aws.app_binary = binary.or(aws.app_binary);
+                let stack = with_config_file(&stack, config)?;
+                return aws_cmd::deploy(&stack, &target, &aws, &state.state_dir).await;
             }
             deploy(local::DeployOptions {
                 state_dir: state.state_dir,

@@ -27,6 +27,7 @@ mod error;
 mod fleet;
 mod iam;
 mod iam_propagation;
+mod instance_refresh;
 mod inventory;
 mod load_balancer;
 mod network;

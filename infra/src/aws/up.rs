@@ -18,7 +18,10 @@ use super::network::{self, Network};
 use super::plan::{self, Action, Change, Wanted};
 use super::user_data::{Endpoints, Intent, Script};
 use super::wait::finish;
-use super::{artifacts, bucket, cache_cluster, database, iam, secrets, subnet_groups, AwsOptions};
+use super::{
+    artifacts, bucket, cache_cluster, database, iam, instance_refresh, secrets, subnet_groups,
+    AwsOptions,
+};
 use crate::progress::Progress;
 use crate::spec::StackSpec;
 
@@ -358,13 +361,31 @@ impl Run<'_> {
         let keep: Vec<String> = current.iter().take(want).map(|i| i.id.clone()).collect();
         let mut retire: Vec<String> = current.iter().skip(want).map(|i| i.id.clone()).collect();
         retire.extend(stale.iter().map(|i| i.id.clone()));
-        let step = self.progress.step("instances", "app instances");
+        let what = if balancer.is_none() && !retire.is_empty() {
+            "app instance (level 0 has no second instance: the site is down, and its address changes, until the new one answers)"
+        } else {
+            "app instances"
+        };
+        let step = self.progress.step("instances", what);
         let started = fleet::launch(clients, options, blueprint, want - keep.len(), &step).await?;
         if let Some(balancer) = balancer {
             let all: Vec<String> = keep.iter().chain(&started).cloned().collect();
             load_balancer::register(clients, &balancer.target_group, &all).await?;
-            load_balancer::wait_healthy(clients, options, &balancer.target_group, &all, &step)
-                .await?;
+            let healthy =
+                load_balancer::wait_healthy(clients, options, &balancer.target_group, &all, &step)
+                    .await;
+            if let Err(e) = healthy {
+                if !retire.is_empty() {
+                    // Roll back: the new instances go, the old keep serving.
+                    load_balancer::drain(clients, options, &balancer.target_group, &started, &step)
+                        .await?;
+                    fleet::terminate(clients, options, &started, &step).await?;
+                    return Err(AwsError::Invalid(format!(
+                        "{e}\n  rolled back: the new instances were terminated; the previous ones keep serving"
+                    )));
+                }
+                return Err(e);
+            }
             load_balancer::drain(clients, options, &balancer.target_group, &retire, &step).await?;
         }
         // Coming down from level 3: the group goes once its replacements serve.
@@ -402,10 +423,28 @@ impl Run<'_> {
             &self.found.launch_templates,
         )
         .await?;
+        let stale: Vec<String> = self
+            .found
+            .group_instances
+            .iter()
+            .filter(|i| i.config.as_deref() != Some(&self.wanted.config))
+            .map(|i| i.id.clone())
+            .collect();
+        // On AWS an instance refresh replaces stale instances, and the group
+        // keeps its template until the refresh succeeds (see
+        // instance_refresh.rs); moto has no refresh, so there the provider
+        // rolls the group itself.
+        let refresh = !clients.emulated && !stale.is_empty();
+        let group_template = match refresh {
+            true => instance_refresh::current_template(clients, &options.stack.main())
+                .await?
+                .unwrap_or_else(|| template_id.clone()),
+            false => template_id.clone(),
+        };
         let settings = GroupSettings {
             fleet: self.spec.fleet,
             scaling,
-            template_id: &template_id,
+            template_id: &group_template,
             target_group: &balancer.target_group,
         };
         fleet::ensure_group(
@@ -427,15 +466,14 @@ impl Run<'_> {
             topic.as_deref(),
         )
         .await?;
-        let stale: Vec<String> = self
-            .found
-            .group_instances
-            .iter()
-            .filter(|i| i.config.as_deref() != Some(&self.wanted.config))
-            .map(|i| i.id.clone())
-            .collect();
-        fleet::wait_group_healthy(clients, options, &balancer.target_group, &stale, &step).await?;
-        fleet::roll_group(clients, options, &stale, &balancer.target_group, &step).await?;
+        if refresh {
+            let warmup = scaling.health_check_grace_period_s;
+            instance_refresh::refresh(clients, options, &template_id, warmup, &step).await?;
+        } else {
+            fleet::wait_group_healthy(clients, options, &balancer.target_group, &stale, &step)
+                .await?;
+            fleet::roll_group(clients, options, &stale, &balancer.target_group, &step).await?;
+        }
         let standalone: Vec<String> = self.found.instances.iter().map(|i| i.id.clone()).collect();
         load_balancer::drain(clients, options, &balancer.target_group, &standalone, &step).await?;
         fleet::terminate(clients, options, &standalone, &step).await?;

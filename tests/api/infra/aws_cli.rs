@@ -142,6 +142,33 @@ async fn plan_up_status_down_from_the_command_line() {
         text(&again.stderr)
     );
 
+    // A new build: `deploy` takes the stack's level and replaces the
+    // instances; `up` with that build then has nothing to change.
+    let sha256_2 = "6".repeat(64);
+    let app_2 = [
+        "--app-url",
+        "https://downloads.example/photoscale-2",
+        "--app-sha256",
+        &sha256_2,
+    ];
+    let deploy = moto
+        .infra(dir.path(), &[&["deploy"][..], &app_2].concat())
+        .await;
+    assert!(deploy.status.success(), "{}", text(&deploy.stderr));
+    assert!(
+        !text(&deploy.stderr).contains("Nothing to change"),
+        "{}",
+        text(&deploy.stderr)
+    );
+    let settled = moto
+        .infra(dir.path(), &[&["up", "--level", "1"][..], &app_2].concat())
+        .await;
+    assert!(
+        text(&settled.stderr).contains("Nothing to change"),
+        "{}",
+        text(&settled.stderr)
+    );
+
     let status = moto.infra(dir.path(), &["status"]).await;
     let shown = text(&status.stdout);
     assert!(
