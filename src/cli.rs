@@ -507,6 +507,10 @@ pub struct StackArgs {
     /// Level 3+: how long a new instance may fail health checks before it is replaced (1m)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub grace_period: Option<std::time::Duration>,
+    /// Level 1+: back the database up this often, one instance at a time
+    /// (RightScale's default was 10m; off unless given)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub backup_every: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -43,6 +43,8 @@ pub struct Settings {
     pub admin: AdminSettings,
     pub limits: crate::abuse_limits::LimitSettings,
     pub feed: FeedSettings,
+    /// Scheduled backups (see backup/schedule.rs).
+    pub backup: crate::backup::schedule::BackupSettings,
     /// Defaults for `photoscale infra` (see infra_settings.rs).
     pub infra: crate::infra_settings::InfraSettings,
 }
@@ -324,6 +326,7 @@ impl Default for Settings {
             admin: AdminSettings::default(),
             limits: crate::abuse_limits::LimitSettings::default(),
             feed: FeedSettings::default(),
+            backup: Default::default(),
             infra: crate::infra_settings::InfraSettings::default(),
         }
     }
@@ -450,6 +453,24 @@ impl Settings {
                 fix: fix.to_owned(),
             })
         };
+        if self
+            .backup
+            .every
+            .is_some_and(|every| every < Duration::from_secs(1))
+        {
+            return invalid(
+                "backup.every",
+                "less than a second apart".into(),
+                "use a duration such as \"10m\" (RightScale's default) or \"1h\"",
+            );
+        }
+        if self.backup.keep == Some(0) {
+            return invalid(
+                "backup.keep",
+                "0 would delete every backup".into(),
+                "keep at least 1, or leave it out to keep all",
+            );
+        }
         if let Err(e) = photoscale_infra::schedule::validate_all(&self.infra.schedule) {
             return invalid(
                 "infra.schedule",

@@ -292,6 +292,7 @@ impl StackArgs {
             low_latency_ms: self.low_latency.map(|d| d.as_millis() as u64),
             cooldown_s: self.cooldown.map(|d| d.as_secs()),
             grace_period_s: self.grace_period.map(|d| d.as_secs()),
+            backup_every_s: self.backup_every.map(|d| d.as_secs().max(1)),
         }
     }
 }

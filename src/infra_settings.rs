@@ -56,6 +56,8 @@ pub struct InfraSettings {
     pub cooldown: Option<Duration>,
     #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
     pub grace_period: Option<Duration>,
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub backup_every: Option<Duration>,
     /// `[[infra.schedule]]`: scheduled actions `infra up` applies at level 3+.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub schedule: Vec<photoscale_infra::schedule::ScheduledAction>,
@@ -81,6 +83,7 @@ impl InfraSettings {
             low_latency: flags.low_latency.or(self.low_latency),
             cooldown: flags.cooldown.or(self.cooldown),
             grace_period: flags.grace_period.or(self.grace_period),
+            backup_every: flags.backup_every.or(self.backup_every),
         }
     }
 }

@@ -108,6 +108,7 @@ impl Application {
         health_check::refresh(&state).await;
         health_check::keep_checking(&state.clone().into_inner());
         orphan_sweep::keep_sweeping(&state.clone().into_inner());
+        crate::backup::schedule::keep_backing_up(&state.clone().into_inner());
         tracing::info!(
             instance_id = %state.instance.id,
             address = %address,

@@ -117,6 +117,11 @@ pub struct StackSpec {
     pub fleet: Fleet,
     /// None below level 3: the fleet size is fixed.
     pub scaling: Option<Scaling>,
+    /// Level 1+: the fleet backs the database up this often, in seconds
+    /// (`--backup-every`; one instance at a time, see the app's backup
+    /// module). Off when None.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_every_s: Option<u64>,
 }
 
 /// What the user may change about a level (`infra up` flags).
@@ -142,6 +147,8 @@ pub struct Overrides {
     pub low_latency_ms: Option<u64>,
     pub cooldown_s: Option<u64>,
     pub grace_period_s: Option<u64>,
+    /// Scheduled backups, in seconds.
+    pub backup_every_s: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -203,6 +210,7 @@ impl StackSpec {
                 desired: 1,
             },
             scaling: None,
+            backup_every_s: None,
         };
         if level >= 1 {
             spec.load_balancer = Some(LoadBalancer {
@@ -260,6 +268,9 @@ impl StackSpec {
                 _ if o.min.is_some() || o.max.is_some() || o.desired.is_some() => {
                     Some("the fleet size")
                 }
+                _ if o.backup_every_s.is_some() => Some(
+                    "--backup-every (scheduled backups of a fleet; at level 0 run `photoscale backup create`, e.g. from cron)",
+                ),
                 _ => None,
             };
             if let Some(what) = what {
@@ -280,6 +291,7 @@ impl StackSpec {
         self.sessions = o.sessions.unwrap_or(self.sessions);
         self.storage = o.storage.unwrap_or(self.storage);
         self.cache = o.cache.unwrap_or(self.cache);
+        self.backup_every_s = o.backup_every_s.map(|s| s.max(1));
         self.apply_fleet(o)
     }
 

@@ -1,8 +1,8 @@
 //! `photoscale backup create|list|restore|prune`: the configured database,
 //! copied with its engine's own tool (see `database_dump`), plus a
 //! manifest of the photo objects it refers to, kept under `backups/` in the
-//! bucket when photos are in S3, else in a directory (`--to DIR`, by
-//! default the data directory).
+//! photo store when the fleet shares it (the S3 bucket, the shared
+//! directory), else in the data directory, or in `--to DIR`.
 //!
 //! Photos are not copied: objects are written once under server-made names
 //! and never changed, so the manifest is enough to check, at restore, that
@@ -10,6 +10,7 @@
 
 mod database_dump;
 pub mod manifest;
+pub mod schedule;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -111,16 +112,24 @@ impl Backups {
         let photos = Storage::from_settings(settings).await?;
         let (store, store_name) = match to {
             Some(dir) => local_store(dir).await?,
-            None if settings.storage.backend == StorageBackend::S3 => {
-                let name = format!("{} under {PREFIX}", photos.describe());
-                (photos.clone(), name)
-            }
-            None => local_store(&settings.data_dir).await?,
+            None => default_store(settings, &photos).await?,
         };
         Ok(Self {
             db,
             url,
             photos,
+            store,
+            store_name,
+        })
+    }
+
+    /// The running app's database and storage (scheduled backups).
+    pub async fn for_app(state: &crate::state::AppState) -> anyhow::Result<Self> {
+        let (store, store_name) = default_store(&state.settings, &state.storage).await?;
+        Ok(Self {
+            db: state.db.clone(),
+            url: state.settings.database_url(),
+            photos: state.storage.clone(),
             store,
             store_name,
         })
@@ -350,6 +359,18 @@ impl Backups {
             }
         }
         Ok(doomed)
+    }
+}
+
+/// Under `backups/` in the photo store when it is shared by the fleet (the
+/// bucket, the shared directory), else in the data directory.
+async fn default_store(settings: &Settings, photos: &Storage) -> anyhow::Result<(Storage, String)> {
+    match settings.storage.backend {
+        StorageBackend::S3 | StorageBackend::Shared => Ok((
+            photos.clone(),
+            format!("{} under {PREFIX}", photos.describe()),
+        )),
+        StorageBackend::Local => local_store(&settings.data_dir).await,
     }
 }
 

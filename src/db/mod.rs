@@ -8,6 +8,7 @@
 mod connect;
 mod engine;
 mod migrate;
+mod named_lock;
 mod photos;
 mod sqlite_reads;
 mod transfer;

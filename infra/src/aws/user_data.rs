@@ -42,6 +42,10 @@ pub struct Intent {
     /// The instances' profile: a renamed profile (regional names) rolls
     /// the fleet onto it before the old one is removed.
     pub instance_profile: String,
+    /// Scheduled backups (`--backup-every`), in seconds: the instances need
+    /// the database's dump tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_every_s: Option<u64>,
 }
 
 impl Intent {
@@ -70,6 +74,7 @@ impl Intent {
             os: options.os,
             instance_type: options.instance_type.clone(),
             instance_profile: options.stack.role(region),
+            backup_every_s: spec.backup_every_s,
         }
     }
 
@@ -129,6 +134,9 @@ impl Script<'_> {
             quote(i.app_sha256.as_deref().unwrap_or(""))
         ));
         s.push_str(INSTALL_TOOLS);
+        if i.backup_every_s.is_some() {
+            s.push_str(INSTALL_DUMP_TOOL);
+        }
         if let Some(export) = &i.nfs {
             s.push_str(&mount_nfs(export));
         }
@@ -188,6 +196,11 @@ impl Script<'_> {
         c.push_str(&format!("\n[cache]\nbackend = \"{cache}\"\n"));
         if i.cache != Cache::None {
             c.push_str(&server(1));
+        }
+        if let Some(every) = i.backup_every_s {
+            // Under backups/ in the bucket (level 2+) or on the NFS export
+            // (level 1); one instance at a time (a database lock).
+            c.push_str(&format!("\n[backup]\nevery = \"{every}s\"\n"));
         }
         c
     }
@@ -322,6 +335,9 @@ fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
+/// `mariadb-dump` for scheduled backups of the RDS database.
+const INSTALL_DUMP_TOOL: &str = "# The database's dump tool, for scheduled backups.\ncommand -v mariadb-dump >/dev/null 2>&1 || command -v mysqldump >/dev/null 2>&1 || retry dnf install -y mariadb105 || (retry apt-get update && retry apt-get install -y mariadb-client)\n\n";
+
 fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
 }
@@ -393,6 +409,38 @@ mod tests {
                 "no secret value is in user data"
             );
         }
+    }
+
+    #[test]
+    fn scheduled_backups_configure_the_app_and_install_the_dump_tool() {
+        let overrides = Overrides {
+            backup_every_s: Some(600),
+            ..Default::default()
+        };
+        let spec = StackSpec::for_level(2, Target::Aws, &overrides).unwrap();
+        let intent = Intent::new(&spec, &options(), "eu-west-1", Some("bucket"));
+        let plain = StackSpec::for_level(2, Target::Aws, &Overrides::default()).unwrap();
+        let without = Intent::new(&plain, &options(), "eu-west-1", Some("bucket"));
+        assert_ne!(
+            intent.fingerprint(),
+            without.fingerprint(),
+            "the fleet rolls onto it"
+        );
+        let endpoints = Endpoints::default();
+        let script = Script {
+            intent: &intent,
+            level: 2,
+            region: "eu-west-1",
+            secrets_parameter: "/photoscale/demo/secrets",
+            endpoints: &endpoints,
+        };
+        assert!(script
+            .app_config()
+            .contains("\n[backup]\nevery = \"600s\"\n"));
+        let text = script.render();
+        assert!(text.contains("retry dnf install -y mariadb105"), "{text}");
+        assert_bash_accepts(&text, 2);
+        assert!(!script_for(2, &options()).contains("mariadb105"));
     }
 
     #[test]

@@ -118,6 +118,14 @@ pub fn app_config(
             ("signups_per_address", 1_000_000.into()),
         ]),
     );
+    if let Some(every) = spec.backup_every_s {
+        // Under backups/ in the shared directory or the bucket; one
+        // instance at a time (a database lock).
+        config.insert(
+            "backup".into(),
+            table([("every", format!("{every}s").into())]),
+        );
+    }
     // No level number in here: a level change that does not change the
     // instances' settings must not restart them.
     format!(

@@ -279,6 +279,10 @@ async fn level_1_is_a_load_balancer_two_instances_a_database_and_a_cache() {
         "a pinned major in standard support (moto does not model the declined Extended Support)"
     );
     assert_eq!(db.publicly_accessible(), Some(false));
+    assert!(
+        db.backup_retention_period().unwrap_or(0) >= 1,
+        "RDS automated backups stay on (beside `photoscale backup`)"
+    );
     let db_groups: Vec<&str> = db
         .vpc_security_groups()
         .iter()

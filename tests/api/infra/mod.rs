@@ -10,6 +10,7 @@ mod fleet_controls;
 mod levels;
 mod lifecycle;
 mod moto_migration;
+mod scheduled_backups;
 mod scheduling;
 mod soak;
 pub mod stack;
