@@ -37,6 +37,8 @@ test('the fleet view shows the instances and charts live latency', async () => {
   await assert.doesNotReject(page.locator('.fleet-instances td', { hasText: 'i-2' }).waitFor());
   assert.equal(await rows.count(), 2);
   assert.match(await rows.first().innerText(), /i-1\s+healthy\s+UP\s+127\.0\.0\.11:\d+\s+0 ms/);
+  // Each instance's build (version, commit, build time): a deploy shows a mixed fleet.
+  assert.match(await rows.first().locator('td.build').innerText(), /^\d+\.\d+\.\d+\+g(\w{7}|unknown)\.\d{8}T\d{6}Z$/);
   assert.equal(await page.locator('[data-field=level]').innerText(), '1');
 
   // Traffic through the load balancer shows up in the chart on its own.

@@ -28,6 +28,7 @@
       cell(row, i.load_balancer ?? '—');
       cell(row, i.address);
       cell(row, i.latency_ms === null ? 'not answering' : `${i.latency_ms} ms`);
+      cell(row, i.build ?? '—', 'build');
       const action = row.insertCell();
       if (csrf && i.health !== 'crashed') {
         const kill = document.createElement('button');
