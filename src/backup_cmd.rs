@@ -57,11 +57,11 @@ pub async fn run(command: BackupCommand, config: Option<PathBuf>) -> anyhow::Res
             let backups = open(config, place).await?;
             let made = backups.create().await?;
             eprintln!(
-                "Backed up {} user(s) and {} photo(s) ({} bytes of {:?} database) to {}.",
+                "Backed up {} user(s) and {} photo(s) ({} bytes of {} database) to {}.",
                 made.users,
                 made.photos,
                 made.database_bytes,
-                made.engine,
+                made.engine.name(),
                 backups.store_name()
             );
             print_stdout(&format!("{}\n", made.id));
@@ -82,7 +82,7 @@ pub async fn run(command: BackupCommand, config: Option<PathBuf>) -> anyhow::Res
                     out.push_str(&format!(
                         "{}  {:<8} {:>5} user(s) {:>6} photo(s) {:>10} bytes  {}\n",
                         m.id,
-                        format!("{:?}", m.engine).to_lowercase(),
+                        m.engine.name(),
                         m.users,
                         m.photos,
                         m.database_bytes,

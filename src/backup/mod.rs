@@ -62,7 +62,7 @@ pub enum BackupError {
         total: usize,
         first: String,
     },
-    #[error("backup {id} is of a {backup:?} database; this configuration's is {database:?}\n  fix: restore into the engine it was made from, then move the data with `photoscale data copy`")]
+    #[error("backup {id} is of a {} database; this configuration's is {}\n  fix: restore into the engine it was made from, then move the data with `photoscale data copy`", backup.name(), database.name())]
     EngineDiffers {
         id: String,
         backup: crate::db::Engine,

@@ -149,6 +149,18 @@ async fn round_trip(original_url: String, empty_url: String, spare_url: String) 
         .unwrap()
         .count();
     assert_eq!(files, 2, "the newest's database file and manifest");
+
+    // Another engine: refused, with the way to move data across engines.
+    if !original_url.starts_with("sqlite") {
+        let other = sqlite_url(dir.path(), "other.db");
+        let wrong = backup(&["restore", &second], &other, dir.path()).await;
+        let message = text(&wrong.stderr);
+        assert!(
+            message.contains("database; this configuration's is SQLite"),
+            "{message}"
+        );
+        assert!(message.contains("photoscale data copy"), "{message}");
+    }
 }
 
 fn sqlite_url(dir: &Path, name: &str) -> String {
