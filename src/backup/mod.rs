@@ -362,9 +362,15 @@ impl Backups {
     }
 }
 
-/// Under `backups/` in the photo store when it is shared by the fleet (the
-/// bucket, the shared directory), else in the data directory.
+/// Under `backups/` in `backup.s3` when set; else in the photo store when
+/// the fleet shares it (the bucket, the shared directory); else in the data
+/// directory.
 async fn default_store(settings: &Settings, photos: &Storage) -> anyhow::Result<(Storage, String)> {
+    if let Some(s3) = &settings.backup.s3 {
+        let store = Storage::in_bucket(s3).await?;
+        let name = format!("{} under {PREFIX}", store.describe());
+        return Ok((store, name));
+    }
     match settings.storage.backend {
         StorageBackend::S3 | StorageBackend::Shared => Ok((
             photos.clone(),

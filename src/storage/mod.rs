@@ -94,6 +94,11 @@ impl Storage {
         Ok(Self::Local(LocalStorage::open(root).await?))
     }
 
+    /// A bucket other than the photos' (backups on AWS levels 0 and 1).
+    pub async fn in_bucket(settings: &crate::configuration::S3Settings) -> anyhow::Result<Self> {
+        Ok(Self::S3(S3Storage::connect(settings).await?))
+    }
+
     /// Moves the finished temporary file at `source` into the store as `key`.
     pub async fn put_file(
         &self,

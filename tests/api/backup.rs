@@ -197,3 +197,67 @@ async fn postgres_backup_wipe_restore() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn backups_can_go_to_a_bucket_of_their_own() {
+    // AWS levels 0 and 1 keep backups in the stack's artifacts bucket: a
+    // `[backup.s3]` table, here on the moto server.
+    let bucket = crate::services::s3_bucket().await;
+    let dir = tempfile::tempdir().unwrap();
+    let live = sqlite_url(dir.path(), "live.db");
+    let app = app_on(&live, dir.path()).await;
+    app.sign_up("alice").await;
+    app.upload(images::jpeg(30, 20), "a.jpg", "image/jpeg")
+        .await;
+    app.stop().await;
+    let config = dir.path().join("bucket.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[backup.s3]\nbucket = \"{}\"\nendpoint = \"{}\"\nregion = \"us-east-1\"\naccess_key_id = \"testing\"\nsecret_access_key = \"testing\"\n",
+            bucket.name, bucket.endpoint
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let data_dir = dir.path().display().to_string();
+    let run = |args: &'static [&'static str], url: String| {
+        let (config, data_dir) = (config.clone(), data_dir.clone());
+        async move {
+            let mut all = vec!["--config", &config, "backup"];
+            all.extend(args);
+            all.extend(["--data-dir", &data_dir]);
+            photoscale(&all, &[("PHOTOSCALE_DATABASE__URL", &url)]).await
+        }
+    };
+    let made = run(&["create"], live.clone()).await;
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let id = text(&made.stdout).trim().to_owned();
+    assert_eq!(
+        bucket.keys().await,
+        [
+            format!("backups/{id}.database.sqlite"),
+            format!("backups/{id}.manifest.json")
+        ]
+    );
+    assert!(
+        !dir.path().join("backups").exists(),
+        "nothing on local disk"
+    );
+    let empty = sqlite_url(dir.path(), "empty.db");
+    let restored = photoscale(
+        &[
+            "--config",
+            &config,
+            "backup",
+            "restore",
+            &id,
+            "--data-dir",
+            &data_dir,
+        ],
+        &[("PHOTOSCALE_DATABASE__URL", &empty)],
+    )
+    .await;
+    assert!(restored.status.success(), "{}", text(&restored.stderr));
+    assert!(text(&restored.stderr).contains("1 user(s) and 1 photo(s)"));
+}

@@ -15,6 +15,32 @@ use super::AwsOptions;
 /// The role policy letting instances read the app binary.
 pub const APP_POLICY: &str = "photoscale-app-binary";
 
+/// The role policy letting instances keep backups in the artifacts bucket
+/// (levels 0 and 1, which have no photo bucket).
+pub const BACKUPS_POLICY: &str = "photoscale-backups";
+
+/// Read, write and delete under `backups/` only; list the bucket (the app
+/// checks a bucket with HeadBucket, which needs s3:ListBucket).
+pub fn backups_policy(region: &str, bucket: &str) -> String {
+    let partition = partition(region);
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": format!("arn:{partition}:s3:::{bucket}/backups/*")
+            },
+            {
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": format!("arn:{partition}:s3:::{bucket}")
+            }
+        ]
+    })
+    .to_string()
+}
+
 /// Where a program with this SHA-256 is kept in the artifacts bucket.
 pub fn object_key(sha256: &str) -> String {
     format!("photoscale/{sha256}")
@@ -124,5 +150,15 @@ mod tests {
         assert_eq!(statements.len(), 1);
         assert_eq!(statements[0]["Action"], "s3:GetObject");
         assert_eq!(statements[0]["Resource"], "arn:aws:s3:::b/photoscale/abc");
+    }
+
+    #[test]
+    fn backups_are_kept_under_their_prefix_only() {
+        let policy: serde_json::Value =
+            serde_json::from_str(&backups_policy("eu-west-1", "arts")).unwrap();
+        let statements = policy["Statement"].as_array().unwrap();
+        assert_eq!(statements[0]["Resource"], "arn:aws:s3:::arts/backups/*");
+        assert_eq!(statements[1]["Action"], "s3:ListBucket");
+        assert_eq!(statements[1]["Resource"], "arn:aws:s3:::arts");
     }
 }

@@ -71,6 +71,9 @@ pub fn wanted_with_bucket(
     let mut role_policies = vec![SECRETS_POLICY];
     if bucket.is_some() {
         role_policies.push(PHOTOS_POLICY);
+    } else {
+        // Levels 0 and 1 keep backups in the artifacts bucket.
+        role_policies.push(super::artifacts::BACKUPS_POLICY);
     }
     if options.app.url.is_none() {
         role_policies.push(super::artifacts::APP_POLICY);
@@ -212,7 +215,12 @@ pub fn changes(wanted: &Wanted, found: &Inventory) -> Vec<Change> {
             .any(|p| p.ends_with(super::iam::SSM_POLICY)),
         wanted.ssm_access,
     );
-    for policy in [SECRETS_POLICY, PHOTOS_POLICY, super::artifacts::APP_POLICY] {
+    for policy in [
+        SECRETS_POLICY,
+        PHOTOS_POLICY,
+        super::artifacts::APP_POLICY,
+        super::artifacts::BACKUPS_POLICY,
+    ] {
         let exists = found.iam.role_policies.iter().any(|p| p == policy);
         want(
             &mut out,

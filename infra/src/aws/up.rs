@@ -188,6 +188,15 @@ impl Run<'_> {
                 plan::PHOTOS_POLICY,
                 iam::photos_policy(&clients.region, bucket),
             ));
+        } else {
+            let artifacts = self
+                .options
+                .stack
+                .artifacts_bucket(&clients.account, &clients.region);
+            policies.push((
+                artifacts::BACKUPS_POLICY,
+                artifacts::backups_policy(&clients.region, &artifacts),
+            ));
         }
         if let Some((bucket, key)) = app_object {
             policies.push((
@@ -319,12 +328,18 @@ impl Run<'_> {
             &self.clients.region,
             self.wanted.bucket.as_deref(),
         );
+        let artifacts_bucket = self
+            .options
+            .stack
+            .artifacts_bucket(&self.clients.account, &self.clients.region);
         if let Some(binary) = self.binary {
-            let bucket = self
-                .options
-                .stack
-                .artifacts_bucket(&self.clients.account, &self.clients.region);
-            intent.app_object = Some((bucket, artifacts::object_key(&binary.sha256)));
+            intent.app_object = Some((
+                artifacts_bucket.clone(),
+                artifacts::object_key(&binary.sha256),
+            ));
+        }
+        if self.wanted.bucket.is_none() {
+            intent.backup_bucket = Some(artifacts_bucket);
         }
         let script = Script {
             intent: &intent,

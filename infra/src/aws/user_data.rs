@@ -46,6 +46,11 @@ pub struct Intent {
     /// the database's dump tool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_every_s: Option<u64>,
+    /// Levels 0 and 1: backups go to the stack's artifacts bucket (there is
+    /// no photo bucket). Not part of the fingerprint: the bucket's name
+    /// follows from the stack, account and region.
+    #[serde(skip)]
+    pub backup_bucket: Option<String>,
 }
 
 impl Intent {
@@ -75,6 +80,7 @@ impl Intent {
             instance_type: options.instance_type.clone(),
             instance_profile: options.stack.role(region),
             backup_every_s: spec.backup_every_s,
+            backup_bucket: None,
         }
     }
 
@@ -197,10 +203,21 @@ impl Script<'_> {
         if i.cache != Cache::None {
             c.push_str(&server(1));
         }
+        if i.backup_every_s.is_some() || i.backup_bucket.is_some() {
+            c.push_str("\n[backup]\n");
+        }
         if let Some(every) = i.backup_every_s {
-            // Under backups/ in the bucket (level 2+) or on the NFS export
-            // (level 1); one instance at a time (a database lock).
-            c.push_str(&format!("\n[backup]\nevery = \"{every}s\"\n"));
+            // One instance at a time (a database lock).
+            c.push_str(&format!("every = \"{every}s\"\n"));
+        }
+        if let Some(bucket) = &i.backup_bucket {
+            // Levels 0 and 1: under backups/ in the artifacts bucket (at
+            // level 2+, under backups/ in the photo bucket).
+            c.push_str(&format!(
+                "\n[backup.s3]\nbucket = {}\nregion = {}\n",
+                toml_string(bucket),
+                toml_string(self.region)
+            ));
         }
         c
     }
@@ -441,6 +458,27 @@ mod tests {
         assert!(text.contains("retry dnf install -y mariadb105"), "{text}");
         assert_bash_accepts(&text, 2);
         assert!(!script_for(2, &options()).contains("mariadb105"));
+        // Levels 0 and 1: into the artifacts bucket.
+        let spec = StackSpec::for_level(1, Target::Aws, &overrides).unwrap();
+        let mut intent = Intent::new(&spec, &options(), "eu-west-1", None);
+        intent.backup_bucket = Some("photoscale-demo-artifacts".into());
+        let script = Script {
+            intent: &intent,
+            level: 1,
+            region: "eu-west-1",
+            secrets_parameter: "/photoscale/demo/secrets",
+            endpoints: &endpoints,
+        };
+        let config = script.app_config();
+        assert!(
+            config.contains("[backup]\nevery = \"600s\"\n\n[backup.s3]\nbucket = \"photoscale-demo-artifacts\"\nregion = \"eu-west-1\"\n"),
+            "{config}"
+        );
+        let parsed: toml::Value = toml::from_str(&config).expect("valid TOML");
+        assert_eq!(
+            parsed["backup"]["s3"]["bucket"].as_str(),
+            Some("photoscale-demo-artifacts")
+        );
     }
 
     #[test]

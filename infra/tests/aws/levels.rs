@@ -161,6 +161,22 @@ async fn level_0_is_one_instance_facing_the_world() {
     let script = decode(user_data.user_data().unwrap().value().unwrap());
     assert!(script.contains("bind = \"0.0.0.0:80\""), "{script}");
     assert!(script.contains("SECRETS_PARAMETER='/photoscale/zero/secrets'"));
+    // Backups (`photoscale backup` on the instance) go to the artifacts
+    // bucket, which the role may use under backups/ only.
+    assert!(
+        script.contains("[backup.s3]\nbucket = \"photoscale-zero-123456789012-eu-west-1-app\""),
+        "{script}"
+    );
+    let backups = role_policy(
+        &clients,
+        "photoscale-zero-app-eu-west-1",
+        "photoscale-backups",
+    )
+    .await;
+    assert_eq!(
+        backups["Statement"][0]["Resource"],
+        "arn:aws:s3:::photoscale-zero-123456789012-eu-west-1-app/backups/*"
+    );
     let secrets = clients
         .ssm
         .get_parameter()
