@@ -10,6 +10,7 @@ pub mod autoscale;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod aws_names;
+pub mod cron;
 pub mod doctor;
 pub mod local;
 pub mod plan;

@@ -11,11 +11,11 @@
 
 use std::str::FromStr;
 
-use croner::parser::{CronParser, Seconds};
-use croner::Cron;
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan, Zoned};
+use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
+
+use crate::cron::CronPattern;
 
 /// One scheduled action, as written in `[[infra.schedule]]` and given to
 /// `infra schedule add`.
@@ -135,18 +135,17 @@ impl ScheduledAction {
         })
     }
 
-    fn pattern(&self) -> Result<Option<Cron>, ScheduleError> {
+    fn pattern(&self) -> Result<Option<CronPattern>, ScheduleError> {
         let Some(pattern) = &self.cron else {
             return Ok(None);
         };
-        let parser = CronParser::builder().seconds(Seconds::Disallowed).build();
-        parser
-            .parse(pattern)
+        pattern
+            .parse::<CronPattern>()
             .map(Some)
-            .map_err(|e| ScheduleError::Cron {
+            .map_err(|reason| ScheduleError::Cron {
                 name: self.name.clone(),
                 pattern: pattern.clone(),
-                reason: e.to_string(),
+                reason,
             })
     }
 
@@ -182,10 +181,7 @@ impl ScheduledAction {
             return (at > after).then_some(at);
         }
         let cron = self.pattern().ok()??;
-        let start = after.to_zoned(self.zone().ok()?);
-        cron.find_next_occurrence(&start, false)
-            .ok()
-            .map(|z: Zoned| z.timestamp())
+        cron.next_after(after, &self.zone().ok()?)
     }
 
     /// True when the action runs in (`after`, `until`]: the minute it is
