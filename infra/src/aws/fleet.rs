@@ -103,9 +103,20 @@ pub async fn launch(
     count: usize,
     step: &Step,
 ) -> Result<Vec<String>, AwsError> {
+    launch_from(clients, options, blueprint, 0..count, step).await
+}
+
+/// Launches instances number `range` of the fleet (which sets their zones).
+pub async fn launch_from(
+    clients: &Clients,
+    options: &AwsOptions,
+    blueprint: &Blueprint,
+    range: std::ops::Range<usize>,
+    step: &Step,
+) -> Result<Vec<String>, AwsError> {
     let stack = &options.stack;
     let mut ids = Vec::new();
-    for n in 0..count {
+    for n in range {
         // Spread over the zones; an instance profile made seconds ago may not
         // be visible to EC2 yet, so that one error is retried for a while.
         let subnet = &blueprint.subnet_ids[n % blueprint.subnet_ids.len()];

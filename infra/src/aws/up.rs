@@ -382,27 +382,13 @@ impl Run<'_> {
             "app instances"
         };
         let step = self.progress.step("instances", what);
-        let started = fleet::launch(clients, options, blueprint, want - keep.len(), &step).await?;
-        if let Some(balancer) = balancer {
-            let all: Vec<String> = keep.iter().chain(&started).cloned().collect();
-            load_balancer::register(clients, &balancer.target_group, &all).await?;
-            let healthy =
-                load_balancer::wait_healthy(clients, options, &balancer.target_group, &all, &step)
-                    .await;
-            if let Err(e) = healthy {
-                if !retire.is_empty() {
-                    // Roll back: the new instances go, the old keep serving.
-                    load_balancer::drain(clients, options, &balancer.target_group, &started, &step)
-                        .await?;
-                    fleet::terminate(clients, options, &started, &step).await?;
-                    return Err(AwsError::Invalid(format!(
-                        "{e}\n  rolled back: the new instances were terminated; the previous ones keep serving"
-                    )));
-                }
-                return Err(e);
+        let started = match balancer {
+            Some(balancer) => {
+                self.replace_behind(balancer, blueprint, &keep, want, &retire, &step)
+                    .await?
             }
-            load_balancer::drain(clients, options, &balancer.target_group, &retire, &step).await?;
-        }
+            None => fleet::launch(clients, options, blueprint, want - keep.len(), &step).await?,
+        };
         // Coming down from level 3: the group goes once its replacements serve.
         fleet::delete_scaling(clients, options, self.found, &step).await?;
         fleet::terminate(clients, options, &retire, &step).await?;
@@ -413,6 +399,58 @@ impl Run<'_> {
             retire.len()
         ));
         Ok(())
+    }
+
+    /// Behind the load balancer: new instances join one at a time, each
+    /// healthy before the next starts; only then do the old ones leave, one
+    /// at a time (drained). A new instance that fails its health check
+    /// stops it: the new ones are terminated and the old ones keep serving.
+    async fn replace_behind(
+        &self,
+        balancer: &Balancer,
+        blueprint: &Blueprint,
+        keep: &[String],
+        want: usize,
+        retire: &[String],
+        step: &crate::progress::Step,
+    ) -> Result<Vec<String>, AwsError> {
+        let (clients, options) = (self.clients, self.options);
+        let target_group = &balancer.target_group;
+        if !keep.is_empty() {
+            load_balancer::register(clients, target_group, keep).await?;
+        }
+        let mut started: Vec<String> = Vec::new();
+        for n in keep.len()..want {
+            let new = fleet::launch_from(clients, options, blueprint, n..n + 1, step).await?;
+            started.extend(new.iter().cloned());
+            load_balancer::register(clients, target_group, &new).await?;
+            let healthy =
+                load_balancer::wait_healthy(clients, options, target_group, &new, step).await;
+            if let Err(e) = healthy {
+                if retire.is_empty() {
+                    return Err(e);
+                }
+                // Roll back: the new instances go, the old keep serving.
+                load_balancer::drain(clients, options, target_group, &started, step).await?;
+                fleet::terminate(clients, options, &started, step).await?;
+                return Err(AwsError::Invalid(format!(
+                    "{e}\n  rolled back: the new instances were terminated; the previous ones keep serving"
+                )));
+            }
+        }
+        let all: Vec<String> = keep.iter().chain(&started).cloned().collect();
+        load_balancer::wait_healthy(clients, options, target_group, &all, step).await?;
+        for old in retire {
+            load_balancer::drain(
+                clients,
+                options,
+                target_group,
+                std::slice::from_ref(old),
+                step,
+            )
+            .await?;
+        }
+        Ok(started)
     }
 
     /// Level 3+: launch template, group, alarms and policies; then stale
