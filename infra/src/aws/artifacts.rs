@@ -22,23 +22,7 @@ pub const BACKUPS_POLICY: &str = "photoscale-backups";
 /// Read, write and delete under `backups/` only; list the bucket (the app
 /// checks a bucket with HeadBucket, which needs s3:ListBucket).
 pub fn backups_policy(region: &str, bucket: &str) -> String {
-    let partition = partition(region);
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": format!("arn:{partition}:s3:::{bucket}/backups/*")
-            },
-            {
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": format!("arn:{partition}:s3:::{bucket}")
-            }
-        ]
-    })
-    .to_string()
+    super::iam::objects_policy(region, bucket, "backups/")
 }
 
 /// Where a program with this SHA-256 is kept in the artifacts bucket.

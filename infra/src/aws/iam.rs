@@ -209,6 +209,12 @@ pub fn secrets_policy(clients: &Clients, stack: &StackName) -> String {
 /// Put, get and delete photos in one bucket. `s3:ListBucket` is there only
 /// because the app checks the bucket with HeadBucket at start, which needs it.
 pub fn photos_policy(region: &str, bucket: &str) -> String {
+    objects_policy(region, bucket, "")
+}
+
+/// Put, get and delete the objects under `key_prefix` of one bucket (and
+/// list the bucket, as HeadBucket needs).
+pub fn objects_policy(region: &str, bucket: &str, key_prefix: &str) -> String {
     let partition = partition(region);
     json!({
         "Version": "2012-10-17",
@@ -216,7 +222,7 @@ pub fn photos_policy(region: &str, bucket: &str) -> String {
             {
                 "Effect": "Allow",
                 "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": format!("arn:{partition}:s3:::{bucket}/*")
+                "Resource": format!("arn:{partition}:s3:::{bucket}/{key_prefix}*")
             },
             {
                 "Effect": "Allow",

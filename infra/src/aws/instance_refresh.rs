@@ -43,23 +43,6 @@ pub fn desired(template_id: &str) -> DesiredConfiguration {
         .build()
 }
 
-/// The group's launch template now (None without a group).
-pub async fn current_template(clients: &Clients, group: &str) -> Result<Option<String>, AwsError> {
-    let out = clients
-        .autoscaling
-        .describe_auto_scaling_groups()
-        .auto_scaling_group_names(group)
-        .send()
-        .await
-        .map_err(api("DescribeAutoScalingGroups", group))?;
-    Ok(out
-        .auto_scaling_groups()
-        .first()
-        .and_then(|g| g.launch_template())
-        .and_then(|t| t.launch_template_id())
-        .map(str::to_owned))
-}
-
 /// Starts the refresh and waits for its end; an error when it did not
 /// succeed (Auto Scaling has then rolled it back).
 pub async fn refresh(

@@ -92,6 +92,8 @@ pub struct AutoScalingGroup {
     pub min: i32,
     pub max: i32,
     pub desired: i32,
+    /// The launch template its new instances come from.
+    pub template_id: Option<String>,
 }
 
 impl Inventory {
@@ -567,7 +569,7 @@ async fn launch_templates(
         .collect())
 }
 
-async fn auto_scaling_group(
+pub async fn auto_scaling_group(
     clients: &Clients,
     stack: &StackName,
 ) -> Result<Option<AutoScalingGroup>, AwsError> {
@@ -590,6 +592,10 @@ async fn auto_scaling_group(
         min: group.min_size().unwrap_or(0),
         max: group.max_size().unwrap_or(0),
         desired: group.desired_capacity().unwrap_or(0),
+        template_id: group
+            .launch_template()
+            .and_then(|t| t.launch_template_id())
+            .map(str::to_owned),
     }))
 }
 

@@ -13,21 +13,13 @@ use crate::schedule::{validate_all, ScheduledAction};
 
 /// The stack's group name, when it has a group (levels 3 and 4).
 async fn group(clients: &Clients, options: &AwsOptions) -> Result<String, AwsError> {
-    let name = options.stack.main();
-    let out = clients
-        .autoscaling
-        .describe_auto_scaling_groups()
-        .auto_scaling_group_names(&name)
-        .send()
-        .await
-        .map_err(api("DescribeAutoScalingGroups", &name))?;
-    if out.auto_scaling_groups().is_empty() {
-        return Err(AwsError::Invalid(format!(
+    match super::inventory::auto_scaling_group(clients, &options.stack).await? {
+        Some(group) => Ok(group.name),
+        None => Err(AwsError::Invalid(format!(
             "stack {} has no Auto Scaling group: scheduled scaling needs level 3 or 4\n  fix: photoscale infra up --target aws --level 3 --stack {}",
             options.stack, options.stack
-        )));
+        ))),
     }
-    Ok(name)
 }
 
 /// Creates or replaces each action (PutScheduledUpdateGroupAction replaces

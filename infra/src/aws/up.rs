@@ -488,11 +488,9 @@ impl Run<'_> {
         // instance_refresh.rs); moto has no refresh, so there the provider
         // rolls the group itself.
         let refresh = !clients.emulated && !stale.is_empty();
-        let group_template = match refresh {
-            true => instance_refresh::current_template(clients, &options.stack.main())
-                .await?
-                .unwrap_or_else(|| template_id.clone()),
-            false => template_id.clone(),
+        let group_template = match (refresh, &self.found.auto_scaling_group) {
+            (true, Some(group)) => group.template_id.clone().unwrap_or(template_id.clone()),
+            _ => template_id.clone(),
         };
         let settings = GroupSettings {
             fleet: self.spec.fleet,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::stack::{text, Stack, FAST_HEALTH_CHECKS};
+use super::stack::{text, wait_for, Stack, FAST_HEALTH_CHECKS};
 
 /// GETs of `/` from `workers` loops until stopped: (served by, failures).
 struct Load {
@@ -71,30 +71,6 @@ impl Load {
         }
         let failures = self.failures.lock().unwrap().clone();
         (total, failures)
-    }
-}
-
-/// Polls `status --json` until `done` holds, for at most `limit`.
-async fn wait_for(
-    stack: &Stack,
-    limit: Duration,
-    what: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let status = stack.status().await;
-        if done(&status) {
-            return status;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            let events = stack.infra(&["infra", "events"], &[]).await;
-            panic!(
-                "{what} did not happen within {limit:?}:\n{status:#}\nevents:\n{}",
-                text(&events.stdout)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 

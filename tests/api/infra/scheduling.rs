@@ -8,25 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::stack::{text, Stack, FAST_HEALTH_CHECKS};
-
-async fn wait_for_status(stack: &Stack, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let status = stack.status().await;
-        if done(&status) {
-            return status;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            let events = stack.infra(&["infra", "events"], &[]).await;
-            panic!(
-                "not within {limit:?}:\n{status:#}\n{}",
-                text(&events.stdout)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
+use super::stack::{text, wait_for, Stack, FAST_HEALTH_CHECKS};
 
 #[tokio::test]
 async fn a_scheduled_action_raises_the_minimum_at_its_time() {
@@ -104,17 +86,22 @@ async fn a_scheduled_action_raises_the_minimum_at_its_time() {
     let before = stack.status().await;
     assert_eq!(before["autoscaling"]["min"], 2, "not before its time");
 
-    let after = wait_for_status(&stack, Duration::from_secs(40), |s| {
-        s["autoscaling"]["min"] == 3
-            && s["autoscaling"]["desired"] == 3
-            && s["instances"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|i| i["health"] == "healthy" && i["load_balancer"] == "UP")
-                .count()
-                == 3
-    })
+    let after = wait_for(
+        &stack,
+        Duration::from_secs(40),
+        "the scheduled scale-out",
+        |s| {
+            s["autoscaling"]["min"] == 3
+                && s["autoscaling"]["desired"] == 3
+                && s["instances"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|i| i["health"] == "healthy" && i["load_balancer"] == "UP")
+                    .count()
+                    == 3
+        },
+    )
     .await;
     assert_eq!(after["autoscaling"]["max"], 3);
     let events = text(&stack.infra(&["infra", "events"], &[]).await.stdout);

@@ -340,3 +340,27 @@ impl StackBucket {
             .unwrap_or_else(|e| panic!("PUT {key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)));
     }
 }
+
+/// Polls `status --json` until `done` holds, for at most `limit`.
+pub async fn wait_for(
+    stack: &Stack,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let status = stack.status().await;
+        if done(&status) {
+            return status;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let events = stack.infra(&["infra", "events"], &[]).await;
+            panic!(
+                "{what} did not happen within {limit:?}:\n{status:#}\nevents:\n{}",
+                text(&events.stdout)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
