@@ -1,10 +1,10 @@
 //! `infra deploy`: replaces the program of a running local stack with a new
 //! build, a batch at a time, without a failed request.
 //!
-//! Behind the load balancer (level 1 and up) each old instance is replaced
-//! the way Auto Scaling's rolling replacement does it: a new instance starts
-//! on a free address, passes its health check and joins the load balancer,
-//! and only then is the old one drained (its requests finish) and stopped.
+//! Behind the load balancer (level 1 and up) each batch is replaced the way
+//! Auto Scaling's rolling replacement does it: new instances start on free
+//! addresses, pass their health check and join the load balancer, and only
+//! then are the old ones drained (their requests finish) and stopped.
 //! When every address is in use (a fleet at its maximum), the old instance
 //! leaves first and the new one takes its address. If a new instance fails
 //! its health check, the deploy stops: it is removed, the instances already
@@ -100,8 +100,8 @@ pub async fn deploy(options: &DeployOptions) -> Result<DeployReport, LocalError>
     Ok(report)
 }
 
-/// Replaces instances of the stack, one at a time (also `up`'s way to a
-/// new build).
+/// Replaces instances of the stack, a batch at a time (also `up`'s way to
+/// a new build, one at a time).
 pub(super) struct Roll<'a> {
     pub dir: &'a StateDir,
     pub spec: &'a StackSpec,
@@ -127,20 +127,77 @@ impl Roll<'_> {
             if n > 0 && !pause.is_zero() {
                 tokio::time::sleep(pause).await;
             }
-            for id in chunk {
-                match self.replace(id, new).await {
-                    Ok(new_id) => replaced.push((id.clone(), new_id)),
-                    Err(e) => {
-                        self.roll_back(&replaced, old).await;
-                        return Err(LocalError::Missing(format!(
-                            "deploy of {} stopped: {e}\n  rolled back: every instance runs {} again",
-                            new.build, old.build
-                        )));
-                    }
+            match self.replace_batch(chunk, new).await {
+                Ok(pairs) => replaced.extend(pairs),
+                Err((pairs, e)) => {
+                    replaced.extend(pairs);
+                    self.roll_back(&replaced, old).await;
+                    return Err(LocalError::Missing(format!(
+                        "deploy of {} stopped: {e}\n  rolled back: every instance runs {} again",
+                        new.build, old.build
+                    )));
                 }
             }
         }
         Ok(replaced)
+    }
+
+    /// Replaces a batch. With a free address for each of its instances, the
+    /// new ones start together and all pass their health check before any
+    /// old one leaves; else they are replaced one at a time. On an error,
+    /// the pairs replaced so far come back with it, for the roll-back.
+    async fn replace_batch(
+        &self,
+        ids: &[String],
+        build: &Deployed,
+    ) -> Result<Vec<(String, String)>, (Vec<(String, String)>, LocalError)> {
+        let state = self.dir.load().map_err(|e| (Vec::new(), e))?;
+        let free: Vec<String> = (1..=self.addresses.instances.len() as u32)
+            .map(instances::instance_id)
+            .filter(|candidate| !state.instances.contains_key(candidate))
+            .take(ids.len())
+            .collect();
+        let mut done = Vec::new();
+        if ids.len() == 1 || self.api.is_none() || free.len() < ids.len() {
+            for id in ids {
+                match self.replace(id, build).await {
+                    Ok(new_id) => done.push((id.clone(), new_id)),
+                    Err(e) => return Err((done, e)),
+                }
+            }
+            return Ok(done);
+        }
+        let step = self
+            .progress
+            .step(&ids.join(","), &format!("replacing with {}", build.build));
+        step.waiting(&format!("{} to pass their health checks", free.join(", ")));
+        let started = futures_util::future::join_all(
+            free.iter().map(|new_id| self.start(new_id, &build.program)),
+        )
+        .await;
+        if started.iter().any(Result::is_err) {
+            for (new_id, result) in free.iter().zip(&started) {
+                if result.is_ok() {
+                    let _ = self.retire(new_id).await;
+                }
+            }
+            step.failed("see below");
+            let error = started
+                .into_iter()
+                .find_map(Result::err)
+                .expect("one failed");
+            return Err((done, error));
+        }
+        done.extend(ids.iter().cloned().zip(free.iter().cloned()));
+        step.waiting("the old instances to drain");
+        for id in ids {
+            if let Err(e) = self.retire(id).await {
+                step.failed("see below");
+                return Err((done, e));
+            }
+        }
+        step.done(&format!("now {}, running {}", free.join(", "), build.build));
+        Ok(done)
     }
 
     /// Replaces `id` with an instance of `build`; returns the new one's id.
@@ -155,10 +212,13 @@ impl Roll<'_> {
         let result = match (&self.api, free) {
             (Some(_), Some(new_id)) => {
                 step.waiting(&format!("{new_id} to pass its health check"));
-                self.start(&new_id, &build.program).await?;
-                step.waiting(&format!("{id} to drain"));
-                self.retire(id).await?;
-                Ok(new_id)
+                match self.start(&new_id, &build.program).await {
+                    Ok(()) => {
+                        step.waiting(&format!("{id} to drain"));
+                        self.retire(id).await.map(|_| new_id)
+                    }
+                    Err(e) => Err(e),
+                }
             }
             _ => {
                 step.waiting(&format!("{id} to drain and restart"));

@@ -132,7 +132,8 @@ fn builds(status: &Value) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn a_deploy_replaces_the_fleet_under_load_and_a_failing_build_is_rolled_back() {
-    let mut args = vec!["--min", "2", "--max", "3"];
+    // Room for a batch of two new instances beside the two old ones.
+    let mut args = vec!["--min", "2", "--max", "4"];
     args.extend(FAST_HEALTH_CHECKS);
     let stack = Stack::up(3, &args).await;
     let old = current_build().await;
@@ -156,6 +157,8 @@ async fn a_deploy_replaces_the_fleet_under_load_and_a_failing_build_is_rolled_ba
                     "deploy",
                     "--binary",
                     &binary,
+                    "--batch",
+                    "2",
                     "--state-dir",
                     &state_dir,
                 ],
@@ -178,6 +181,12 @@ async fn a_deploy_replaces_the_fleet_under_load_and_a_failing_build_is_rolled_ba
         text(&deployed.stderr)
     );
     assert!(mixed, "the fleet was seen running both builds mid-way");
+    // One batch of two: both new instances came up beside the old ones.
+    assert!(
+        text(&deployed.stderr).contains("i-1 -> i-3, i-2 -> i-4"),
+        "{}",
+        text(&deployed.stderr)
+    );
     let after = stack.status().await;
     assert_eq!(builds(&after), BTreeSet::from([new.clone()]));
     assert_eq!(after["instances"].as_array().unwrap().len(), 2);
@@ -197,13 +206,16 @@ async fn a_deploy_replaces_the_fleet_under_load_and_a_failing_build_is_rolled_ba
         2
     );
 
-    // A build that cannot start: stopped, rolled back, still serving.
+    // A build that cannot start, a batch of two at once: stopped, rolled
+    // back, still serving.
     let broken = broken_build(scratch.path()).display().to_string();
     let failed = stack
         .infra(
             &[
                 "infra",
                 "deploy",
+                "--batch",
+                "2",
                 "--binary",
                 &broken,
                 "--health-timeout",
