@@ -193,15 +193,32 @@ impl Backups {
         let mut manifests = Vec::new();
         for key in self.keys().await? {
             if manifest::id_of_manifest(&key).is_some() {
-                let bytes = self.store.get_bytes(&key).await?;
-                let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-                    BackupError::Invalid(format!("{key} is not a backup manifest: {e}"))
-                })?;
-                manifests.push(manifest);
+                manifests.push(self.read_manifest(&key).await?);
             }
         }
         manifests.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(manifests)
+    }
+
+    /// The newest finished backup: ids sort by time, so one manifest is read.
+    pub async fn newest(&self) -> Result<Option<Manifest>, BackupError> {
+        let keys = self.keys().await?;
+        let Some(id) = keys
+            .iter()
+            .filter_map(|k| manifest::id_of_manifest(k))
+            .max()
+        else {
+            return Ok(None);
+        };
+        self.read_manifest(&manifest::manifest_key(id))
+            .await
+            .map(Some)
+    }
+
+    async fn read_manifest(&self, key: &str) -> Result<Manifest, BackupError> {
+        let bytes = self.store.get_bytes(key).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| BackupError::Invalid(format!("{key} is not a backup manifest: {e}")))
     }
 
     async fn keys(&self) -> Result<Vec<String>, BackupError> {

@@ -43,14 +43,23 @@ pub fn keep_backing_up(state: &std::sync::Arc<AppState>) {
     // every instance at the same moments (the lock decides who runs).
     let look = (every / 4).clamp(Duration::from_millis(500), Duration::from_secs(60));
     tokio::spawn(async move {
+        // Opened once (a bucket is checked with HeadBucket), again only
+        // after it failed.
+        let mut backups: Option<Backups> = None;
         loop {
             tokio::time::sleep(until_next_boundary(look)).await;
             let Some(state) = state.upgrade() else { return };
-            let backups = Backups::for_app(&state).await;
-            let result = match backups {
-                Ok(backups) => run_once(&state, &backups, every, keep).await,
-                Err(e) => Err(e.to_string()),
-            };
+            if backups.is_none() {
+                match Backups::for_app(&state).await {
+                    Ok(opened) => backups = Some(opened),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "scheduled backups cannot reach their store; they try again later");
+                        continue;
+                    }
+                }
+            }
+            let Some(opened) = &backups else { continue };
+            let result = run_once(&state, opened, every, keep).await;
             if let Err(e) = result {
                 tracing::warn!(error = %e, "scheduled backup failed; it tries again later");
             }
@@ -74,8 +83,8 @@ async fn run_once(
         return Ok(()); // Another instance is the runner now.
     };
     let result = async {
-        let newest = backups.list().await.map_err(|e| e.to_string())?;
-        let due = match newest.last() {
+        let newest = backups.newest().await.map_err(|e| e.to_string())?;
+        let due = match &newest {
             None => true,
             Some(m) => age_of(&m.created_at).is_none_or(|age| age >= every),
         };
