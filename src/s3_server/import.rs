@@ -1,21 +1,14 @@
 //! `photoscale s3-server --import-from URL`: copies every object of an
 //! S3-compatible server (moto, for stacks made when moto was the local S3
 //! server) into this server's directory, then exits. The objects are
-//! written through the same S3 implementation that serves them, so they
-//! are stored exactly as a PUT stores them.
+//! written through the same store that a PUT writes to, so they are
+//! stored exactly as a PUT stores them.
 
-use s3s::dto::{PutObjectInput, StreamingBlob};
-use s3s::{S3Request, S3};
-
-use super::objects::PhotoObjects;
+use super::store::{Attributes, Store};
 use crate::storage::S3Client;
 
 /// Copies `bucket` from the server at `source`; returns how many objects.
-pub async fn import_bucket(
-    source: &str,
-    bucket: &str,
-    into: &PhotoObjects,
-) -> anyhow::Result<usize> {
+pub async fn import_bucket(source: &str, bucket: &str, into: &Store) -> anyhow::Result<usize> {
     // moto takes any key pair; it only has to be signed in S3's style.
     let client = S3Client::fixed(source, bucket, "import", "import")?;
     let mut copied = 0;
@@ -36,12 +29,7 @@ pub async fn import_bucket(
     }
 }
 
-async fn copy_one(
-    client: &S3Client,
-    bucket: &str,
-    key: &str,
-    into: &PhotoObjects,
-) -> anyhow::Result<()> {
+async fn copy_one(client: &S3Client, bucket: &str, key: &str, into: &Store) -> anyhow::Result<()> {
     let object = client
         .get_object(key)
         .await
@@ -53,35 +41,16 @@ async fn copy_one(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let content_type = header(reqwest::header::CONTENT_TYPE);
-    let cache_control = header(reqwest::header::CACHE_CONTROL);
+    let attributes = Attributes {
+        content_type: header(reqwest::header::CONTENT_TYPE),
+        cache_control: header(reqwest::header::CACHE_CONTROL),
+        ..Attributes::default()
+    };
     let bytes = object
         .bytes()
         .await
         .map_err(|e| anyhow::anyhow!("reading {key}: {e}"))?;
-    let length = i64::try_from(bytes.len())?;
-    let input = PutObjectInput::builder()
-        .bucket(bucket.to_owned())
-        .key(key.to_owned())
-        .content_length(Some(length))
-        .content_type(content_type)
-        .cache_control(cache_control)
-        .body(Some(StreamingBlob::from(s3s::Body::from(bytes))))
-        .build()
-        .map_err(|e| anyhow::anyhow!("{key}: {e}"))?;
-    let uri = format!("/{bucket}/{key}").parse()?;
-    let request = S3Request {
-        input,
-        method: http::Method::PUT,
-        uri,
-        headers: http::HeaderMap::new(),
-        extensions: http::Extensions::new(),
-        credentials: None,
-        region: None,
-        service: None,
-        trailing_headers: None,
-    };
-    into.put_object(request)
+    into.put_bytes(bucket, key, &bytes, &attributes)
         .await
         .map_err(|e| anyhow::anyhow!("storing {key}: {e}"))?;
     Ok(())

@@ -304,3 +304,220 @@ async fn the_apps_own_client_puts_lists_gets_and_deletes() {
     assert!(refused.to_string().contains("403"), "{refused}");
     drop(server);
 }
+
+#[tokio::test]
+async fn ranges_heads_copies_folders_and_batch_deletes_work_as_in_s3() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = S3Server::start(dir.path());
+    let s3 = server.client(SECRET_KEY);
+    put(&s3, "originals/a.jpg", b"0123456789").await;
+    put(&s3, "originals/sub/b.jpg", b"b").await;
+    put(&s3, "thumbnails/a.jpg", b"t").await;
+
+    let head = s3
+        .head_object()
+        .bucket(BUCKET)
+        .key("originals/a.jpg")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_length(), Some(10));
+    assert_eq!(head.content_type(), Some("image/jpeg"));
+    let etag = head.e_tag().unwrap().to_owned();
+
+    let part = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("originals/a.jpg")
+        .range("bytes=2-4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.content_range(), Some("bytes 2-4/10"));
+    assert_eq!(
+        part.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"234"
+    );
+    let unchanged = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("originals/a.jpg")
+        .if_none_match(&etag)
+        .send()
+        .await;
+    assert!(unchanged.is_err(), "304 Not Modified for the same ETag");
+
+    s3.copy_object()
+        .bucket(BUCKET)
+        .key("copies/a.jpg")
+        .copy_source(format!("{BUCKET}/originals/a.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&s3, "copies/a.jpg").await,
+        Some((b"0123456789".to_vec(), Some("image/jpeg".to_owned())))
+    );
+
+    let top = s3
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix("originals/")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = top.contents().iter().filter_map(|o| o.key()).collect();
+    let folders: Vec<&str> = top
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(
+        (keys, folders),
+        (vec!["originals/a.jpg"], vec!["originals/sub/"])
+    );
+
+    let mut pages = Vec::new();
+    let mut token = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .max_keys(2)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .unwrap();
+        pages.push(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned))
+                .collect::<Vec<_>>(),
+        );
+        token = page.next_continuation_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        pages,
+        [
+            vec!["copies/a.jpg", "originals/a.jpg"],
+            vec!["originals/sub/b.jpg", "thumbnails/a.jpg"]
+        ]
+    );
+
+    let delete = aws_sdk_s3::types::Delete::builder()
+        .objects(
+            aws_sdk_s3::types::ObjectIdentifier::builder()
+                .key("copies/a.jpg")
+                .build()
+                .unwrap(),
+        )
+        .objects(
+            aws_sdk_s3::types::ObjectIdentifier::builder()
+                .key("originals/sub/b.jpg")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let deleted = s3
+        .delete_objects()
+        .bucket(BUCKET)
+        .delete(delete)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.deleted().len(), 2);
+    assert_eq!(keys_of(&s3).await, ["originals/a.jpg", "thumbnails/a.jpg"]);
+    assert!(
+        !dir.path().join("objects/photos/originals/sub").exists(),
+        "a folder left empty goes"
+    );
+
+    s3.create_bucket().bucket("backups").send().await.unwrap();
+    s3.head_bucket().bucket("backups").send().await.unwrap();
+    let buckets = s3.list_buckets().send().await.unwrap();
+    let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names, ["backups", BUCKET]);
+    assert!(s3.head_bucket().bucket("nothing").send().await.is_err());
+
+    let multipart = s3
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("big.bin")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&multipart),
+        Some("NotImplemented")
+    );
+}
+
+async fn keys_of(client: &aws_sdk_s3::Client) -> Vec<String> {
+    keys(client, "").await
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_match_its_checksum_is_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = S3Server::start(dir.path());
+    let s3 = server.client(SECRET_KEY);
+    let refused = s3
+        .put_object()
+        .bucket(BUCKET)
+        .key("originals/a.jpg")
+        .checksum_crc32("AAAAAA==")
+        .body(ByteStream::from_static(b"photo"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&refused),
+        Some("BadDigest"),
+        "{}",
+        aws_sdk_s3::error::DisplayErrorContext(&refused)
+    );
+    assert!(keys_of(&s3).await.is_empty());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("objects"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|name| name != BUCKET)
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+/// Stacks made before this server kept their objects with s3s-fs, in the
+/// same layout: an object's file at its key, its attributes in a JSON file
+/// named after the bucket and key in base64.
+#[tokio::test]
+async fn objects_kept_by_the_former_server_are_served_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let objects = dir.path().join("objects");
+    std::fs::create_dir_all(objects.join("photos/originals")).unwrap();
+    std::fs::write(objects.join("photos/originals/old.jpg"), b"old photo").unwrap();
+    std::fs::write(
+        objects.join(".bucket-cGhvdG9z.object-b3JpZ2luYWxzL29sZC5qcGc.metadata.json"),
+        r#"{"content_type":"image/jpeg","cache_control":"max-age=60"}"#,
+    )
+    .unwrap();
+    let (server, _) = S3Server::start(dir.path());
+    let s3 = server.client(SECRET_KEY);
+    let object = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("originals/old.jpg")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(object.content_type(), Some("image/jpeg"));
+    assert_eq!(object.cache_control(), Some("max-age=60"));
+    assert_eq!(
+        object.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"old photo"
+    );
+}
