@@ -3,17 +3,15 @@
 //! secret: failed logins (the name tried, not the password), refused CSRF
 //! tokens, rate-limit hits and requests with a wrong admin token.
 //!
-//! A handler marks its response with an `AuditEvent`; the `audit_log`
+//! A handler marks its response with an `AuditEvent`; the request log
 //! middleware, which knows the client's address, writes the line. So the
 //! line is written once, whichever code path produced the response.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpResponse};
+use actix_web::dev::ServiceResponse;
+use actix_web::HttpResponse;
+use ipnet::IpNet;
 
 use crate::client_address::client_ip;
-use crate::state::AppState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditEvent {
@@ -39,34 +37,20 @@ impl AuditEvent {
     }
 }
 
-/// The audit as a middleware of its own (the app runs `record` from
-/// `request_log`, one layer fewer on every request).
-pub async fn audit_log(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let response = next.call(req).await?.map_into_boxed_body();
-    record(&response);
-    Ok(response)
-}
-
-/// Writes the audit line for `response`, if a handler marked it. Nothing is
-/// looked at otherwise: this runs on every request, and almost none of them
-/// is an event.
-pub fn record<B>(response: &ServiceResponse<B>) {
-    let Some(event) = response
+/// The event a handler marked `response` with, if any. Nothing else is
+/// looked at: this runs on every request, and almost none is an event.
+pub fn marked<B>(response: &ServiceResponse<B>) -> Option<AuditEvent> {
+    response
         .response()
         .extensions()
         .get::<AuditEvent>()
         .cloned()
-    else {
-        return;
-    };
+}
+
+/// Writes the audit line for `event`, with the client's address as seen
+/// through the `trusted` proxies.
+pub fn record<B>(event: AuditEvent, response: &ServiceResponse<B>, trusted: &[IpNet]) {
     let req = response.request();
-    let trusted = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.server.trusted_proxies.as_slice())
-        .unwrap_or_default();
     let client = client_ip(req, trusted)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
@@ -89,10 +73,25 @@ pub fn record<B>(response: &ServiceResponse<B>) {
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use actix_web::middleware::from_fn;
-    use actix_web::{test, web, App, HttpResponse};
+    use actix_web::body::{BoxBody, MessageBody};
+    use actix_web::dev::{ServiceRequest, ServiceResponse};
+    use actix_web::middleware::{from_fn, Next};
+    use actix_web::{test, web, App, Error, HttpResponse};
 
-    use super::{audit_log, AuditEvent};
+    use super::{marked, record, AuditEvent};
+
+    /// The audit as a middleware of its own (the app runs `record` from
+    /// its request log), trusting no proxy.
+    async fn audit_log(
+        req: ServiceRequest,
+        next: Next<impl MessageBody + 'static>,
+    ) -> Result<ServiceResponse<BoxBody>, Error> {
+        let response = next.call(req).await?.map_into_boxed_body();
+        if let Some(event) = marked(&response) {
+            record(event, &response, &[]);
+        }
+        Ok(response)
+    }
 
     /// Collects what the subscriber writes.
     #[derive(Clone, Default)]

@@ -14,8 +14,8 @@ use arc_swap::ArcSwapOption;
 
 use crate::db::{now_millis, PhotoRecord};
 use crate::error::AppError;
-use crate::state::AppState;
-use crate::templates::time_ago_changes_at;
+use crate::storage::Storage;
+use crate::templates::{time_ago_changes_at, Templates};
 
 #[derive(Debug)]
 pub struct RenderedGrid {
@@ -36,24 +36,31 @@ impl FeedGrid {
     /// records and is still current, else a new rendering.
     pub async fn for_photos(
         &self,
-        state: &AppState,
         photos: &[PhotoRecord],
+        parts: &GridParts<'_>,
     ) -> Result<Arc<RenderedGrid>, AppError> {
         if let Some(grid) = self.last.load_full() {
             if now_millis() < grid.valid_until_ms && grid.photos == photos {
                 return Ok(grid);
             }
         }
-        let grid = Arc::new(render(state, photos).await?);
+        let grid = Arc::new(render(parts, photos).await?);
         self.last.store(Some(grid.clone()));
         Ok(grid)
     }
 }
 
-async fn render(state: &AppState, photos: &[PhotoRecord]) -> Result<RenderedGrid, AppError> {
+/// What rendering a grid takes: the photo links and the template.
+pub struct GridParts<'a> {
+    pub storage: &'a Storage,
+    pub templates: &'a Templates,
+    /// The CDN in front of the photos, if any.
+    pub cdn: Option<&'a str>,
+}
+
+async fn render(parts: &GridParts<'_>, photos: &[PhotoRecord]) -> Result<RenderedGrid, AppError> {
     let now = SystemTime::now();
-    let cdn = state.settings.storage.cdn_base_url.as_deref();
-    let views = state.storage.views(photos.to_vec(), cdn).await;
+    let views = parts.storage.views(photos.to_vec(), parts.cdn).await;
     let times = photos
         .iter()
         .map(|p| time_ago_changes_at(p.created_at, now));
@@ -64,7 +71,7 @@ async fn render(state: &AppState, photos: &[PhotoRecord]) -> Result<RenderedGrid
     } else {
         let mut context = tera::Context::new();
         context.insert("photos", &views);
-        state.templates.render("feed_grid.html", &context)?
+        parts.templates.render("feed_grid.html", &context)?
     };
     Ok(RenderedGrid {
         photos: photos.to_vec(),

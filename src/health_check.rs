@@ -12,31 +12,14 @@
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
 use bytes::Bytes;
 use serde::Serialize;
 
+use crate::health_status::{Snapshot, FRESH_FOR};
 use crate::state::AppState;
 
 /// How often the database is pinged.
 pub const INTERVAL: Duration = Duration::from_millis(500);
-/// How old the newest check may be before the instance counts as unhealthy.
-pub const FRESH_FOR: Duration = Duration::from_secs(1);
-
-/// The result of one check.
-#[derive(Debug)]
-pub struct Snapshot {
-    /// When the check began (not ended: a hung ping must not look recent).
-    pub started: Instant,
-    pub healthy: bool,
-    /// The `/healthz` body for this check.
-    pub body: Bytes,
-}
-
-#[derive(Debug)]
-pub struct HealthCheck {
-    latest: ArcSwap<Snapshot>,
-}
 
 #[derive(Serialize)]
 struct Health<'a> {
@@ -70,46 +53,19 @@ struct DependencyHealth {
     available: bool,
 }
 
-impl HealthCheck {
-    /// No check yet: unhealthy until the first one, which the app runs
-    /// before it listens (`refresh`).
-    pub fn not_yet() -> Self {
-        let started = Instant::now()
-            .checked_sub(FRESH_FOR * 2)
-            .unwrap_or_else(Instant::now);
-        Self {
-            latest: ArcSwap::from_pointee(Snapshot {
-                started,
-                healthy: false,
-                body: Bytes::new(),
-            }),
-        }
-    }
-
-    /// The newest check, if it is recent enough to answer with.
-    pub fn current(&self) -> Result<Arc<Snapshot>, Arc<Snapshot>> {
-        let latest = self.latest.load_full();
-        if latest.started.elapsed() <= FRESH_FOR {
-            Ok(latest)
-        } else {
-            Err(latest)
-        }
-    }
-
-    /// The body to answer with when the newest check is too old.
-    pub fn stale_body(state: &AppState, started: Instant) -> Bytes {
-        let problem = format!(
-            "the last database check started {} ms ago and has not finished",
-            started.elapsed().as_millis()
-        );
-        body(state, false, Some(problem))
-    }
+/// The body to answer with when the newest check is too old.
+pub fn stale_body(state: &AppState, started: Instant) -> Bytes {
+    let problem = format!(
+        "the last database check started {} ms ago and has not finished",
+        started.elapsed().as_millis()
+    );
+    body(state, false, Some(problem))
 }
 
 /// Checks now and keeps the result.
 pub async fn refresh(state: &AppState) {
     let snapshot = check(state).await;
-    state.health.latest.store(Arc::new(snapshot));
+    state.health.store(snapshot);
 }
 
 /// Checks again every `INTERVAL` for as long as the app state lives.

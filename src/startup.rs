@@ -23,7 +23,8 @@ use crate::error::AppError;
 use crate::feed_cache::FeedCache;
 use crate::feed_grid::FeedGrid;
 use crate::form_tokens::FormTokens;
-use crate::health_check::{self, HealthCheck};
+use crate::health_check;
+use crate::health_status::LatestHealth;
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
 use crate::middleware::{
@@ -102,7 +103,7 @@ impl Application {
             feed_grid: FeedGrid::default(),
             anonymous_feed: AnonymousFeed::default(),
             session_health,
-            health: HealthCheck::not_yet(),
+            health: LatestHealth::not_yet(),
             settings: settings.clone(),
         });
         health_check::refresh(&state).await;

@@ -10,7 +10,7 @@ use crate::configuration::Settings;
 use crate::db::Db;
 use crate::feed_cache::FeedCache;
 use crate::feed_grid::FeedGrid;
-use crate::health_check::HealthCheck;
+use crate::health_status::LatestHealth;
 use crate::instance::InstanceInfo;
 use crate::latency::SimulatedLatency;
 use crate::password_hashing::PasswordHashing;
@@ -33,7 +33,7 @@ pub struct AppState {
     /// The last front page rendered for a visitor without a session.
     pub anonymous_feed: AnonymousFeed,
     /// The newest background health check, which `/healthz` answers with.
-    pub health: HealthCheck,
+    pub health: LatestHealth,
     /// Whether the session store answered lately (always up for cookies).
     pub session_health: SessionHealth,
     pub templates: Templates,

@@ -5,6 +5,7 @@
 //! level N + overrides ──► StackSpec ──► LocalProvider | AwsProvider
 //! ```
 
+pub mod app_config;
 mod atomic_file;
 pub mod autoscale;
 #[cfg(feature = "aws")]

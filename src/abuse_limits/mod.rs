@@ -8,13 +8,12 @@
 //! say so in the log): locking everyone out because memcached restarted
 //! would be worse than a few unlimited attempts.
 
-mod settings;
 mod store;
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use settings::LimitSettings;
+pub use crate::configuration::LimitSettings;
 pub use store::{CounterStore, MemoryCounters};
 
 use crate::configuration::{CacheBackend, SessionBackend, Settings};

@@ -2,6 +2,8 @@
 
 pub mod caption;
 pub mod password;
+pub mod photo_errors;
+pub mod photo_format;
 pub mod photo_id;
 pub mod photo_image;
 pub mod photo_metadata;

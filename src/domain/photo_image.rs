@@ -12,108 +12,18 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
-use image::{ImageFormat, ImageReader};
+use image::ImageReader;
 use sha2::Digest;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PhotoFormat {
-    Jpeg,
-    Png,
-    Gif,
-    WebP,
-}
-
-impl PhotoFormat {
-    /// Recognises the four accepted formats by their first bytes.
-    pub fn sniff(head: &[u8]) -> Option<Self> {
-        if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            Some(Self::Jpeg)
-        } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-            Some(Self::Png)
-        } else if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
-            Some(Self::Gif)
-        } else if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
-            Some(Self::WebP)
-        } else {
-            None
-        }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Self::Jpeg => "image/jpeg",
-            Self::Png => "image/png",
-            Self::Gif => "image/gif",
-            Self::WebP => "image/webp",
-        }
-    }
-
-    pub fn from_content_type(content_type: &str) -> Option<Self> {
-        [Self::Jpeg, Self::Png, Self::Gif, Self::WebP]
-            .into_iter()
-            .find(|f| f.content_type() == content_type)
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Jpeg => "jpg",
-            Self::Png => "png",
-            Self::Gif => "gif",
-            Self::WebP => "webp",
-        }
-    }
-
-    /// The format a stored object's server-made name (`originals/ID.jpg`) says.
-    pub fn of_key(key: &str) -> Option<Self> {
-        let extension = key.rsplit_once('.')?.1;
-        [Self::Jpeg, Self::Png, Self::Gif, Self::WebP]
-            .into_iter()
-            .find(|f| f.extension() == extension)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Jpeg => "JPEG",
-            Self::Png => "PNG",
-            Self::Gif => "GIF",
-            Self::WebP => "WebP",
-        }
-    }
-
-    pub(super) fn image_format(self) -> ImageFormat {
-        match self {
-            Self::Jpeg => ImageFormat::Jpeg,
-            Self::Png => ImageFormat::Png,
-            Self::Gif => ImageFormat::Gif,
-            Self::WebP => ImageFormat::WebP,
-        }
-    }
-}
+pub use super::photo_errors::{PhotoError, PhotoRejected};
+pub use super::photo_format::PhotoFormat;
+pub use super::thumbnail::Thumbnail;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ImageLimits {
     pub max_dimension: u32,
     pub max_pixels: u64,
     pub thumbnail_size: u32,
-}
-
-/// Why a file is not accepted; each message is shown to the uploader.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum PhotoRejected {
-    #[error("The file is empty. Choose a photo to upload.")]
-    Empty,
-    #[error("This file is not a JPEG, PNG, GIF or WebP image (whatever its name says). Choose a photo in one of those formats.")]
-    UnsupportedType,
-    #[error("This file looks like a {0} image but could not be read; it may be damaged. Try exporting it again.")]
-    Unreadable(&'static str),
-    #[error("Decoding this image would take {needed_mib} MiB of memory, more than this site allows ({budget_mib} MiB). Save it with fewer pixels or 8 bits per channel and try again.")]
-    TooMuchMemory { needed_mib: u64, budget_mib: u64 },
-    #[error("The image is {width} × {height} pixels, larger than this site accepts ({limit}). Resize it and try again.")]
-    TooManyPixels {
-        width: u32,
-        height: u32,
-        limit: String,
-    },
 }
 
 /// A validated upload: the facts stored with the photo.
@@ -125,13 +35,6 @@ pub struct InspectedPhoto {
     pub size_bytes: u64,
     /// Hex SHA-256 of the stored file (metadata stripped): the photo's
     /// identity and its ETag.
-    pub sha256: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Thumbnail {
-    pub bytes: Vec<u8>,
-    pub format: PhotoFormat,
     pub sha256: String,
 }
 
@@ -174,16 +77,6 @@ pub fn inspect_and_thumbnail(
     Ok((photo, thumbnail))
 }
 
-/// A rejection to show the user, or an I/O failure on our side.
-#[derive(Debug, thiserror::Error)]
-pub enum PhotoError {
-    #[error(transparent)]
-    Rejected(#[from] PhotoRejected),
-    #[error("reading the uploaded file: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-/// The file, and its format from its first bytes (an empty file or an
 /// unknown format is refused here).
 fn open_and_sniff(path: &Path) -> Result<(File, PhotoFormat), PhotoError> {
     let mut file = File::open(path)?;
@@ -262,7 +155,7 @@ fn check_pixel_limits(width: u32, height: u32, limits: &ImageLimits) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::DynamicImage;
+    use image::{DynamicImage, ImageFormat};
 
     const LIMITS: ImageLimits = ImageLimits {
         max_dimension: 4000,

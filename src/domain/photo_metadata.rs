@@ -12,7 +12,7 @@
 
 use image::metadata::Orientation;
 
-use super::photo_image::PhotoFormat;
+use super::photo_format::PhotoFormat;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("the {0} file's structure is damaged, so its metadata could not be removed")]

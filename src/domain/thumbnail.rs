@@ -17,7 +17,16 @@ use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader, Lim
 use jpeg_decoder::PixelFormat;
 use sha2::{Digest, Sha256};
 
-use super::photo_image::{PhotoError, PhotoFormat, PhotoRejected, Thumbnail};
+use super::photo_errors::{PhotoError, PhotoRejected};
+use super::photo_format::PhotoFormat;
+
+/// A photo's thumbnail: its bytes, format and SHA-256.
+#[derive(Debug, Clone)]
+pub struct Thumbnail {
+    pub bytes: Vec<u8>,
+    pub format: PhotoFormat,
+    pub sha256: String,
+}
 
 /// Makes the thumbnail of `bytes`, a `format` image of `dimensions` (both
 /// already checked against the limits).

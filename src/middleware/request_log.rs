@@ -52,7 +52,11 @@ pub async fn request_log(
     {
         headers.apply(response.headers_mut());
     }
-    crate::audit::record(&response);
+    if let Some(event) = crate::audit::marked(&response) {
+        let state = response.request().app_data::<web::Data<AppState>>();
+        let trusted = state.map(|s| s.settings.server.trusted_proxies.as_slice());
+        crate::audit::record(event, &response, trusted.unwrap_or_default());
+    }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::anonymous_feed::PageInputs;
 use crate::db::{now_millis, PhotoRecord};
 use crate::error::AppError;
+use crate::feed_grid::GridParts;
 use crate::page::{html_response, no_store, Page};
 use crate::state::AppState;
 
@@ -31,7 +32,12 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     // The classic demo's `$latency`: slow this page down without blocking a worker.
     state.latency.apply().await;
     let (photos, source) = latest_photos(&state).await?;
-    let grid = state.feed_grid.for_photos(&state, &photos).await?;
+    let parts = GridParts {
+        storage: &state.storage,
+        templates: &state.templates,
+        cdn: state.settings.storage.cdn_base_url.as_deref(),
+    };
+    let grid = state.feed_grid.for_photos(&photos, &parts).await?;
     let page = Page::new(&req, &state, true);
     let inputs = PageInputs {
         latency_ms: state.latency.get().as_millis() as u64,

@@ -5,13 +5,15 @@
 use actix_web::http::header::{CacheControl, CacheDirective, ContentType};
 use actix_web::{web, HttpResponse};
 
-use crate::health_check::HealthCheck;
 use crate::state::AppState;
 
 pub async fn check(state: web::Data<AppState>) -> HttpResponse {
     let (healthy, body) = match state.health.current() {
         Ok(latest) => (latest.healthy, latest.body.clone()),
-        Err(stale) => (false, HealthCheck::stale_body(&state, stale.started)),
+        Err(stale) => (
+            false,
+            crate::health_check::stale_body(&state, stale.started),
+        ),
     };
     let mut response = if healthy {
         HttpResponse::Ok()

@@ -67,7 +67,7 @@ pub async fn wait_available(
         options.timeouts.cache,
         options.timeouts.poll,
         || async {
-            let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
+            let cluster = super::discovery::discover_cache_cluster(clients, stack).await?;
             if let Some(cluster) = &cluster {
                 let resource = format!("ElastiCache cluster {}", stack.main());
                 wait::refuse_terminal(&resource, &cluster.status, wait::CACHE_TERMINAL)?;
@@ -115,7 +115,7 @@ pub async fn delete(
         options.timeouts.deletion,
         options.timeouts.poll,
         || async {
-            let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
+            let cluster = super::discovery::discover_cache_cluster(clients, stack).await?;
             Ok(cluster.is_none_or(|c| c.status == "deleting").then_some(()))
         },
     )
@@ -138,7 +138,7 @@ pub async fn wait_gone(
         options.timeouts.deletion,
         options.timeouts.poll,
         || async {
-            let cluster = super::inventory::discover_cache_cluster(clients, stack).await?;
+            let cluster = super::discovery::discover_cache_cluster(clients, stack).await?;
             Ok(cluster.is_none().then_some(()))
         },
     )

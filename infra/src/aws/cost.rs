@@ -178,7 +178,7 @@ pub fn estimate(spec: &StackSpec, options: &AwsOptions, region: &str) -> Estimat
             None => unpriced.push(format!("RDS: no price for {class}")),
         }
     }
-    if super::plan::cache_engine(spec).is_some() {
+    if super::user_data::cache_engine(spec).is_some() {
         let node = &options.cache_node_type;
         match price(prices.cache_nodes, node) {
             Some(p) => line(format!("ElastiCache ({node}, 1 node)"), p, p),

@@ -91,7 +91,7 @@ pub async fn wait_available(
         options.timeouts.database,
         options.timeouts.poll,
         || async {
-            let db = super::inventory::discover_database(clients, stack).await?;
+            let db = super::discovery::discover_database(clients, stack).await?;
             if let Some(db) = &db {
                 let resource = format!("RDS instance {}", stack.main());
                 wait::refuse_terminal(&resource, &db.status, wait::RDS_TERMINAL)?;
@@ -137,7 +137,7 @@ pub async fn delete(
         options.timeouts.deletion,
         options.timeouts.poll,
         || async {
-            Ok(super::inventory::discover_database(clients, stack)
+            Ok(super::discovery::discover_database(clients, stack)
                 .await?
                 .is_none()
                 .then_some(()))

@@ -4,12 +4,13 @@
 //! a failed run or a lost state file are found too.
 
 use super::clients::Clients;
+use super::discovery;
 use super::error::AwsError;
 use super::inventory::Inventory;
 use super::wait::finish;
 use super::{
-    bucket, cache_cluster, database, fleet, iam, inventory, load_balancer, network, secrets,
-    subnet_groups, AwsOptions,
+    bucket, cache_cluster, database, fleet, iam, load_balancer, network, secrets, subnet_groups,
+    AwsOptions,
 };
 use crate::progress::Progress;
 
@@ -60,7 +61,7 @@ pub fn down_warning(found: &Inventory, final_snapshot: bool) -> String {
 
 pub async fn down(options: &AwsOptions) -> Result<DownReport, AwsError> {
     let clients = Clients::connect(&options.connection).await?;
-    let found = inventory::discover(&clients, &options.stack).await?;
+    let found = discovery::discover(&clients, &options.stack).await?;
     let progress = Progress::new();
     let mut report = DownReport::default();
     let step = progress.step("fleet", "instances and autoscaling");

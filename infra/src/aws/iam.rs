@@ -9,9 +9,11 @@ use serde_json::json;
 
 use super::clients::Clients;
 use super::error::{api, code_of, AwsError};
-use super::inventory::{has_stack_tag, not_ours};
 use super::names::StackName;
-use super::plan::SECRETS_POLICY;
+use super::ownership::{has_stack_tag, not_ours};
+
+/// The policy letting instances read the stack's secrets.
+pub const SECRETS_POLICY: &str = "photoscale-secrets";
 
 /// The role and profile as they exist.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -419,7 +419,7 @@ pub async fn delete(
             options.timeouts.deletion,
             options.timeouts.poll,
             || async {
-                Ok(super::inventory::discover_load_balancer(clients, stack)
+                Ok(super::discovery::discover_load_balancer(clients, stack)
                     .await?
                     .is_none()
                     .then_some(()))

@@ -15,6 +15,7 @@
 //! level 4  + feed cache on the ElastiCache cluster
 //! ```
 
+mod alarms;
 pub mod app_binary;
 mod artifacts;
 mod bucket;
@@ -22,6 +23,7 @@ mod cache_cluster;
 mod clients;
 pub mod cost;
 mod database;
+mod discovery;
 mod down;
 mod error;
 mod fleet;
@@ -31,6 +33,7 @@ mod instance_refresh;
 mod inventory;
 mod load_balancer;
 mod network;
+mod ownership;
 pub mod plan;
 pub mod schedules;
 mod secrets;
@@ -175,7 +178,7 @@ pub(crate) fn test_options() -> AwsOptions {
 /// What the stack has in AWS, found by name and tag.
 pub async fn status(options: &AwsOptions) -> Result<Inventory, AwsError> {
     let clients = Clients::connect(&options.connection).await?;
-    let found = inventory::discover(&clients, &options.stack).await?;
+    let found = discovery::discover(&clients, &options.stack).await?;
     if found.is_empty() {
         remove_state(&options.state_dir, &options.stack)?;
     } else {
@@ -196,7 +199,7 @@ pub async fn plan(
         }
     }
     let clients = Clients::connect(&options.connection).await?;
-    let found = inventory::discover(&clients, &options.stack).await?;
+    let found = discovery::discover(&clients, &options.stack).await?;
     let wanted = plan::wanted(spec, &options, &clients);
     let changes = plan::changes(&wanted, &found);
     Ok((found, changes))

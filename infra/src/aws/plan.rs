@@ -6,10 +6,11 @@ use std::fmt;
 use serde::Serialize;
 
 use super::clients::Clients;
+use super::iam::SECRETS_POLICY;
 use super::inventory::Inventory;
-use super::user_data::Intent;
+use super::user_data::{cache_engine, Intent};
 use super::AwsOptions;
-use crate::spec::{Cache, Sessions, StackSpec, Storage};
+use crate::spec::{StackSpec, Storage};
 
 /// What the level wants, by resource.
 #[derive(Debug, Clone, Serialize)]
@@ -37,8 +38,6 @@ pub struct Wanted {
     pub config: String,
 }
 
-/// The policy letting instances read the stack's secrets.
-pub const SECRETS_POLICY: &str = "photoscale-secrets";
 /// The policy letting instances use the photo bucket's objects.
 pub const PHOTOS_POLICY: &str = "photoscale-photos";
 
@@ -106,15 +105,6 @@ pub fn wanted_with_bucket(
             .unwrap_or_default(),
         topic: scaling.is_some() && options.notify_email.is_some(),
         config: intent.fingerprint(),
-    }
-}
-
-/// One ElastiCache cluster serves sessions and the feed cache.
-pub fn cache_engine(spec: &StackSpec) -> Option<&'static str> {
-    match (spec.sessions, spec.cache) {
-        (Sessions::Redis, _) | (_, Cache::Redis) => Some("redis"),
-        (Sessions::Memcached, _) | (_, Cache::Memcached) => Some("memcached"),
-        _ => None,
     }
 }
 

@@ -13,7 +13,7 @@ use crate::schedule::{validate_all, ScheduledAction};
 
 /// The stack's group name, when it has a group (levels 3 and 4).
 async fn group(clients: &Clients, options: &AwsOptions) -> Result<String, AwsError> {
-    match super::inventory::auto_scaling_group(clients, &options.stack).await? {
+    match super::discovery::auto_scaling_group(clients, &options.stack).await? {
         Some(group) => Ok(group.name),
         None => Err(AwsError::Invalid(format!(
             "stack {} has no Auto Scaling group: scheduled scaling needs level 3 or 4\n  fix: photoscale infra up --target aws --level 3 --stack {}",

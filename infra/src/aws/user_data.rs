@@ -5,8 +5,11 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::plan::cache_engine;
 use super::{AwsOptions, Os, APP_PORT, DIRECT_PORT};
+use crate::app_config::{
+    cache_backend, sessions_backend, AppConfigFile, BackupSection, BucketSection, S3Section,
+    ServerBackedSection, StorageSection,
+};
 use crate::spec::{Cache, Database, Sessions, StackSpec, Storage};
 
 /// Where photos live at level 1 (an NFS mount when --nfs is given).
@@ -164,62 +167,69 @@ impl Script<'_> {
     /// The configuration file (no secrets: those come from the environment).
     pub fn app_config(&self) -> String {
         let i = self.intent;
-        let mut c = format!("bind = \"0.0.0.0:{}\"\ndata_dir = \"{DATA_DIR}\"\n", i.port);
-        c.push_str("\n[storage]\n");
-        match i.storage {
-            Storage::Local => c.push_str("backend = \"local\"\n"),
-            Storage::Shared => c.push_str(&format!(
-                "backend = \"shared\"\npath = \"{SHARED_PHOTOS_DIR}\"\n"
-            )),
-            Storage::S3 => c.push_str(&format!(
-                "backend = \"s3\"\n\n[storage.s3]\nbucket = {}\nregion = {}\n",
-                toml_string(i.bucket.as_deref().unwrap_or("")),
-                toml_string(self.region)
-            )),
-        }
-        let server = |db: u8| match (i.cache_engine, &self.endpoints.cache) {
-            (Some("redis"), Some(at)) => format!("url = \"redis://{at}/{db}\"\n"),
-            (Some(_), Some(at)) => format!("url = \"memcache://{at}\"\n"),
-            _ => String::new(),
+        let server = |wanted: bool, db: u8| match (wanted, i.cache_engine, &self.endpoints.cache) {
+            (true, Some("redis"), Some(at)) => Some(format!("redis://{at}/{db}")),
+            (true, Some(_), Some(at)) => Some(format!("memcache://{at}")),
+            _ => None,
         };
-        let sessions = match i.sessions {
-            Sessions::Memory => "memory",
-            Sessions::Cookie => "cookie",
-            Sessions::Memcached => "memcached",
-            Sessions::Redis => "redis",
+        let bucket_in_region = |bucket: &str| BucketSection {
+            bucket: bucket.to_owned(),
+            region: self.region.to_owned(),
         };
-        c.push_str(&format!("\n[sessions]\nbackend = \"{sessions}\"\n"));
-        if matches!(i.sessions, Sessions::Memcached | Sessions::Redis) {
-            c.push_str(&server(0));
-        }
-        // Without HTTPS at the load balancer a Secure cookie never comes back.
-        c.push_str(&format!("secure_cookie = {}\n", i.https));
-        let cache = match i.cache {
-            Cache::None => "none",
-            Cache::Memcached => "memcached",
-            Cache::Redis => "redis",
+        let backup = (i.backup_every_s.is_some() || i.backup_bucket.is_some()).then(|| {
+            BackupSection {
+                // One instance at a time (a database lock).
+                every: i.backup_every_s.map(|every| format!("{every}s")),
+                // Levels 0 and 1: under backups/ in the artifacts bucket (at
+                // level 2+, under backups/ in the photo bucket).
+                s3: i.backup_bucket.as_deref().map(bucket_in_region),
+            }
+        });
+        let file = AppConfigFile {
+            bind: Some(format!("0.0.0.0:{}", i.port)),
+            data_dir: Some(DATA_DIR.to_owned()),
+            backup,
+            cache: ServerBackedSection {
+                backend: cache_backend(i.cache),
+                url: server(i.cache != Cache::None, 1),
+                ..Default::default()
+            },
+            sessions: ServerBackedSection {
+                backend: sessions_backend(i.sessions),
+                // Without HTTPS at the load balancer a Secure cookie never
+                // comes back.
+                secure_cookie: Some(i.https),
+                url: server(
+                    matches!(i.sessions, Sessions::Memcached | Sessions::Redis),
+                    0,
+                ),
+                ..Default::default()
+            },
+            storage: match i.storage {
+                Storage::Local => StorageSection {
+                    backend: "local",
+                    ..Default::default()
+                },
+                Storage::Shared => StorageSection {
+                    backend: "shared",
+                    path: Some(SHARED_PHOTOS_DIR.to_owned()),
+                    s3: None,
+                },
+                Storage::S3 => StorageSection {
+                    backend: "s3",
+                    path: None,
+                    s3: Some(S3Section {
+                        bucket: i.bucket.clone().unwrap_or_default(),
+                        region: self.region.to_owned(),
+                        ..Default::default()
+                    }),
+                },
+            },
+            ..Default::default()
         };
-        c.push_str(&format!("\n[cache]\nbackend = \"{cache}\"\n"));
-        if i.cache != Cache::None {
-            c.push_str(&server(1));
-        }
-        if i.backup_every_s.is_some() || i.backup_bucket.is_some() {
-            c.push_str("\n[backup]\n");
-        }
-        if let Some(every) = i.backup_every_s {
-            // One instance at a time (a database lock).
-            c.push_str(&format!("every = \"{every}s\"\n"));
-        }
-        if let Some(bucket) = &i.backup_bucket {
-            // Levels 0 and 1: under backups/ in the artifacts bucket (at
-            // level 2+, under backups/ in the photo bucket).
-            c.push_str(&format!(
-                "\n[backup.s3]\nbucket = {}\nregion = {}\n",
-                toml_string(bucket),
-                toml_string(self.region)
-            ));
-        }
-        c
+        file.to_toml(
+            "Written by `photoscale infra up --target aws` (secrets come from secrets.env).",
+        )
     }
 
     /// Secrets go from SSM into a root-only environment file for systemd.
@@ -355,8 +365,13 @@ fn quote(text: &str) -> String {
 /// `mariadb-dump` for scheduled backups of the RDS database.
 const INSTALL_DUMP_TOOL: &str = "# The database's dump tool, for scheduled backups.\ncommand -v mariadb-dump >/dev/null 2>&1 || command -v mysqldump >/dev/null 2>&1 || retry dnf install -y mariadb105 || (retry apt-get update && retry apt-get install -y mariadb-client)\n\n";
 
-fn toml_string(text: &str) -> String {
-    toml::Value::String(text.to_owned()).to_string()
+/// One ElastiCache cluster serves sessions and the feed cache.
+pub fn cache_engine(spec: &StackSpec) -> Option<&'static str> {
+    match (spec.sessions, spec.cache) {
+        (Sessions::Redis, _) | (_, Cache::Redis) => Some("redis"),
+        (Sessions::Memcached, _) | (_, Cache::Memcached) => Some("memcached"),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

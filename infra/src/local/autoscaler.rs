@@ -17,13 +17,13 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::builds;
+use super::haproxy::admin_socket;
 use super::haproxy::{response_time, RuntimeApi};
 use super::health::{wait_for_healthz, Watched};
 use super::instances::{self, address_of};
 use super::process;
 use super::schedules;
 use super::state::{write_private, StateDir};
-use super::up::admin_socket;
 use super::{fingerprint, start_process, LocalError};
 use crate::autoscale::group::{Action, Member};
 use crate::autoscale::{Autoscaler, Event};

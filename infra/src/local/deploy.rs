@@ -20,12 +20,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::builds::{self, Deployed};
+use super::haproxy::admin_socket;
 use super::haproxy::RuntimeApi;
 use super::health::{wait_for_healthz, Watched};
 use super::instances::{self, address_of};
 use super::process;
 use super::state::{Running, StateDir};
-use super::up::admin_socket;
 use super::{fingerprint, start_process, LocalError};
 use crate::plan::Addresses;
 use crate::progress::Progress;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 
+use super::state::StateDir;
 use crate::spec::LoadBalancer;
 
 /// The backend every app instance is a server of.
@@ -373,6 +374,11 @@ fn parse_stat(json: &str) -> Result<Vec<ServerStatus>, String> {
         })
         .collect();
     Ok(servers)
+}
+
+/// The socket of HAProxy's runtime API, in the stack's state directory.
+pub fn admin_socket(state_dir: &StateDir) -> PathBuf {
+    state_dir.dir("haproxy").join("admin.sock")
 }
 
 #[cfg(test)]

@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 use super::process::Launch;
 use super::services::{database_url, BUCKET, S3_ACCESS_KEY};
 use super::state::{Secrets, StateDir};
+use crate::app_config::{
+    cache_backend, sessions_backend, AdminSection, AppConfigFile, BackupSection, DatabaseSection,
+    LimitsSection, S3Section, ServerBackedSection, ServerSection, StorageSection,
+};
 use crate::plan::Addresses;
 use crate::spec::{Cache, Database, Sessions, StackSpec, Storage};
 
@@ -72,156 +76,112 @@ pub fn app_config(
     state_dir: &Path,
     secrets: &Secrets,
 ) -> String {
-    let mut config = toml::Table::new();
-    if let (Database::Mariadb, Some(at)) = (spec.database, addresses.database) {
-        config.insert(
-            "database".into(),
-            table([("url", database_url(at, secrets).into())]),
-        );
-    }
-    config.insert(
-        "storage".into(),
-        storage_table(spec.storage, addresses, state_dir, secrets),
-    );
-    let (backend, url) = server_backend(spec.sessions.into(), addresses, 0);
-    let mut sessions = toml::Table::new();
-    sessions.insert("backend".into(), backend.into());
-    sessions.extend(url.map(|u| ("url".to_owned(), u.into())));
-    // Shared by every instance, so a cookie signed by one is valid on all.
-    sessions.insert("key".into(), secrets.session_key.clone().into());
-    // The stack serves plain HTTP on loopback; a Secure cookie would never
-    // come back over it. Behind HTTPS, leave the default (true).
-    sessions.insert("secure_cookie".into(), false.into());
-    config.insert("sessions".into(), sessions.into());
-    let (backend, url) = server_backend(spec.cache.into(), addresses, 1);
-    let mut cache = toml::Table::new();
-    cache.insert("backend".into(), backend.into());
-    cache.extend(url.map(|u| ("url".to_owned(), u.into())));
-    config.insert("cache".into(), cache.into());
-    config.insert(
-        "admin".into(),
-        table([("token", secrets.admin_token.clone().into())]),
-    );
-    // HAProxy reaches the instances from 127.0.0.1 and names the client in
-    // X-Forwarded-For; the app believes that header from it alone.
-    config.insert(
-        "server".into(),
-        table([("trusted_proxies", vec!["127.0.0.1/32"].into())]),
-    );
-    // Every client of a stack on this machine (the browser, the load test,
-    // the benchmark) comes from 127.0.0.1, so limits per address would count
-    // them all as one: they are lifted here. Limits per account stay.
-    config.insert(
-        "limits".into(),
-        table([
-            ("login_failures_per_address", 1_000_000.into()),
-            ("signups_per_address", 1_000_000.into()),
-        ]),
-    );
-    if let Some(every) = spec.backup_every_s {
+    let database = match (spec.database, addresses.database) {
+        (Database::Mariadb, Some(at)) => Some(DatabaseSection {
+            url: database_url(at, secrets),
+        }),
+        _ => None,
+    };
+    let file = AppConfigFile {
+        admin: Some(AdminSection {
+            token: secrets.admin_token.clone(),
+        }),
         // Under backups/ in the shared directory or the bucket; one
         // instance at a time (a database lock).
-        config.insert(
-            "backup".into(),
-            table([("every", format!("{every}s").into())]),
-        );
-    }
+        backup: spec.backup_every_s.map(|every| BackupSection {
+            every: Some(format!("{every}s")),
+            s3: None,
+        }),
+        cache: ServerBackedSection {
+            backend: cache_backend(spec.cache),
+            url: server_url(
+                spec.cache == Cache::Redis,
+                spec.cache == Cache::Memcached,
+                addresses,
+                1,
+            ),
+            ..Default::default()
+        },
+        database,
+        // Every client of a stack on this machine (the browser, the load
+        // test, the benchmark) comes from 127.0.0.1, so limits per address
+        // would count them all as one: they are lifted here. Limits per
+        // account stay.
+        limits: Some(LimitsSection {
+            login_failures_per_address: 1_000_000,
+            signups_per_address: 1_000_000,
+        }),
+        // HAProxy reaches the instances from 127.0.0.1 and names the client
+        // in X-Forwarded-For; the app believes that header from it alone.
+        server: Some(ServerSection {
+            trusted_proxies: vec!["127.0.0.1/32".into()],
+        }),
+        sessions: ServerBackedSection {
+            backend: sessions_backend(spec.sessions),
+            // Shared by every instance, so a cookie signed by one is valid
+            // on all.
+            key: Some(secrets.session_key.clone()),
+            // The stack serves plain HTTP on loopback; a Secure cookie would
+            // never come back over it. Behind HTTPS, leave the default.
+            secure_cookie: Some(false),
+            url: server_url(
+                spec.sessions == Sessions::Redis,
+                spec.sessions == Sessions::Memcached,
+                addresses,
+                0,
+            ),
+        },
+        storage: storage_section(spec.storage, addresses, state_dir, secrets),
+        ..Default::default()
+    };
     // No level number in here: a level change that does not change the
     // instances' settings must not restart them.
-    format!(
-        "# Written by `photoscale infra up`; changes are overwritten.\n{}",
-        toml::to_string(&config).expect("a table serialises")
-    )
+    file.to_toml("Written by `photoscale infra up`; changes are overwritten.")
 }
 
-fn table<const N: usize>(entries: [(&str, toml::Value); N]) -> toml::Value {
-    toml::Value::Table(
-        entries
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-    )
-}
-
-fn storage_table(
+fn storage_section(
     storage: Storage,
     addresses: &Addresses,
     state_dir: &Path,
     secrets: &Secrets,
-) -> toml::Value {
+) -> StorageSection {
     match storage {
-        Storage::Local => table([("backend", "local".into())]),
-        Storage::Shared => table([
-            ("backend", "shared".into()),
-            (
-                "path",
-                shared_photos_dir(state_dir).display().to_string().into(),
-            ),
-        ]),
-        Storage::S3 => {
-            let mut s3 = toml::Table::new();
-            s3.insert("bucket".into(), BUCKET.into());
-            s3.insert("region".into(), "us-east-1".into());
-            s3.insert("path_style".into(), true.into());
-            if let Some(at) = addresses.s3 {
-                s3.insert("endpoint".into(), format!("http://{at}").into());
-            }
-            // The stack's S3 server checks every signature against its own
-            // key pair (the file is the owner's alone, as the other secrets).
-            s3.insert("access_key_id".into(), S3_ACCESS_KEY.into());
-            s3.insert(
-                "secret_access_key".into(),
-                secrets.s3_secret_key.clone().into(),
-            );
-            table([("backend", "s3".into()), ("s3", s3.into())])
-        }
+        Storage::Local => StorageSection {
+            backend: "local",
+            ..Default::default()
+        },
+        Storage::Shared => StorageSection {
+            backend: "shared",
+            path: Some(shared_photos_dir(state_dir).display().to_string()),
+            s3: None,
+        },
+        Storage::S3 => StorageSection {
+            backend: "s3",
+            path: None,
+            s3: Some(S3Section {
+                // The stack's S3 server checks every signature against its
+                // own key pair (the file is the owner's alone, as the other
+                // secrets).
+                access_key_id: Some(S3_ACCESS_KEY.into()),
+                bucket: BUCKET.into(),
+                endpoint: addresses.s3.map(|at| format!("http://{at}")),
+                path_style: Some(true),
+                region: "us-east-1".into(),
+                secret_access_key: Some(secrets.s3_secret_key.clone()),
+            }),
+        },
     }
 }
 
-/// A backend that may live on the stack's memcached or Redis.
-enum ServerBackend {
-    Name(&'static str),
-    Memcached,
-    Redis,
-}
-
-impl From<Sessions> for ServerBackend {
-    fn from(s: Sessions) -> Self {
-        match s {
-            Sessions::Memory => Self::Name("memory"),
-            Sessions::Cookie => Self::Name("cookie"),
-            Sessions::Memcached => Self::Memcached,
-            Sessions::Redis => Self::Redis,
-        }
-    }
-}
-
-impl From<Cache> for ServerBackend {
-    fn from(c: Cache) -> Self {
-        match c {
-            Cache::None => Self::Name("none"),
-            Cache::Memcached => Self::Memcached,
-            Cache::Redis => Self::Redis,
-        }
-    }
-}
-
-/// The backend name and URL; sessions and cache use different Redis databases.
-fn server_backend(
-    backend: ServerBackend,
-    addresses: &Addresses,
-    redis_db: u8,
-) -> (&'static str, Option<String>) {
-    match backend {
-        ServerBackend::Name(name) => (name, None),
-        ServerBackend::Memcached => (
-            "memcached",
-            addresses.memcached.map(|a| format!("memcache://{a}")),
-        ),
-        ServerBackend::Redis => (
-            "redis",
-            addresses.redis.map(|a| format!("redis://{a}/{redis_db}")),
-        ),
+/// The URL of the stack's Redis or memcached for a backend on it;
+/// sessions and cache use different Redis databases.
+fn server_url(redis: bool, memcached: bool, addresses: &Addresses, redis_db: u8) -> Option<String> {
+    if redis {
+        addresses.redis.map(|a| format!("redis://{a}/{redis_db}"))
+    } else if memcached {
+        addresses.memcached.map(|a| format!("memcache://{a}"))
+    } else {
+        None
     }
 }
 

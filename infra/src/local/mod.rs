@@ -19,6 +19,7 @@ mod moto_migration;
 mod process;
 pub mod schedules;
 pub mod services;
+mod start_time;
 pub mod state;
 mod status;
 mod up;
@@ -153,7 +154,7 @@ fn start_process(
         program: launch.program_name(),
         pid,
         // Read at once: the child exists (unreaped) until we exit.
-        started: process::StartTime::of(pid),
+        started: start_time::StartTime::of(pid),
         address,
         fingerprint,
         log: launch.log.clone(),

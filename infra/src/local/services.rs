@@ -132,18 +132,8 @@ impl Service {
         })
     }
 
-    /// Work before a start: MariaDB's data directory is initialised; the
-    /// S3 server takes over the objects of a stack made when moto was the
-    /// S3 server (once).
-    pub async fn prepare(
-        self,
-        state_dir: &StateDir,
-        secrets: &Secrets,
-        app: &Path,
-    ) -> Result<(), LocalError> {
-        if self == Self::S3 {
-            return super::moto_migration::migrate(state_dir, app).await;
-        }
+    /// Work before a start: MariaDB's data directory is initialised.
+    pub async fn prepare(self, state_dir: &StateDir, secrets: &Secrets) -> Result<(), LocalError> {
         if self != Self::Mariadb {
             return Ok(());
         }

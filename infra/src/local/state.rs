@@ -31,7 +31,7 @@ pub struct Running {
     pub pid: u32,
     /// When the process started: with the pid, who it is (see process.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started: Option<super::process::StartTime>,
+    pub started: Option<super::start_time::StartTime>,
     pub address: SocketAddrV4,
     /// A digest of how it was started; a different one means "restart it".
     pub fingerprint: String,
@@ -222,7 +222,7 @@ mod tests {
             Running {
                 program: "photoscale".into(),
                 pid: 42,
-                started: Some(super::super::process::StartTime {
+                started: Some(super::super::start_time::StartTime {
                     boot_id: "b".into(),
                     ticks: 7,
                 }),

@@ -7,11 +7,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::haproxy::admin_socket;
 use super::haproxy::{RuntimeApi, ServerStatus};
 use super::health::{client, healthz_build, port_open};
 use super::process::is_ours;
 use super::state::{Running, StateDir};
-use super::up::admin_socket;
 use super::LocalError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -5,9 +5,10 @@
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
+use super::haproxy::admin_socket;
 use super::{
-    address_of, admin_socket, fingerprint, haproxy, services, wait_for_port, wanted_ids, watched,
-    write_private, Launch, LocalError, Run, RuntimeApi, START_LIMIT, STOP_GRACE,
+    address_of, fingerprint, haproxy, services, wait_for_port, wanted_ids, watched, write_private,
+    Launch, LocalError, Run, RuntimeApi, START_LIMIT, STOP_GRACE,
 };
 use crate::local::process;
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::autoscaler;
 use super::builds;
 use super::deploy;
-use super::haproxy::{self, RuntimeApi};
+use super::haproxy::{self, admin_socket, RuntimeApi};
 use super::health::{port_open, wait_for_healthz, wait_for_port, Watched};
 use super::instances::{self, address_of, wanted_ids};
 use super::process::{self, Launch};
@@ -295,9 +295,12 @@ impl Run<'_> {
         }
         let result = async {
             step.waiting("preparing its data directory");
-            service
-                .prepare(&self.state_dir, &self.secrets, &self.app_program)
-                .await?;
+            service.prepare(&self.state_dir, &self.secrets).await?;
+            if service == Service::S3 {
+                // The S3 server takes over the objects of a stack made when
+                // moto was the S3 server (once).
+                super::moto_migration::migrate(&self.state_dir, &self.app_program).await?;
+            }
             let running = self.spawn(false, name, &launch, address, print)?;
             let watched = watched(name, &running);
             step.waiting(&format!("port {address}"));
@@ -461,8 +464,4 @@ fn watched<'a>(component: &'a str, running: &'a Running) -> Watched<'a> {
         pid: running.pid,
         log: &running.log,
     }
-}
-
-pub(super) fn admin_socket(state_dir: &StateDir) -> PathBuf {
-    state_dir.dir("haproxy").join("admin.sock")
 }
