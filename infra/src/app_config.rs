@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use crate::spec::{Cache, Sessions};
 
-/// Fields are in key order, so the file reads the same however it is
-/// made (and a stack whose settings did not change writes the same bytes).
+/// The sections in key order, each backend first: the file reads the same
+/// however it is made, and a stack whose settings did not change writes
+/// the same bytes (so its instances are not restarted).
 #[derive(Debug, Default, Serialize)]
 pub struct AppConfigFile {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,14 +57,15 @@ pub struct BucketSection {
 #[derive(Debug, Default, Serialize)]
 pub struct ServerBackedSection {
     pub backend: &'static str,
+    /// The server, for a backend on memcached or Redis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The session signing key (sessions only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Sessions only: a Secure cookie never comes back over plain HTTP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secure_cookie: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
