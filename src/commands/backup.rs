@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::backup::Backups;
 use crate::commands::output::print_stdout;
-use crate::configuration::{CliOverrides, ConfigSources, Settings};
+use crate::configuration::CliOverrides;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BackupCommand {
@@ -115,11 +115,6 @@ pub async fn run(command: BackupCommand, config: Option<PathBuf>) -> anyhow::Res
 }
 
 async fn open(config: Option<PathBuf>, place: Where) -> anyhow::Result<Backups> {
-    let sources = ConfigSources {
-        file: config,
-        overrides: place.overrides,
-    };
-    crate::configuration::warn_if_parent_config_ignored(&sources);
-    let settings = Settings::load(&sources)?;
+    let settings = super::settings::load(config, place.overrides)?;
     Backups::open(&settings, place.to.as_deref()).await
 }

@@ -345,7 +345,11 @@ async fn ranges_heads_copies_folders_and_batch_deletes_work_as_in_s3() {
         .if_none_match(&etag)
         .send()
         .await;
-    assert!(unchanged.is_err(), "304 Not Modified for the same ETag");
+    let status = unchanged
+        .expect_err("no body for the same ETag")
+        .raw_response()
+        .map(|r| r.status().as_u16());
+    assert_eq!(status, Some(304), "304 Not Modified for the same ETag");
 
     s3.copy_object()
         .bucket(BUCKET)
@@ -367,16 +371,26 @@ async fn ranges_heads_copies_folders_and_batch_deletes_work_as_in_s3() {
         .send()
         .await
         .unwrap();
-    let keys: Vec<&str> = top.contents().iter().filter_map(|o| o.key()).collect();
+    let listed: Vec<&str> = top.contents().iter().filter_map(|o| o.key()).collect();
     let folders: Vec<&str> = top
         .common_prefixes()
         .iter()
         .filter_map(|p| p.prefix())
         .collect();
     assert_eq!(
-        (keys, folders),
+        (listed, folders),
         (vec!["originals/a.jpg"], vec!["originals/sub/"])
     );
+    // A prefix is listed from its folder; one with no folder, or ending in
+    // an object's name, lists nothing.
+    assert_eq!(
+        keys(&s3, "orig").await,
+        ["originals/a.jpg", "originals/sub/b.jpg"]
+    );
+    assert_eq!(keys(&s3, "originals/sub/").await, ["originals/sub/b.jpg"]);
+    assert!(keys(&s3, "nothing/").await.is_empty());
+    assert!(keys(&s3, "originals/a.jpg/").await.is_empty());
+    assert!(keys(&s3, "../").await.is_empty());
 
     let mut pages = Vec::new();
     let mut token = None;

@@ -4,6 +4,7 @@
 
 use super::clients::Clients;
 use super::error::{api, AwsError};
+use super::inventory::Inventory;
 use super::AwsOptions;
 use crate::spec::{Comparison, Scaling};
 
@@ -200,6 +201,25 @@ pub async fn ensure_topic(
             .map_err(api("Subscribe", &name))?;
     }
     Ok(Some(arn))
+}
+
+/// Deletes the topic the stack made for its alarms (never one given with
+/// `--notify-topic`, which is the user's).
+pub async fn delete_own_topic(
+    clients: &Clients,
+    options: &AwsOptions,
+    found: &Inventory,
+) -> Result<(), AwsError> {
+    if let (Some(topic), None) = (&found.topic, &options.notify_topic_arn) {
+        clients
+            .sns
+            .delete_topic()
+            .topic_arn(topic)
+            .send()
+            .await
+            .map_err(api("DeleteTopic", topic))?;
+    }
+    Ok(())
 }
 
 impl Comparison {

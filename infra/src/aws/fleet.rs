@@ -570,14 +570,5 @@ pub async fn delete_scaling(
         .await?;
     }
     delete_templates(clients, &found.launch_templates.iter().collect::<Vec<_>>()).await?;
-    if let (Some(topic), None) = (&found.topic, &options.notify_topic_arn) {
-        clients
-            .sns
-            .delete_topic()
-            .topic_arn(topic)
-            .send()
-            .await
-            .map_err(api("DeleteTopic", topic))?;
-    }
-    Ok(())
+    super::alarms::delete_own_topic(clients, options, found).await
 }

@@ -226,8 +226,8 @@ mod tests {
         };
         let request = RequestParts {
             method: "PUT",
-            raw_path: "/examplebucket/chunkObject.txt",
-            raw_query: "",
+            path: "/examplebucket/chunkObject.txt",
+            query: &crate::commands::s3_server::query::Query::parse(""),
             header: &headers,
         };
         let at = humantime::parse_rfc3339("2013-05-24T00:00:00Z").unwrap();

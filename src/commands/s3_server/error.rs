@@ -5,9 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
-use super::escape::escape;
-
-const XML_HEADER: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
+use super::escape::{escape, XML_DECLARATION};
 
 #[derive(Debug, PartialEq, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -87,7 +85,7 @@ impl S3Error {
             return response.finish();
         }
         response.content_type("application/xml").body(format!(
-            "{XML_HEADER}<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource></Error>",
+            "{XML_DECLARATION}<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource></Error>",
             self.code,
             escape(&self.message),
             escape(resource)

@@ -1,4 +1,7 @@
-//! Text made safe inside XML: its five special characters escaped.
+//! Text made safe inside XML: its five special characters escaped; and
+//! the declaration every XML document of the server starts with.
+
+pub const XML_DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
 
 /// Text with XML's five special characters escaped.
 pub fn escape(text: &str) -> String {

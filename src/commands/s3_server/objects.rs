@@ -211,20 +211,18 @@ fn byte_range(range: &str, size: u64) -> Result<(u64, u64), S3Error> {
     Ok((first, last))
 }
 
-/// Whether the client's copy is current (If-None-Match, If-Modified-Since).
+/// Whether the client's copy is current (If-None-Match, If-Modified-Since,
+/// the latter to the second, as HTTP dates go).
 fn not_modified(request: &HttpRequest, info: &ObjectInfo) -> bool {
     if let Some(tags) = header(request, "if-none-match") {
         return tags
             .split(',')
             .any(|t| t.trim() == info.etag() || t.trim() == "*");
     }
+    let modified = std::time::SystemTime::from(HttpDate::from(info.modified));
     header(request, "if-modified-since")
         .and_then(|text| text.parse::<HttpDate>().ok())
-        .is_some_and(|since| {
-            let modified = HttpDate::from(info.modified);
-            modified.to_string() == since.to_string()
-                || std::time::SystemTime::from(since) >= info.modified
-        })
+        .is_some_and(|since| std::time::SystemTime::from(since) >= modified)
 }
 
 fn describe(

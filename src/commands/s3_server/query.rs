@@ -29,4 +29,9 @@ impl Query {
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
+
+    /// Every parameter, in the order sent.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
 }

@@ -54,13 +54,13 @@ async fn dispatch(
     body: web::Payload,
     state: &ServerState,
 ) -> Result<HttpResponse, S3Error> {
-    let payload = authorize(request, state)?;
-    let path = percent_decode_str(request.path())
+    let decoded = percent_decode_str(request.path())
         .decode_utf8()
         .map_err(|_| S3Error::invalid_argument("the path is not UTF-8"))?;
-    let path = path.strip_prefix('/').unwrap_or(&path);
-    let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
     let query = Query::parse(request.query_string());
+    let payload = authorize(request, &decoded, &query, state)?;
+    let path = decoded.strip_prefix('/').unwrap_or(&decoded);
+    let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
     let store = &state.store;
     if let Some(name) = UNSUPPORTED.iter().find(|name| query.has(name)) {
         return Err(S3Error::not_implemented(&format!(
@@ -101,7 +101,13 @@ async fn dispatch(
     }
 }
 
-fn authorize(request: &HttpRequest, state: &ServerState) -> Result<Payload, S3Error> {
+/// Checks the signature over the request's decoded `path` and `query`.
+fn authorize(
+    request: &HttpRequest,
+    path: &str,
+    query: &Query,
+    state: &ServerState,
+) -> Result<Payload, S3Error> {
     let header = |name: &str| -> Vec<String> {
         request
             .headers()
@@ -112,8 +118,8 @@ fn authorize(request: &HttpRequest, state: &ServerState) -> Result<Payload, S3Er
     };
     let parts = RequestParts {
         method: request.method().as_str(),
-        raw_path: request.path(),
-        raw_query: request.query_string(),
+        path,
+        query,
         header: &header,
     };
     signature::verify(

@@ -7,11 +7,12 @@
 use std::time::{Duration, SystemTime};
 
 use hmac::{Hmac, Mac};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::S3Error;
+use super::query::Query;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// How far a header-signed request's time may be from ours (S3's figure).
@@ -33,10 +34,10 @@ pub fn uri_encode(text: &str) -> String {
 /// The parts of a request that a signature covers.
 pub struct RequestParts<'a> {
     pub method: &'a str,
-    /// The path as sent, percent-encoded.
-    pub raw_path: &'a str,
-    /// The query string as sent.
-    pub raw_query: &'a str,
+    /// The path, percent-decoded.
+    pub path: &'a str,
+    /// The query string's parameters, decoded.
+    pub query: &'a Query,
     /// Every value of a header, by its lower-case name.
     pub header: &'a dyn Fn(&str) -> Vec<String>,
 }
@@ -108,9 +109,9 @@ pub fn verify(
     secret_key: &str,
     now: SystemTime,
 ) -> Result<Payload, S3Error> {
-    let query = parse_query(request.raw_query);
-    let signed = if query.iter().any(|(name, _)| name == "X-Amz-Signature") {
-        from_query(&query, now)?
+    let query = request.query.pairs();
+    let signed = if request.query.has("X-Amz-Signature") {
+        from_query(query, now)?
     } else {
         from_header(request, now)?
     };
@@ -126,7 +127,7 @@ pub fn verify(
             "the host header must be signed (SignedHeaders lacks host)",
         ));
     }
-    let canonical = canonical_request(request, &query, &signed)?;
+    let canonical = canonical_request(request, query, &signed)?;
     let scope = signed.credential.scope();
     let string_to_sign = format!(
         "{ALGORITHM}\n{}\n{scope}\n{}",
@@ -345,25 +346,14 @@ fn parse_amz_date(text: &str) -> Result<SystemTime, S3Error> {
     humantime::parse_rfc3339(&rfc3339).map_err(|_| bad())
 }
 
-fn parse_query(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-            (decode(name), decode(value))
-        })
-        .collect()
-}
-
 fn canonical_request(
     request: &RequestParts,
     query: &[(String, String)],
     signed: &Signed,
 ) -> Result<String, S3Error> {
     // S3 signs the path encoded once, each byte but the unreserved and `/`.
-    let path = percent_decode_str(request.raw_path).decode_utf8_lossy();
-    let canonical_uri = path
+    let canonical_uri = request
+        .path
         .split('/')
         .map(uri_encode)
         .collect::<Vec<_>>()
@@ -443,8 +433,8 @@ mod tests {
         };
         let request = RequestParts {
             method: "GET",
-            raw_path: "/test.txt",
-            raw_query: "",
+            path: "/test.txt",
+            query: &Query::parse(""),
             header: &headers,
         };
         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -479,8 +469,8 @@ mod tests {
         let query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
         let request = RequestParts {
             method: "GET",
-            raw_path: "/test.txt",
-            raw_query: query,
+            path: "/test.txt",
+            query: &Query::parse(query),
             header: &headers,
         };
         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

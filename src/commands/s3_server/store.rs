@@ -229,8 +229,17 @@ impl Store {
         bucket: &str,
         key: &str,
     ) -> Result<(tokio::fs::File, ObjectInfo, Attributes), S3Error> {
-        let path = self.object_path(bucket, key).await?;
-        let file = tokio::fs::File::open(&path).await?;
+        check_key(key).map_err(S3Error::invalid_argument)?;
+        // No look at the bucket first: only a missing file needs telling
+        // a missing bucket from a missing key.
+        let file = match tokio::fs::File::open(self.bucket_dir(bucket)?.join(key)).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.existing_bucket(bucket).await?;
+                return Err(S3Error::no_such_key());
+            }
+            Err(e) => return Err(e.into()),
+        };
         let meta = file.metadata().await?;
         if !meta.is_file() {
             return Err(S3Error::no_such_key());
@@ -277,11 +286,25 @@ impl Store {
     }
 
     /// One page of the bucket's keys in byte order, as S3 lists them.
+    /// Only the folder the prefix names is walked (`backups/` does not
+    /// read every photo's entry).
     pub async fn list(&self, bucket: &str, query: &ListQuery<'_>) -> Result<Listing, S3Error> {
         let dir = self.existing_bucket(bucket).await?;
+        let folder = query
+            .prefix
+            .rfind('/')
+            .map_or("", |end| &query.prefix[..=end]);
+        if !folder.is_empty() && check_key(folder.trim_end_matches('/')).is_err() {
+            // No key can start with a folder that cannot be a path.
+            return Ok(page(Vec::new(), query));
+        }
+        let (dir, folder) = (dir.join(folder), folder.to_owned());
         let mut all = tokio::task::spawn_blocking(move || {
             let mut found = Vec::new();
-            walk(&dir, "", &mut found).map(|()| found)
+            match walk(&dir, &folder, &mut found) {
+                Err(e) if !folder.is_empty() && is_missing_folder(&e) => Ok(Vec::new()),
+                result => result.map(|()| found),
+            }
         })
         .await
         .map_err(S3Error::internal)??;
@@ -348,6 +371,14 @@ impl Drop for PendingObject {
             });
         }
     }
+}
+
+/// The folder a prefix names is not there, or is an object.
+fn is_missing_folder(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
 }
 
 fn walk(dir: &Path, prefix: &str, found: &mut Vec<ListedObject>) -> std::io::Result<()> {

@@ -3,10 +3,9 @@
 
 use std::fmt::Write;
 
-use super::escape::escape;
+use super::escape::{escape, XML_DECLARATION as HEADER};
 use super::store::{Listing, ObjectInfo};
 
-const HEADER: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
 const NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// Which listing call is answered: V2 pages with continuation tokens, V1

@@ -337,16 +337,8 @@ impl Run<'_> {
             let deleted = cache_cluster::delete(clients, &options.stack, options, &step).await;
             finish(step, deleted.map(|()| "deleted"))?;
         }
-        if deleting("SNS topic") && options.notify_topic_arn.is_none() {
-            if let Some(topic) = &self.found.topic {
-                clients
-                    .sns
-                    .delete_topic()
-                    .topic_arn(topic)
-                    .send()
-                    .await
-                    .map_err(super::error::api("DeleteTopic", topic))?;
-            }
+        if deleting("SNS topic") {
+            alarms::delete_own_topic(clients, options, self.found).await?;
         }
         let unwanted: Vec<(&str, &str)> = self
             .found
